@@ -1,0 +1,757 @@
+#!/usr/bin/env python3
+"""Benchmark harness for openspec-sync (`make bench`).
+
+Every figure is a ratio to a floor measured in the same run, on the same
+machine and the same corpus: a plain tool doing the least work that answers
+the same question. See Benchmarks/README.md for what each figure means.
+
+Usage (from the project root):
+
+    python3 Benchmarks/bench.py --binary .build/release/openspec-sync
+    python3 Benchmarks/bench.py --binary .build/release/openspec-sync \\
+        --sizes 2000 --runs 3 --only noop,commit
+
+Writes <out>/results.md (the table, also printed on stdout) and
+<out>/results.json (every sample). Progress goes to stderr. Exit status is 0
+when everything ran, even if a target was missed (the table says MISSED);
+1 when something failed to run; 2 for bad arguments.
+
+Adding a benchmark: write one function decorated with @benchmark(...) that
+takes a Context and returns Rows (see the three below); `--only` picks it up
+by name and the table gets its rows.
+
+Standard library only; needs `git` and `sqlite3` (with fsdir(), as the
+sqlite3 shell has) on PATH.
+"""
+import argparse
+import dataclasses
+import datetime
+import hashlib
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+GENERATOR = os.path.join(HERE, "gen_corpus.py")
+sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import gen_corpus  # noqa: E402  (same folder; reused for the benchmark edits)
+
+KiB_PER_MiB = 1024
+DEFAULT_SIZES = "2000,20000"
+COMMAND_TIMEOUT = 1800  # seconds; a hung command fails the figure instead of the whole night
+
+# Corpus shape for every size: the generator's defaults (3 files per change,
+# 50 edit commits of 5 changes), packed like a repository after gc or clone.
+CORPUS_ARGS = {"commits": 50, "changes_per_commit": 5, "seed": 42, "pack": True}
+CORPUS_FORMAT = 1  # bump to invalidate every cached corpus
+
+# The floor for a full import: sqlite3 storing every regular file under
+# openspec/ (path, mode, mtime, content) in one transaction, default settings.
+FLOOR_IMPORT_SQL = """\
+CREATE TABLE files(path TEXT PRIMARY KEY, mode INT, mtime INT, data BLOB);
+BEGIN;
+INSERT INTO files(path, mode, mtime, data)
+  SELECT name, mode, mtime, data FROM fsdir('openspec') WHERE (mode & 0xF000) = 0x8000;
+COMMIT;
+"""
+FLOOR_IMPORT_NAME = "sqlite3 fsdir insert"
+FLOOR_STATUS_CMD = ["git", "status", "--porcelain", "--", "openspec"]
+FLOOR_STATUS_NAME = "git status --porcelain"
+
+
+class BenchError(Exception):
+    """Something failed to run (not a missed target)."""
+
+
+# --------------------------------------------------------------------------
+# Running commands
+
+
+def clean_env(extra=None):
+    """The caller's environment without GIT_* overrides (a hook or an IDE can
+    set GIT_DIR/GIT_INDEX_FILE), with git isolated from user/system config."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(gen_corpus.GIT_ENV)
+    env["LC_ALL"] = "C"
+    if extra:
+        env.update(extra)
+    return env
+
+
+def show_cmd(cmd):
+    return " ".join(c if c and " " not in c and "\n" not in c else repr(c) for c in cmd)
+
+
+def gnu_time():
+    """Path of GNU time, or None."""
+    path = shutil.which("time") or ("/usr/bin/time" if os.path.exists("/usr/bin/time") else None)
+    if path and "GNU" in (capture([path, "--version"], stderr_too=True) or ""):
+        return path
+    return None
+
+
+GNU_TIME = None  # set in main()
+
+
+def run(cmd, *, cwd=None, env=None, timeout=COMMAND_TIMEOUT, rss=False):
+    """Run cmd with stdout/stderr off the terminal; return (seconds, peak RSS KiB).
+
+    Wall time is perf_counter around start + wait. Peak RSS (rss=True) is the
+    command's ru_maxrss (KiB, includes its waited-for children) as reported by
+    GNU time, which spawns it from a 1 MiB process: a child spawned straight
+    from Python is charged Python's own ~15 MiB at exec (Linux counts the
+    pre-exec memory in ru_maxrss). Without GNU time the wait4 figure is used
+    (an upper bound). rss=False: the second value is None.
+    Raises BenchError with the command's stderr when it fails."""
+    rss_file = None
+    if rss and GNU_TIME:
+        fd, rss_file = tempfile.mkstemp(prefix="bench-rss-")
+        os.close(fd)
+        cmd = [GNU_TIME, "-f", "%M", "-o", rss_file, "--", *cmd]
+    try:
+        elapsed, usage = _run(cmd, cwd, env, timeout)
+        if not rss:
+            return elapsed, None
+        if rss_file:
+            with open(rss_file) as f:
+                return elapsed, int(f.read().split()[-1])
+        return elapsed, usage.ru_maxrss
+    finally:
+        if rss_file:
+            os.remove(rss_file)
+
+
+def _run(cmd, cwd, env, timeout):
+    with tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        try:
+            p = subprocess.Popen(cmd, cwd=cwd, env=env if env is not None else clean_env(),
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+        except OSError as e:
+            raise BenchError(f"cannot start `{show_cmd(cmd)}`: {e}") from None
+        killed = []
+        timer = threading.Timer(timeout, lambda: (killed.append(True), p.kill()))
+        timer.start()
+        try:
+            _, status, usage = os.wait4(p.pid, 0)
+        finally:
+            timer.cancel()
+        elapsed = time.perf_counter() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)
+        if p.returncode != 0:
+            err.seek(0)
+            text = err.read().decode("utf-8", "replace").strip()
+            if len(text) > 4000:
+                text = "...\n" + text[-4000:]
+            why = f"killed after {timeout} s" if killed else f"exit status {p.returncode}"
+            shown = cmd[cmd.index("--") + 1:] if GNU_TIME and cmd[0] == GNU_TIME else cmd
+            raise BenchError(f"`{show_cmd(shown)}` failed ({why})"
+                             + (f" in {cwd}" if cwd else "")
+                             + (":\n" + indent(text) if text else " with no output on stderr"))
+    return elapsed, usage
+
+
+def capture(cmd, cwd=None, stderr_too=False):
+    """stdout of a helper command, or None if it cannot run (machine facts only)."""
+    try:
+        r = subprocess.run(cmd, cwd=cwd, env=clean_env(), capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if r.returncode != 0:
+        return None
+    return (r.stdout + (r.stderr if stderr_too else "")).strip()
+
+
+def indent(text, prefix="    "):
+    return "\n".join(prefix + line for line in text.splitlines())
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def remove_db(path):
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        try:
+            os.remove(path + suffix)
+        except FileNotFoundError:
+            pass
+
+
+# --------------------------------------------------------------------------
+# Results
+
+
+@dataclasses.dataclass
+class Target:
+    limit: float
+    on: str = "ratio"     # "ratio": value/floor; "value": the value itself
+    op: str = "<="        # "<=" or ">="
+
+    def met(self, x):
+        return x <= self.limit if self.op == "<=" else x >= self.limit
+
+
+UNITS = {
+    "s": lambda v: f"{v:.2f} s" if v >= 0.1 else f"{v * 1000:.1f} ms",
+    "KiB": lambda v: f"{v / KiB_PER_MiB:.1f} MiB",
+    "%": lambda v: f"{v:.1f} %",
+    "req/s": lambda v: f"{v:,.0f} req/s",
+}
+
+
+@dataclasses.dataclass
+class Row:
+    size: int
+    family: str
+    key: str                       # stable id, e.g. "import.total"
+    figure: str                    # text in the table
+    unit: str                      # a key of UNITS
+    samples: list
+    floor_name: str = None
+    floor_samples: list = None
+    target: Target = None
+    error: str = None              # set when the figure failed to run
+
+    @property
+    def value(self):
+        return statistics.median(self.samples) if self.samples else None
+
+    @property
+    def floor(self):
+        return statistics.median(self.floor_samples) if self.floor_samples else None
+
+    @property
+    def ratio(self):
+        if self.value is None or not self.floor:
+            return None
+        return self.value / self.floor
+
+    @property
+    def status(self):
+        if self.error:
+            return "FAILED"
+        if not self.target:
+            return "info"
+        x = self.ratio if self.target.on == "ratio" else self.value
+        if x is None:
+            return "FAILED"
+        return "ok" if self.target.met(x) else "MISSED"
+
+    def cells(self):
+        fmt = UNITS[self.unit]
+        if self.error:
+            return [size_label(self.size), self.figure, "—", "—", "—", self.target_text(), "FAILED"]
+        floor = f"{self.floor_name} {fmt(self.floor)}" if self.floor_samples else "—"
+        ratio = f"{self.ratio:.2f}×" if self.ratio is not None else "—"
+        return [size_label(self.size), self.figure, fmt(self.value), floor, ratio,
+                self.target_text(), self.status]
+
+    def target_text(self):
+        if not self.target:
+            return "—"
+        op = "≤" if self.target.op == "<=" else "≥"
+        if self.target.on == "ratio":
+            return f"{op} {self.target.limit:.1f}×"
+        if self.unit == "KiB":
+            return f"{op} {self.target.limit / KiB_PER_MiB:g} MiB"
+        return f"{op} {UNITS[self.unit](self.target.limit)}"
+
+    def to_json(self):
+        return {
+            "size": self.size, "family": self.family, "key": self.key,
+            "figure": self.figure, "unit": self.unit,
+            "median": self.value, "samples": self.samples,
+            "floor": None if not self.floor_samples else {
+                "name": self.floor_name, "median": self.floor, "samples": self.floor_samples},
+            "ratio": self.ratio,
+            "target": dataclasses.asdict(self.target) if self.target else None,
+            "status": self.status, "error": self.error,
+        }
+
+
+def size_label(n):
+    return f"{n:,} changes"
+
+
+# --------------------------------------------------------------------------
+# Corpora and per-size workspaces
+
+
+def corpus_stamp(size):
+    with open(GENERATOR, "rb") as f:
+        gen_hash = hashlib.sha256(f.read()).hexdigest()
+    return {"format": CORPUS_FORMAT, "generator_sha256": gen_hash,
+            "changes": size, **CORPUS_ARGS}
+
+
+def ensure_corpus(out, size, regenerate=False):
+    """The cached corpus for size, generated only when missing or stale.
+    Returns (repo path, facts dict)."""
+    repo = os.path.join(out, "corpus", str(size))
+    stamp_path = repo + ".stamp.json"
+    want = corpus_stamp(size)
+    if not regenerate and os.path.isdir(os.path.join(repo, ".git")):
+        try:
+            with open(stamp_path) as f:
+                have = json.load(f)
+            if have.get("args") == want:
+                return repo, have["facts"]
+        except (OSError, ValueError, KeyError):
+            pass
+    if os.path.exists(stamp_path):
+        os.remove(stamp_path)
+    cmd = [sys.executable, GENERATOR, "--out", repo, "--force", "--quiet",
+           "--changes", str(size), "--commits", str(CORPUS_ARGS["commits"]),
+           "--changes-per-commit", str(CORPUS_ARGS["changes_per_commit"]),
+           "--seed", str(CORPUS_ARGS["seed"])]
+    if CORPUS_ARGS["pack"]:
+        cmd.append("--pack")
+    os.makedirs(os.path.dirname(repo), exist_ok=True)
+    log(f"[{size_label(size)}] generating corpus (cached for later runs) ...")
+    seconds, _ = run(cmd)
+    files = total = 0
+    for d, _, names in os.walk(os.path.join(repo, "openspec")):
+        for n in names:
+            files += 1
+            total += os.path.getsize(os.path.join(d, n))
+    facts = {"files": files, "bytes": total, "commits": CORPUS_ARGS["commits"] + 1,
+             "generation_seconds": round(seconds, 1)}
+    log(f"[{size_label(size)}] corpus: {files:,} files, {total / 1e6:.1f} MB in {seconds:.1f} s")
+    with open(stamp_path, "w") as f:
+        json.dump({"args": want, "facts": facts}, f, indent=2)
+    return repo, facts
+
+
+class Context:
+    """One corpus size: a scratch copy of the cached corpus (never mutated),
+    the tool, and helpers the benchmark functions share."""
+
+    def __init__(self, args, size, corpus, facts):
+        self.args = args
+        self.size = size
+        self.corpus = corpus
+        self.facts = facts
+        self.binary = args.binary
+        self.runs = args.runs
+        self.work = os.path.join(args.out, "work", str(size))
+        self._repo = None
+        self._state_db = None
+
+    # -- scratch repository -------------------------------------------------
+
+    @property
+    def repo(self):
+        if self._repo is None:
+            self._repo = self._make_scratch()
+        return self._repo
+
+    def _make_scratch(self):
+        if os.path.exists(self.work):
+            shutil.rmtree(self.work)
+        os.makedirs(self.work)
+        repo = os.path.join(self.work, "repo")
+        log(f"[{self.label}] copying corpus to a scratch repository ...")
+        run(["cp", "-a", "--reflink=auto", self.corpus, repo])
+        # An empty hooks folder: the benchmark's own commits must not start
+        # hooks the tool may have installed (that would do the timed work early).
+        os.makedirs(os.path.join(self.work, "no-hooks"))
+        # Warm-up, untimed: refresh the index (the copy changed every inode),
+        # read the whole corpus once into the page cache, load the binary.
+        run(["git", "update-index", "-q", "--refresh"], cwd=repo)
+        run(FLOOR_STATUS_CMD, cwd=repo)
+        self.floor_import(repo, check=True)
+        with open(self.binary, "rb") as f:
+            while f.read(1 << 20):
+                pass
+        return repo
+
+    @property
+    def label(self):
+        return size_label(self.size)
+
+    # -- floors ---------------------------------------------------------------
+
+    def floor_import(self, repo=None, check=False):
+        """Seconds for sqlite3 to insert every file under openspec/, fresh DB."""
+        repo = repo or self.repo
+        db = os.path.join(self.work, "floor.db")
+        remove_db(db)
+        # rss=True only so both sides pay the same GNU time wrapper (about 1 ms).
+        seconds, _ = run(["sqlite3", db, FLOOR_IMPORT_SQL], cwd=repo, rss=True)
+        if check:
+            n = capture(["sqlite3", db, "SELECT count(*) FROM files"])
+            if n != str(self.facts["files"]):
+                raise BenchError(f"floor import stored {n} files, corpus has {self.facts['files']}")
+        return seconds
+
+    def floor_status(self):
+        return run(FLOOR_STATUS_CMD, cwd=self.repo)[0]
+
+    # -- the tool -------------------------------------------------------------
+
+    def tool(self, *argv, db, rss=False):
+        """Run `openspec-sync argv --db db`; return (seconds, peak RSS KiB or None)."""
+        env = clean_env({"OPENSPEC_SYNC_DB": db,
+                         "XDG_DATA_HOME": os.path.join(self.work, "xdg-data")})
+        return run([self.binary, *argv, "--db", db], cwd=self.repo, env=env, rss=rss)
+
+    def init(self, db):
+        return self.tool("init", "--repo", self.repo, db=db)
+
+    def reconcile(self, db, *flags, rss=False):
+        return self.tool("reconcile", "--repo", self.repo, *flags, db=db, rss=rss)
+
+    @property
+    def state_db(self):
+        """A database that has imported the scratch repository (untimed),
+        kept in step by the benchmarks that change the repository."""
+        if self._state_db is None:
+            db = os.path.join(self.work, "state.db")
+            remove_db(db)
+            self.init(db)
+            self.reconcile(db)
+            self._state_db = db
+        return self._state_db
+
+    # -- edits ----------------------------------------------------------------
+
+    def live_changes(self):
+        base = os.path.join(self.repo, "openspec", "changes")
+        return sorted(n for n in os.listdir(base)
+                      if n != "archive" and os.path.isdir(os.path.join(base, n)))
+
+    def edit_and_commit(self, n_changes, tag):
+        """Edit n distinct changes the way the corpus history does (checkbox
+        toggles in tasks.md, a paragraph appended to proposal.md) and commit
+        them with `git commit -am`, hooks off. Deterministic per tag."""
+        rng = random.Random(f"{self.size}-{tag}")
+        touched = rng.sample(self.live_changes(), n_changes)
+        base = os.path.join(self.repo, "openspec", "changes")
+        for cid in touched:
+            gen_corpus.toggle_checkboxes(rng, os.path.join(base, cid, "tasks.md"))
+            gen_corpus.append_proposal_paragraph(rng, os.path.join(base, cid, "proposal.md"))
+        run(["git", "-c", f"core.hooksPath={os.path.join(self.work, 'no-hooks')}",
+             "commit", "-q", "-a", "-m", f"bench {tag}: " + ", ".join(touched)], cwd=self.repo)
+        return touched
+
+    def progress(self, what, i, n, **timings):
+        parts = ", ".join(f"{k} {UNITS['s'](v)}" for k, v in timings.items())
+        log(f"[{self.label}] {what} {i}/{n}: {parts}")
+
+
+# --------------------------------------------------------------------------
+# Benchmarks: one function each, in table order.
+
+BENCHMARKS = {}
+
+
+def benchmark(name, title):
+    """Register fn(ctx) -> [Row] as figure family `name` (for --only)."""
+    def deco(fn):
+        BENCHMARKS[name] = (title, fn)
+        return fn
+    return deco
+
+
+@benchmark("import", "full import")
+def bench_import(ctx):
+    """init + reconcile on a fresh database vs sqlite3 inserting the same
+    files in one transaction; peak RSS of the reconcile process."""
+    runs = min(3, ctx.runs)
+    floors, totals, recs, rss = [], [], [], []
+    db = os.path.join(ctx.work, "import.db")
+    for i in range(1, runs + 1):
+        floors.append(ctx.floor_import())
+        remove_db(db)
+        t_init, _ = ctx.init(db)
+        t_rec, kib = ctx.reconcile(db, rss=True)
+        totals.append(t_init + t_rec)
+        recs.append(t_rec)
+        rss.append(kib)
+        ctx.progress("import", i, runs, floor=floors[-1], init=t_init, reconcile=t_rec)
+    common = dict(size=ctx.size, family="import", floor_name=FLOOR_IMPORT_NAME)
+    return [
+        Row(key="import.total", figure="full import (init + reconcile)", unit="s",
+            samples=totals, floor_samples=floors, target=Target(2.0), **common),
+        Row(key="import.reconcile", figure="full import, reconcile alone", unit="s",
+            samples=recs, floor_samples=floors, **common),
+        Row(size=ctx.size, family="import", key="import.rss",
+            figure="full import, peak RSS of reconcile", unit="KiB",
+            samples=rss, target=Target(64 * KiB_PER_MiB, on="value")),
+    ]
+
+
+@benchmark("commit", "reconcile after one commit touching 5 changes")
+def bench_commit(ctx):
+    """After a commit editing 5 changes: reconcile vs git status, the floor
+    timed right before it at the same state."""
+    db = ctx.state_db
+    floors, recs = [], []
+    for i in range(1, ctx.runs + 1):
+        ctx.edit_and_commit(5, f"commit-{i}")
+        floors.append(ctx.floor_status())
+        recs.append(ctx.reconcile(db)[0])
+        ctx.progress("commit", i, ctx.runs, floor=floors[-1], reconcile=recs[-1])
+    return [Row(size=ctx.size, family="commit", key="commit.reconcile",
+                figure="reconcile after a commit touching 5 changes", unit="s",
+                samples=recs, floor_name=FLOOR_STATUS_NAME, floor_samples=floors,
+                target=Target(1.0))]
+
+
+@benchmark("noop", "reconcile with nothing changed")
+def bench_noop(ctx):
+    """Reconcile when nothing changed since the last one vs git status."""
+    db = ctx.state_db
+    ctx.reconcile(db)  # settle: whatever ran before, the database is now current
+    floors, recs = [], []
+    for i in range(1, ctx.runs + 1):
+        floors.append(ctx.floor_status())
+        recs.append(ctx.reconcile(db)[0])
+        ctx.progress("noop", i, ctx.runs, floor=floors[-1], reconcile=recs[-1])
+    return [Row(size=ctx.size, family="noop", key="noop.reconcile",
+                figure="reconcile, nothing changed", unit="s",
+                samples=recs, floor_name=FLOOR_STATUS_NAME, floor_samples=floors,
+                target=Target(1.0))]
+
+
+# --------------------------------------------------------------------------
+# Report
+
+
+def project_path(path):
+    """A path as shown in reports: relative to the project root, never absolute."""
+    rel = os.path.relpath(os.path.abspath(path), ROOT)
+    return rel if not rel.startswith("..") else os.path.basename(path)
+
+
+def machine_facts(args):
+    cpu = None
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.split(":")[0].strip() in ("model name", "Model", "Hardware"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = None
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    try:
+        nproc = len(os.sched_getaffinity(0))
+    except AttributeError:
+        nproc = os.cpu_count()
+    sqlite_v = capture(["sqlite3", "--version"])
+    commit = capture(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT)
+    if commit and capture(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT):
+        commit += " + uncommitted changes"
+    version = capture([args.binary, "--version"])
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "nproc": nproc,
+        "cpu": cpu or platform.processor() or "unknown",
+        "memory": mem,
+        "os": f"{platform.system()} {platform.release()} {platform.machine()}",
+        "filesystem": capture(["stat", "-f", "-c", "%T", args.out]),
+        "git": (capture(["git", "--version"]) or "").replace("git version ", "git ") or None,
+        "sqlite3": sqlite_v.split()[0] if sqlite_v else None,
+        "python": platform.python_version(),
+        "rss_probe": "GNU time %M" if GNU_TIME else "wait4 ru_maxrss (upper bound)",
+        "binary": project_path(args.binary),
+        "binary_version": version.splitlines()[0] if version else None,
+        "project_commit": commit,
+    }
+
+
+HEADER = ["Corpus", "Figure", "Median", "Floor (median)", "Ratio", "Target", "Result"]
+
+
+def markdown(machine, corpora, rows, args):
+    m = machine
+    lines = [
+        "# openspec-sync benchmarks", "",
+        f"- Date: {m['date']}",
+        f"- Machine: {m['nproc']} CPUs (nproc), {m['cpu']}"
+        + (f", {m['memory']} RAM" if m["memory"] else "") + f", {m['os']}",
+        f"- Work folder filesystem: {m['filesystem'] or 'unknown'}",
+        f"- Tools: {m['git'] or 'git ?'}, sqlite3 {m['sqlite3'] or '?'}, Python {m['python']}",
+        f"- Binary: {m['binary']}"
+        + (f" ({m['binary_version']})" if m["binary_version"] else "")
+        + (f", project commit {m['project_commit']}" if m["project_commit"] else ""),
+        f"- Peak RSS measured with {m['rss_probe']}",
+        f"- Runs: median of {args.runs} (full import: {min(3, args.runs)}, each on a fresh"
+        " database, warm page cache); ratio = median / floor median, floors measured"
+        " in the same run",
+    ]
+    for size, facts in corpora.items():
+        lines.append(f"- Corpus {size_label(size)}: {facts['files']:,} files,"
+                     f" {facts['bytes'] / 1e6:.1f} MB, {facts['commits']} commits")
+    lines += ["", "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    lines += ["| " + " | ".join(r.cells()) + " |" for r in rows]
+    missed = [r for r in rows if r.status == "MISSED"]
+    failed = [r for r in rows if r.status == "FAILED"]
+    lines.append("")
+    if missed:
+        lines.append(f"**MISSED: {len(missed)} target(s)**: "
+                     + "; ".join(f"{size_label(r.size)} {r.figure}" for r in missed))
+    if failed:
+        lines.append(f"**FAILED: {len(failed)} figure(s) did not run** (details on stderr"
+                     " and in results.json):")
+        for r in failed:
+            last = (r.error or "").strip().splitlines()[-1].strip()
+            lines.append(f"- {size_label(r.size)}, {r.figure}: {last}")
+    if not missed and not failed:
+        lines.append("All targets met.")
+    return "\n".join(lines) + "\n"
+
+
+def write_results(args, machine, corpora, rows):
+    md = markdown(machine, corpora, rows, args)
+    with open(os.path.join(args.out, "results.md"), "w") as f:
+        f.write(md)
+    doc = {
+        "machine": machine,
+        "args": {"binary": project_path(args.binary), "sizes": args.sizes,
+                 "runs": args.runs, "only": args.only},
+        "corpora": {str(k): v for k, v in corpora.items()},
+        "rows": [r.to_json() for r in rows],
+    }
+    with open(os.path.join(args.out, "results.json"), "w") as f:
+        json.dump(doc, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+    return md
+
+
+# --------------------------------------------------------------------------
+# Main
+
+
+def parse_size(text):
+    """2000, 2_000 or 2k -> 2000."""
+    t = text.strip().lower().replace("_", "")
+    return int(float(t[:-1]) * 1000) if t.endswith("k") else int(t)
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "openspec-sync"),
+                    help="the openspec-sync executable (default: .build/release/openspec-sync)")
+    ap.add_argument("--sizes", default=DEFAULT_SIZES,
+                    help=f"comma-separated corpus sizes in changes, 2000 or 2k (default {DEFAULT_SIZES})")
+    ap.add_argument("--runs", type=int, default=5, help="timed runs per figure (default 5)")
+    ap.add_argument("--out", default=os.path.join(ROOT, "bench-out"),
+                    help="corpora, scratch copies and results (default: bench-out/)")
+    ap.add_argument("--only", default=None,
+                    help="comma-separated figure families: " + ", ".join(BENCHMARKS))
+    ap.add_argument("--regenerate", action="store_true",
+                    help="regenerate the corpora even if cached ones match")
+    a = ap.parse_args(argv)
+    try:
+        a.sizes = [parse_size(s) for s in a.sizes.split(",") if s.strip()]
+    except ValueError:
+        ap.error(f"--sizes: not a list of numbers: {a.sizes!r}")
+    if not a.sizes or min(a.sizes) < 5:
+        ap.error("--sizes: each size must be at least 5 changes")
+    if a.runs < 1:
+        ap.error("--runs must be at least 1")
+    families = list(BENCHMARKS)
+    if a.only:
+        families = [f.strip() for f in a.only.split(",") if f.strip()]
+        unknown = [f for f in families if f not in BENCHMARKS]
+        if unknown:
+            ap.error(f"--only: unknown {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+    a.families = [f for f in BENCHMARKS if f in families]
+    a.binary_arg = a.binary
+    a.binary = os.path.abspath(a.binary)
+    a.out = os.path.abspath(a.out)
+    return a
+
+
+def preflight(args):
+    problems = []
+    if not os.path.isfile(args.binary) or not os.access(args.binary, os.X_OK):
+        problems.append(f"no executable at {args.binary_arg}"
+                        " (build it: swift build -c release, or pass --binary)")
+    for tool in ("git", "sqlite3"):
+        if shutil.which(tool) is None:
+            problems.append(f"`{tool}` is not on PATH")
+    if shutil.which("sqlite3") and capture(
+            ["sqlite3", ":memory:", "SELECT count(*) >= 0 FROM fsdir('.')"]) != "1":
+        problems.append("this sqlite3 has no fsdir() (the sqlite3 command-line shell has it)")
+    if problems:
+        raise BenchError("cannot start:\n" + "\n".join("  - " + p for p in problems))
+
+
+def main(argv=None):
+    global GNU_TIME
+    args = parse_args(argv)
+    started = time.perf_counter()
+    GNU_TIME = gnu_time()
+    if GNU_TIME is None:
+        log("bench: GNU time not found (Debian: apt-get install time); peak RSS will be"
+            " an upper bound that includes the harness's own memory")
+    try:
+        preflight(args)
+        os.makedirs(args.out, exist_ok=True)
+        machine = machine_facts(args)
+    except BenchError as e:
+        log(f"bench: {e}")
+        return 1
+
+    corpora, rows, failures = {}, [], 0
+    for size in args.sizes:
+        try:
+            corpus, facts = ensure_corpus(args.out, size, args.regenerate)
+        except BenchError as e:
+            log(f"bench: [{size_label(size)}] corpus generation failed: {e}")
+            failures += 1
+            for name in args.families:
+                rows.append(Row(size=size, family=name, key=name, figure=BENCHMARKS[name][0],
+                                unit="s", samples=[], error=str(e)))
+            continue
+        corpora[size] = facts
+        ctx = Context(args, size, corpus, facts)
+        for name in args.families:
+            title, fn = BENCHMARKS[name]
+            t0 = time.perf_counter()
+            try:
+                rows.extend(fn(ctx))
+            except BenchError as e:
+                failures += 1
+                log(f"bench: [{ctx.label}] {title}: FAILED\n{indent(str(e))}")
+                rows.append(Row(size=size, family=name, key=name, figure=title,
+                                unit="s", samples=[], error=str(e)))
+                continue
+            log(f"[{ctx.label}] {title}: done in {time.perf_counter() - t0:.1f} s")
+        write_results(args, machine, corpora, rows)  # partial results survive a later crash
+
+    md = write_results(args, machine, corpora, rows)
+    print(md, end="")
+    log(f"bench: finished in {time.perf_counter() - started:.0f} s; results in "
+        f"{os.path.join(args.out, 'results.md')} and results.json")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        log("bench: interrupted")
+        sys.exit(130)

@@ -1,0 +1,71 @@
+# openspec-sync — every entry point installs what it needs first.
+SWIFT    ?= swift
+PREFIX   ?= /usr/local
+REPO     ?=
+DB       ?=
+BIN      := .build/debug/openspec-sync
+RELEASE  := .build/release/openspec-sync
+DEMO     := $(CURDIR)/demo
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DBFLAG   := $(if $(DB),--db $(DB),)
+
+.PHONY: all deps build release test run demo bench install clean
+
+all: build
+
+## deps: install the system packages the build and tests need (libgit2-dev, git, sqlite3, python3)
+deps:
+	@command -v $(SWIFT) >/dev/null || { echo "error: the Swift 6 toolchain is not on PATH; install it from swift.org first" >&2; exit 1; }
+	@missing=""; \
+	pkg-config --exists libgit2 2>/dev/null || missing="$$missing libgit2-dev"; \
+	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
+	command -v git >/dev/null || missing="$$missing git"; \
+	command -v sqlite3 >/dev/null || missing="$$missing sqlite3"; \
+	command -v python3 >/dev/null || missing="$$missing python3"; \
+	[ -f /usr/include/sqlite3.h ] || missing="$$missing libsqlite3-dev"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+## build: debug build of the executable and libraries
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+## test: every test target, on real git repositories and SQLite files
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+## run: sync the demo repository (made from Fixtures/demo) or REPO=path, then show status and list
+run: build
+	@if [ -z "$(REPO)" ]; then $(MAKE) --no-print-directory demo; fi
+	@repo="$(if $(REPO),$(REPO),$(DEMO))"; \
+	$(BIN) init --repo "$$repo" $(DBFLAG) && \
+	$(BIN) reconcile --repo "$$repo" $(DBFLAG); rc=$$?; [ $$rc = 0 ] || [ $$rc = 3 ] || exit $$rc; \
+	$(BIN) status $(DBFLAG) && echo && \
+	$(BIN) list --all --repo "$$repo" $(DBFLAG)
+
+## demo: a small git repository made from Fixtures/demo (kept between runs; delete demo/ to start over)
+demo:
+	@if [ ! -d "$(DEMO)/.git" ]; then \
+	  mkdir -p "$(DEMO)" && cp -R Fixtures/demo/. "$(DEMO)/" && \
+	  git -C "$(DEMO)" init -q -b main && \
+	  git -C "$(DEMO)" add -A && \
+	  git -C "$(DEMO)" -c user.name=openspec-sync-demo -c user.email=demo@example.invalid commit -q -m "Demo OpenSpec project" && \
+	  echo "made the demo repository $(DEMO)"; \
+	fi
+
+## bench: release build, then the performance figures of docs/performance.md (takes several minutes)
+bench: release
+	python3 Benchmarks/bench.py --binary $(RELEASE)
+
+install: release
+	install -d $(PREFIX)/bin
+	install -m 0755 $(RELEASE) $(PREFIX)/bin/openspec-sync
+
+clean:
+	rm -rf .build demo bench-out

@@ -1,0 +1,59 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layering (enforced by target dependencies):
+//   OpenSpecFormat  pure parsing of the OpenSpec folder format, no I/O policy
+//   OpenSpecGit     the only module that imports libgit2 (CLibgit2)
+//   OpenSpecStore   the only module that speaks SQL (GRDB)
+//   OpenSpecSync    the reconciler and everything that drives it
+//   openspec-sync   thin ArgumentParser executable
+let package = Package(
+    name: "openspec-sync",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "openspec-sync", targets: ["openspec-sync"]),
+        .library(name: "OpenSpecSync", targets: ["OpenSpecSync"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibgit2",
+            pkgConfig: "libgit2",
+            providers: [.apt(["libgit2-dev"])]
+        ),
+        .target(name: "OpenSpecFormat"),
+        .target(name: "OpenSpecGit", dependencies: ["CLibgit2"]),
+        .target(
+            name: "OpenSpecStore",
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
+            name: "OpenSpecSync",
+            dependencies: [
+                "OpenSpecFormat", "OpenSpecGit", "OpenSpecStore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "openspec-sync",
+            dependencies: [
+                "OpenSpecSync",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(
+            name: "OpenSpecSyncTestSupport",
+            dependencies: ["OpenSpecSync"],
+            path: "Tests/OpenSpecSyncTestSupport"
+        ),
+        .testTarget(name: "OpenSpecFormatTests", dependencies: ["OpenSpecFormat"]),
+        .testTarget(name: "OpenSpecGitTests", dependencies: ["OpenSpecGit", "OpenSpecSyncTestSupport"]),
+        .testTarget(name: "OpenSpecStoreTests", dependencies: ["OpenSpecStore"]),
+        .testTarget(name: "OpenSpecSyncTests", dependencies: ["OpenSpecSync", "OpenSpecSyncTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["OpenSpecSyncTestSupport"]),
+    ]
+)

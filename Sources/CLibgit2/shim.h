@@ -1,0 +1,4 @@
+#ifndef OPENSPEC_SYNC_CLIBGIT2_SHIM_H
+#define OPENSPEC_SYNC_CLIBGIT2_SHIM_H
+#include <git2.h>
+#endif

@@ -1,0 +1,180 @@
+internal import CLibgit2
+
+extension Repository {
+    /// Files (blobs and symlinks, recursively) under `prefix` in a commit's tree, in git's tree order.
+    ///
+    /// Reads tree objects only, never blob contents, so it works even when a
+    /// blob is missing and stays cheap on large trees. Returns [] when the
+    /// prefix is absent; when `prefix` names a file, returns that file alone.
+    /// Submodules are skipped: they hold no spec files.
+    public func files(at commit: ObjectID, under prefix: String) throws -> [TreeFile] {
+        let prefix = normalizedRelativePath(prefix)
+        guard let top = try node(at: prefix, inCommit: commit) else { return [] }
+        if top.mode.isBlob { return [TreeFile(path: prefix, id: top.id, mode: top.mode)] }
+        guard top.isTree else { return [] }
+        var result: [TreeFile] = []
+        try collectFiles(inTree: top.id, path: prefix, into: &result)
+        return result
+    }
+
+    private func collectFiles(inTree treeID: ObjectID, path: String, into result: inout [TreeFile]) throws {
+        for (name, child) in try entries(ofTree: treeID) {
+            let childPath = joinPath(path, name)
+            if child.isTree {
+                try collectFiles(inTree: child.id, path: childPath, into: &result)
+            } else if child.mode.isBlob {
+                result.append(TreeFile(path: childPath, id: child.id, mode: child.mode))
+            }
+        }
+    }
+
+    /// The entries of one tree, in git's order.
+    func entries(ofTree treeID: ObjectID) throws -> [(name: String, node: TreeNode)] {
+        let tree = try lookupTree(treeID)
+        defer { git_tree_free(tree) }
+        let count = git_tree_entrycount(tree)
+        var result: [(name: String, node: TreeNode)] = []
+        result.reserveCapacity(count)
+        for index in 0..<count {
+            guard let entry = git_tree_entry_byindex(tree, index), let rawName = git_tree_entry_name(entry),
+                let node = TreeNode(entry: entry)
+            else { continue }
+            result.append((String(cString: rawName), node))
+        }
+        return result
+    }
+
+    /// What changed under `prefix` between two commits (nil = the empty tree), sorted by path.
+    ///
+    /// Walks both `prefix` subtrees side by side and skips every pair of
+    /// subtrees with equal ids, so the cost follows what changed, not the
+    /// size of the tree. Only tree objects are read. There is no rename
+    /// detection: a move is a deletion plus an addition, and identity is
+    /// decided by the caller. Submodules are ignored.
+    public func diff(from: ObjectID?, to: ObjectID?, under prefix: String) throws -> [PathChange] {
+        let prefix = normalizedRelativePath(prefix)
+        let old = try from.flatMap { try node(at: prefix, inCommit: $0) }
+        let new = try to.flatMap { try node(at: prefix, inCommit: $0) }
+        var changes: [PathChange] = []
+        try compare(old, new, path: prefix, into: &changes)
+        changes.sort { pathPrecedes($0.path, $1.path) }
+        return changes
+    }
+
+    private func compare(_ old: TreeNode?, _ new: TreeNode?, path: String, into changes: inout [PathChange]) throws {
+        // Submodules carry no files of their own here.
+        let old = old?.mode == .submodule ? nil : old
+        let new = new?.mode == .submodule ? nil : new
+        if old == new { return }
+
+        switch (old, new) {
+        case (nil, nil):
+            return
+        case let (old?, new?) where old.isTree && new.isTree:
+            let oldEntries = try entries(ofTree: old.id)
+            let newEntries = try entries(ofTree: new.id)
+            var newByName: [String: TreeNode] = [:]
+            for (name, node) in newEntries { newByName[name] = node }
+            var seen = Set<String>()
+            for (name, node) in oldEntries {
+                seen.insert(name)
+                try compare(node, newByName[name], path: joinPath(path, name), into: &changes)
+            }
+            for (name, node) in newEntries where !seen.contains(name) {
+                try compare(nil, node, path: joinPath(path, name), into: &changes)
+            }
+        case let (old?, new) where old.isTree:
+            // A folder replaced by a file, or removed: every file below it goes.
+            try expand(old, path: path, added: false, into: &changes)
+            if let new { try compare(nil, new, path: path, into: &changes) }
+        case let (old, new?) where new.isTree:
+            if let old { try compare(old, nil, path: path, into: &changes) }
+            try expand(new, path: path, added: true, into: &changes)
+        case let (old?, new?):
+            let kind: PathChangeKind = (old.mode == .symlink) == (new.mode == .symlink) ? .modified : .typeChanged
+            changes.append(PathChange(kind: kind, oldPath: path, newPath: path, oldID: old.id, newID: new.id))
+        case let (old?, nil):
+            changes.append(PathChange(kind: .deleted, oldPath: path, newPath: nil, oldID: old.id, newID: nil))
+        case let (nil, new?):
+            changes.append(PathChange(kind: .added, oldPath: nil, newPath: path, oldID: nil, newID: new.id))
+        }
+    }
+
+    /// Reports every file below a folder as added or deleted.
+    private func expand(_ tree: TreeNode, path: String, added: Bool, into changes: inout [PathChange]) throws {
+        var files: [TreeFile] = []
+        try collectFiles(inTree: tree.id, path: path, into: &files)
+        for file in files {
+            changes.append(
+                added
+                    ? PathChange(kind: .added, oldPath: nil, newPath: file.path, oldID: nil, newID: file.id)
+                    : PathChange(kind: .deleted, oldPath: file.path, newPath: nil, oldID: file.id, newID: nil))
+        }
+    }
+
+    /// Commits reachable from HEAD, newest first, whose diff against their
+    /// first parent touches a path under one of `prefixes`; at most `limit`.
+    ///
+    /// "Touches" compares the tree (or blob) ids at each prefix, so no diff is
+    /// computed and no blob is read. A root commit touches a prefix it contains.
+    /// An empty prefix ("") means the whole tree. Returns [] on an unborn HEAD.
+    public func log(touching prefixes: [String], limit: Int) throws -> [CommitInfo] {
+        guard limit > 0, !prefixes.isEmpty, let head = try headCommit() else { return [] }
+        let prefixes = prefixes.map(normalizedRelativePath)
+
+        var walk: OpaquePointer?
+        try check(git_revwalk_new(&walk, pointer), "git_revwalk_new")
+        defer { git_revwalk_free(walk) }
+        try check(
+            git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL.rawValue | GIT_SORT_TIME.rawValue), "git_revwalk_sorting")
+        var headOID = head.oid
+        try check(git_revwalk_push(walk, &headOID), "git_revwalk_push")
+
+        var result: [CommitInfo] = []
+        var oid = git_oid()
+        while result.count < limit {
+            let code = git_revwalk_next(&oid, walk)
+            if code == GIT_ITEROVER.rawValue { break }
+            try check(code, "git_revwalk_next")
+
+            var commit: OpaquePointer?
+            try check(git_commit_lookup(&commit, pointer, &oid), "git_commit_lookup")
+            defer { git_commit_free(commit) }
+            let treeID = ObjectID(git_commit_tree_id(commit))
+            var parentTreeID: ObjectID?
+            if git_commit_parentcount(commit) > 0, let parentOID = git_commit_parent_id(commit, 0) {
+                do {
+                    parentTreeID = try rootTreeID(ofCommit: ObjectID(parentOID))
+                } catch let error as GitError where error.isNotFound {
+                    // A parent cut off by a shallow clone counts as no parent.
+                    parentTreeID = nil
+                }
+            }
+            if try touches(prefixes, tree: treeID, parentTree: parentTreeID) {
+                result.append(commitInfo(commit))
+            }
+        }
+        return result
+    }
+
+    private func touches(_ prefixes: [String], tree: ObjectID, parentTree: ObjectID?) throws -> Bool {
+        if tree == parentTree { return false }
+        let root = try lookupTree(tree)
+        defer { git_tree_free(root) }
+        let parentRoot: OpaquePointer? = try parentTree.map { try lookupTree($0) }
+        defer { if let parentRoot { git_tree_free(parentRoot) } }
+        for prefix in prefixes {
+            let now = prefix.isEmpty ? TreeNode(id: tree, mode: .tree) : try node(at: prefix, inLoadedTree: root)
+            let before: TreeNode?
+            if let parentTree, let parentRoot {
+                before =
+                    prefix.isEmpty
+                    ? TreeNode(id: parentTree, mode: .tree) : try node(at: prefix, inLoadedTree: parentRoot)
+            } else {
+                before = nil
+            }
+            if now != before { return true }
+        }
+        return false
+    }
+}

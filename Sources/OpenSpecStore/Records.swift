@@ -1,0 +1,148 @@
+import Foundation
+import GRDB
+
+/// Lifecycle of a change folder as the database sees it.
+public enum SpecStatus: String, Codable, Sendable, CaseIterable {
+    case active, archived, removed
+}
+
+/// One registered git repository with an OpenSpec folder.
+public struct ProjectRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "projects"
+    public var id: String
+    public var name: String
+    public var repoPath: String
+    public var openspecPath: String
+    public var createdAt: Date
+    public var lastReconciledCommit: String?
+    public var lastReconciledAt: Date?
+    public var reconciledOnce: Bool
+    public var pendingPaths: String
+    public var lastError: String?
+
+    public var pendingPathList: [String] {
+        (try? JSONDecoder().decode([String].self, from: Data(pendingPaths.utf8))) ?? []
+    }
+}
+
+/// A change folder's row: identity, lifecycle and the parsed content.
+public struct SpecRecord: Codable, Sendable, Equatable, FetchableRecord {
+    public static let databaseTableName = "openspecSpecs"
+    public var id: String
+    public var projectId: String
+    public var path: String
+    public var changeId: String
+    public var title: String
+    public var status: SpecStatus
+    public var archivedOn: String?
+    public var proposalContent: String?
+    public var tasksContent: String?
+    public var designContent: String?
+    public var completedTasks: Int
+    public var totalTasks: Int
+    public var taskStatus: String
+    public var tasks: String
+    public var schemaName: String?
+    public var createdOn: String?
+    public var issues: String
+    public var firstSeenAt: Date
+    public var lastSyncedAt: Date?
+    public var filesystemModifiedAt: Date?
+    public var dbModifiedAt: Date?
+    public var syncError: String?
+}
+
+/// A spec row without its content: what lists and lookups need.
+public struct SpecSummary: Codable, Sendable, Equatable, FetchableRecord {
+    public var id: String
+    public var projectId: String
+    public var path: String
+    public var changeId: String
+    public var title: String
+    public var status: SpecStatus
+    public var archivedOn: String?
+    public var completedTasks: Int
+    public var totalTasks: Int
+    public var taskStatus: String
+    public var lastSyncedAt: Date?
+    public var syncError: String?
+    static let columns = "id, projectId, path, changeId, title, status, archivedOn, completedTasks, totalTasks, taskStatus, lastSyncedAt, syncError"
+}
+
+/// One file of a change folder as last synced.
+public struct SpecFileRecord: Codable, Sendable, Equatable, FetchableRecord {
+    public var specId: String
+    public var path: String
+    public var blobId: String
+    public var size: Int
+    public var isUTF8: Bool
+    public var content: Data?
+    public var syncError: String?
+}
+
+/// A main spec (`openspec/specs/<capability>/spec.md`).
+public struct MainSpecRecord: Codable, Sendable, Equatable, FetchableRecord {
+    public var id: String
+    public var projectId: String
+    public var capability: String
+    public var path: String
+    public var status: String
+    public var title: String?
+    public var purpose: String?
+    public var requirementCount: Int
+    public var blobId: String?
+    public var size: Int
+    public var isUTF8: Bool
+    public var content: Data?
+    public var issues: String
+    public var lastSyncedAt: Date?
+    public var syncError: String?
+}
+
+/// How a sync was set off. The seed's values plus the git hook names.
+public enum SyncTrigger: String, Codable, Sendable, CaseIterable {
+    case fileWatcher = "file_watcher"
+    case periodic
+    case userEdit = "user_edit"
+    case manual
+    case postCommit = "post-commit"
+    case postMerge = "post-merge"
+    case postCheckout = "post-checkout"
+    case postRewrite = "post-rewrite"
+}
+
+public enum SyncDirection: String, Codable, Sendable {
+    case filesystemToDatabase = "fs_to_db"
+    case databaseToFilesystem = "db_to_fs"
+}
+
+/// One row of the sync log.
+public struct HistoryRecord: Codable, Sendable, Equatable, FetchableRecord {
+    public var id: Int64
+    public var projectId: String
+    public var specId: String?
+    public var runId: String
+    public var syncDirection: String
+    public var syncedAt: Date
+    public var success: Bool
+    public var errorMessage: String?
+    public var filesChanged: String
+    public var triggeredBy: String
+    public var action: String
+    public var fromCommit: String?
+    public var toCommit: String?
+    public var durationMs: Int?
+
+    public var filesChangedList: [String] {
+        (try? JSONDecoder().decode([String].self, from: Data(filesChanged.utf8))) ?? []
+    }
+}
+
+/// Counts per project, for `status`.
+public struct ProjectCounts: Sendable, Equatable {
+    public var active = 0
+    public var archived = 0
+    public var removed = 0
+    public var withErrors = 0
+    public var mainSpecs = 0
+}

@@ -1,0 +1,110 @@
+import GRDB
+
+/// The database schema, as a list of migrations. A shipped migration is never
+/// edited: a change to the schema is a new migration appended here.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-core") { db in
+            try db.execute(sql: """
+                CREATE TABLE projects (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    name TEXT NOT NULL UNIQUE,
+                    repoPath TEXT NOT NULL UNIQUE,
+                    openspecPath TEXT NOT NULL DEFAULT 'openspec',
+                    createdAt DATETIME NOT NULL,
+                    -- the commit whose openspec/ tree the database matches (NULL: unborn HEAD or never synced)
+                    lastReconciledCommit TEXT,
+                    lastReconciledAt DATETIME,
+                    reconciledOnce BOOLEAN NOT NULL DEFAULT 0,
+                    -- JSON array of openspec-relative paths to re-check next time:
+                    -- uncommitted edits and files that failed at the last reconcile
+                    pendingPaths TEXT NOT NULL DEFAULT '[]',
+                    lastError TEXT
+                );
+
+                CREATE TABLE openspecSpecs (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    projectId TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+                    path TEXT NOT NULL,            -- changes/<id> or changes/archive/<name>, relative to openspec/
+                    changeId TEXT NOT NULL,
+                    title TEXT NOT NULL,
+                    status TEXT NOT NULL,          -- active | archived | removed
+                    archivedOn TEXT,               -- YYYY-MM-DD prefix of the archive folder
+                    proposalContent TEXT,
+                    tasksContent TEXT,
+                    designContent TEXT,
+                    completedTasks INTEGER NOT NULL DEFAULT 0,
+                    totalTasks INTEGER NOT NULL DEFAULT 0,
+                    taskStatus TEXT NOT NULL DEFAULT 'no-tasks',
+                    tasks TEXT NOT NULL DEFAULT '[]',   -- JSON: raw markers, numbers, lines
+                    schemaName TEXT,
+                    createdOn TEXT,                -- .openspec.yaml `created`
+                    issues TEXT NOT NULL DEFAULT '[]',  -- JSON: {level, path, message, line}
+                    firstSeenAt DATETIME NOT NULL,
+                    lastSyncedAt DATETIME,
+                    filesystemModifiedAt DATETIME,
+                    dbModifiedAt DATETIME,
+                    syncError TEXT,
+                    UNIQUE (projectId, path)
+                );
+                CREATE INDEX openspecSpecs_projectId ON openspecSpecs(projectId);
+                CREATE INDEX openspecSpecs_status ON openspecSpecs(status);
+                CREATE INDEX openspecSpecs_lastSyncedAt ON openspecSpecs(lastSyncedAt);
+                CREATE INDEX openspecSpecs_changeId ON openspecSpecs(projectId, changeId);
+
+                -- Every file of a change folder, with the git blob id of the content last synced.
+                CREATE TABLE specFiles (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    specId TEXT NOT NULL REFERENCES openspecSpecs(id) ON DELETE CASCADE,
+                    path TEXT NOT NULL,            -- relative to the change folder
+                    blobId TEXT NOT NULL,
+                    size INTEGER NOT NULL,
+                    isUTF8 BOOLEAN NOT NULL,
+                    content BLOB,                  -- exact bytes; NULL when over the size cap
+                    syncError TEXT,
+                    UNIQUE (specId, path)
+                );
+
+                CREATE TABLE mainSpecs (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    projectId TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+                    capability TEXT NOT NULL,      -- e.g. platform/session-layout
+                    path TEXT NOT NULL,            -- specs/<capability>/spec.md
+                    status TEXT NOT NULL,          -- present | removed
+                    title TEXT,
+                    purpose TEXT,
+                    requirementCount INTEGER NOT NULL DEFAULT 0,
+                    blobId TEXT,
+                    size INTEGER NOT NULL DEFAULT 0,
+                    isUTF8 BOOLEAN NOT NULL DEFAULT 1,
+                    content BLOB,
+                    issues TEXT NOT NULL DEFAULT '[]',
+                    lastSyncedAt DATETIME,
+                    syncError TEXT,
+                    UNIQUE (projectId, capability)
+                );
+
+                CREATE TABLE syncHistory (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    projectId TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+                    specId TEXT REFERENCES openspecSpecs(id) ON DELETE SET NULL,  -- NULL: the run's summary row
+                    runId TEXT NOT NULL,
+                    syncDirection TEXT NOT NULL,   -- fs_to_db | db_to_fs
+                    syncedAt DATETIME NOT NULL,
+                    success BOOLEAN NOT NULL,
+                    errorMessage TEXT,
+                    filesChanged TEXT NOT NULL DEFAULT '[]',
+                    triggeredBy TEXT NOT NULL,
+                    action TEXT NOT NULL,          -- created | updated | archived | unarchived | removed | restored | unchanged | failed | run
+                    fromCommit TEXT,
+                    toCommit TEXT,
+                    durationMs INTEGER
+                );
+                CREATE INDEX syncHistory_specId ON syncHistory(specId, id);
+                CREATE INDEX syncHistory_projectId ON syncHistory(projectId, id);
+                """)
+        }
+        return migrator
+    }
+}

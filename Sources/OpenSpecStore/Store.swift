@@ -1,0 +1,208 @@
+import Foundation
+import GRDB
+
+/// Errors the store reports in words a user can act on.
+public enum StoreError: Error, CustomStringConvertible, Sendable {
+    case cannotOpen(path: String, reason: String)
+    case projectNameTaken(name: String, repoPath: String)
+    case notFound(String)
+
+    public var description: String {
+        switch self {
+        case let .cannotOpen(path, reason):
+            return "cannot open the database \(path): \(reason)"
+        case let .projectNameTaken(name, repoPath):
+            return "a project named \"\(name)\" is already registered for \(repoPath); choose another --name"
+        case let .notFound(what):
+            return "\(what) not found"
+        }
+    }
+}
+
+/// The SQLite database: one file, WAL mode, shared by the CLI, hooks and the
+/// daemon. Every SQL statement of the project lives behind this type.
+public final class Store: Sendable {
+    public let path: String
+    let pool: DatabasePool
+
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    public init(path: String) throws {
+        self.path = path
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty {
+            try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        }
+        var config = Configuration()
+        // Hooks, the daemon and the CLI write concurrently: wait for the lock
+        // rather than surface "database is locked".
+        config.busyMode = .timeout(60)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            try Schema.migrator.migrate(pool)
+        } catch {
+            throw StoreError.cannotOpen(path: path, reason: "\(error)")
+        }
+    }
+
+    /// Runs `body` inside one IMMEDIATE write transaction: all or nothing.
+    public func write<T>(_ body: (StoreWriter) throws -> T) throws -> T {
+        try pool.writeWithoutTransaction { db in
+            var result: T?
+            try db.inTransaction(.immediate) {
+                result = try body(StoreWriter(db: db))
+                return .commit
+            }
+            return result!
+        }
+    }
+
+    /// `PRAGMA integrity_check`, for tests and `status --check`.
+    public func integrityCheck() throws -> String {
+        try pool.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "" }
+    }
+
+    // MARK: Projects
+
+    /// Registers a repository, or returns it unchanged when already registered.
+    public func registerProject(name: String, repoPath: String, openspecPath: String) throws -> ProjectRecord {
+        try write { w in
+            if var existing = try ProjectRecord.filter(sql: "repoPath = ?", arguments: [repoPath]).fetchOne(w.db) {
+                if existing.openspecPath != openspecPath || existing.name != name {
+                    if try ProjectRecord.filter(sql: "name = ? AND id <> ?", arguments: [name, existing.id]).fetchCount(w.db) > 0 {
+                        throw StoreError.projectNameTaken(name: name, repoPath: repoPath)
+                    }
+                    let moved = existing.openspecPath != openspecPath
+                    existing.name = name
+                    existing.openspecPath = openspecPath
+                    if moved { existing.reconciledOnce = false; existing.lastReconciledCommit = nil }
+                    try existing.update(w.db)
+                }
+                return existing
+            }
+            if let other = try ProjectRecord.filter(sql: "name = ?", arguments: [name]).fetchOne(w.db) {
+                throw StoreError.projectNameTaken(name: name, repoPath: other.repoPath)
+            }
+            let record = ProjectRecord(
+                id: UUID().uuidString.lowercased(), name: name, repoPath: repoPath,
+                openspecPath: openspecPath, createdAt: Date(), lastReconciledCommit: nil,
+                lastReconciledAt: nil, reconciledOnce: false, pendingPaths: "[]", lastError: nil)
+            try record.insert(w.db)
+            return record
+        }
+    }
+
+    public func projects() throws -> [ProjectRecord] {
+        try pool.read { db in try ProjectRecord.order(sql: "name").fetchAll(db) }
+    }
+
+    public func project(id: String) throws -> ProjectRecord? {
+        try pool.read { db in try ProjectRecord.fetchOne(db, key: id) }
+    }
+
+    public func project(repoPath: String) throws -> ProjectRecord? {
+        try pool.read { db in try ProjectRecord.filter(sql: "repoPath = ?", arguments: [repoPath]).fetchOne(db) }
+    }
+
+    public func project(named name: String) throws -> ProjectRecord? {
+        try pool.read { db in try ProjectRecord.filter(sql: "name = ?", arguments: [name]).fetchOne(db) }
+    }
+
+    public func projectCounts(projectId: String) throws -> ProjectCounts {
+        try pool.read { db in
+            var counts = ProjectCounts()
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT status, COUNT(*) AS n, SUM(syncError IS NOT NULL) AS errors
+                FROM openspecSpecs WHERE projectId = ? GROUP BY status
+                """, arguments: [projectId])
+            for row in rows {
+                let n: Int = row["n"]
+                switch SpecStatus(rawValue: row["status"]) {
+                case .active: counts.active = n
+                case .archived: counts.archived = n
+                case .removed: counts.removed = n
+                case nil: break
+                }
+                if SpecStatus(rawValue: row["status"]) != .removed { counts.withErrors += row["errors"] as Int? ?? 0 }
+            }
+            counts.mainSpecs = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM mainSpecs WHERE projectId = ? AND status = 'present'", arguments: [projectId]) ?? 0
+            return counts
+        }
+    }
+
+    // MARK: Specs
+
+    /// Summaries of a project's specs, optionally limited to some statuses.
+    public func specSummaries(projectId: String?, statuses: Set<SpecStatus>? = nil) throws -> [SpecSummary] {
+        try pool.read { db in
+            var clauses: [String] = []
+            var arguments: StatementArguments = []
+            if let projectId { clauses.append("projectId = ?"); arguments += [projectId] }
+            if let statuses {
+                clauses.append("status IN (" + statuses.map { "'\($0.rawValue)'" }.sorted().joined(separator: ",") + ")")
+            }
+            let whereClause = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
+            return try SpecSummary.fetchAll(db, sql: "SELECT \(SpecSummary.columns) FROM openspecSpecs \(whereClause) ORDER BY path", arguments: arguments)
+        }
+    }
+
+    public func spec(id: String) throws -> SpecRecord? {
+        try pool.read { db in try SpecRecord.fetchOne(db, sql: "SELECT * FROM openspecSpecs WHERE id = ?", arguments: [id]) }
+    }
+
+    /// Specs whose change id, folder path or row id equals `key`.
+    public func specsMatching(_ key: String, projectId: String? = nil) throws -> [SpecSummary] {
+        try pool.read { db in
+            var sql = "SELECT \(SpecSummary.columns) FROM openspecSpecs WHERE (id = ? OR changeId = ? OR path = ? OR path = ?)"
+            var arguments: StatementArguments = [key, key, key, "changes/" + key]
+            if let projectId { sql += " AND projectId = ?"; arguments += [projectId] }
+            return try SpecSummary.fetchAll(db, sql: sql + " ORDER BY status, path", arguments: arguments)
+        }
+    }
+
+    public func specFiles(specId: String, withContent: Bool) throws -> [SpecFileRecord] {
+        try pool.read { db in
+            let content = withContent ? "content" : "NULL AS content"
+            return try SpecFileRecord.fetchAll(db, sql: """
+                SELECT specId, path, blobId, size, isUTF8, \(content), syncError
+                FROM specFiles WHERE specId = ? ORDER BY path
+                """, arguments: [specId])
+        }
+    }
+
+    public func mainSpecs(projectId: String) throws -> [MainSpecRecord] {
+        try pool.read { db in
+            try MainSpecRecord.fetchAll(db, sql: """
+                SELECT id, projectId, capability, path, status, title, purpose, requirementCount, blobId,
+                       size, isUTF8, NULL AS content, issues, lastSyncedAt, syncError
+                FROM mainSpecs WHERE projectId = ? ORDER BY capability
+                """, arguments: [projectId])
+        }
+    }
+
+    // MARK: History
+
+    /// History rows, newest first. `before` is a cursor: the id of the last row
+    /// already seen; ids only grow, so pages stay stable under new inserts.
+    public func history(projectId: String? = nil, specId: String? = nil, limit: Int, before: Int64? = nil) throws -> [HistoryRecord] {
+        try pool.read { db in
+            var clauses: [String] = []
+            var arguments: StatementArguments = []
+            if let projectId { clauses.append("projectId = ?"); arguments += [projectId] }
+            if let specId { clauses.append("specId = ?"); arguments += [specId] }
+            if let before { clauses.append("id < ?"); arguments += [before] }
+            let whereClause = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
+            arguments += [limit]
+            return try HistoryRecord.fetchAll(db, sql: "SELECT * FROM syncHistory \(whereClause) ORDER BY id DESC LIMIT ?", arguments: arguments)
+        }
+    }
+
+    /// The latest summary row of each reconcile run of a project.
+    public func lastRun(projectId: String) throws -> HistoryRecord? {
+        try pool.read { db in
+            try HistoryRecord.fetchOne(db, sql: "SELECT * FROM syncHistory WHERE projectId = ? AND specId IS NULL ORDER BY id DESC LIMIT 1", arguments: [projectId])
+        }
+    }
+}

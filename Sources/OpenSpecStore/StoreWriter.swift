@@ -1,0 +1,257 @@
+import Foundation
+import GRDB
+
+/// What the reconciler writes for one change folder.
+public struct SpecValues: Sendable {
+    public var path: String
+    public var changeId: String
+    public var title: String
+    public var status: SpecStatus
+    public var archivedOn: String?
+    public var proposalContent: String?
+    public var tasksContent: String?
+    public var designContent: String?
+    public var completedTasks: Int
+    public var totalTasks: Int
+    public var taskStatus: String
+    public var tasksJSON: String
+    public var schemaName: String?
+    public var createdOn: String?
+    public var issuesJSON: String
+    public var filesystemModifiedAt: Date?
+    public var syncError: String?
+
+    public init(
+        path: String, changeId: String, title: String, status: SpecStatus, archivedOn: String?,
+        proposalContent: String?, tasksContent: String?, designContent: String?,
+        completedTasks: Int, totalTasks: Int, taskStatus: String, tasksJSON: String,
+        schemaName: String?, createdOn: String?, issuesJSON: String,
+        filesystemModifiedAt: Date?, syncError: String?
+    ) {
+        self.path = path; self.changeId = changeId; self.title = title; self.status = status
+        self.archivedOn = archivedOn; self.proposalContent = proposalContent
+        self.tasksContent = tasksContent; self.designContent = designContent
+        self.completedTasks = completedTasks; self.totalTasks = totalTasks; self.taskStatus = taskStatus
+        self.tasksJSON = tasksJSON; self.schemaName = schemaName; self.createdOn = createdOn
+        self.issuesJSON = issuesJSON; self.filesystemModifiedAt = filesystemModifiedAt; self.syncError = syncError
+    }
+}
+
+/// One file of a change folder, as read now.
+public struct FileValues: Sendable, Equatable {
+    public var path: String
+    public var blobId: String
+    public var size: Int
+    public var isUTF8: Bool
+    public var content: Data?
+    public var syncError: String?
+
+    public init(path: String, blobId: String, size: Int, isUTF8: Bool, content: Data?, syncError: String?) {
+        self.path = path; self.blobId = blobId; self.size = size; self.isUTF8 = isUTF8
+        self.content = content; self.syncError = syncError
+    }
+}
+
+public struct MainSpecValues: Sendable {
+    public var capability: String
+    public var path: String
+    public var title: String?
+    public var purpose: String?
+    public var requirementCount: Int
+    public var blobId: String
+    public var size: Int
+    public var isUTF8: Bool
+    public var content: Data?
+    public var issuesJSON: String
+    public var syncError: String?
+
+    public init(capability: String, path: String, title: String?, purpose: String?, requirementCount: Int,
+                blobId: String, size: Int, isUTF8: Bool, content: Data?, issuesJSON: String, syncError: String?) {
+        self.capability = capability; self.path = path; self.title = title; self.purpose = purpose
+        self.requirementCount = requirementCount; self.blobId = blobId; self.size = size
+        self.isUTF8 = isUTF8; self.content = content; self.issuesJSON = issuesJSON; self.syncError = syncError
+    }
+}
+
+public struct HistoryValues: Sendable {
+    public var projectId: String
+    public var specId: String?
+    public var runId: String
+    public var direction: SyncDirection
+    public var syncedAt: Date
+    public var success: Bool
+    public var errorMessage: String?
+    public var filesChanged: [String]
+    public var triggeredBy: String
+    public var action: String
+    public var fromCommit: String?
+    public var toCommit: String?
+    public var durationMs: Int?
+
+    public init(projectId: String, specId: String?, runId: String, direction: SyncDirection, syncedAt: Date,
+                success: Bool, errorMessage: String?, filesChanged: [String], triggeredBy: String,
+                action: String, fromCommit: String?, toCommit: String?, durationMs: Int?) {
+        self.projectId = projectId; self.specId = specId; self.runId = runId; self.direction = direction
+        self.syncedAt = syncedAt; self.success = success; self.errorMessage = errorMessage
+        self.filesChanged = filesChanged; self.triggeredBy = triggeredBy; self.action = action
+        self.fromCommit = fromCommit; self.toCommit = toCommit; self.durationMs = durationMs
+    }
+}
+
+/// Reads and writes inside one write transaction (see `Store.write`).
+public struct StoreWriter {
+    let db: Database
+
+    public func project(id: String) throws -> ProjectRecord? {
+        try ProjectRecord.fetchOne(db, key: id)
+    }
+
+    public func spec(projectId: String, path: String) throws -> SpecSummary? {
+        try SpecSummary.fetchOne(db, sql: "SELECT \(SpecSummary.columns) FROM openspecSpecs WHERE projectId = ? AND path = ?", arguments: [projectId, path])
+    }
+
+    public func specs(projectId: String, changeId: String) throws -> [SpecSummary] {
+        try SpecSummary.fetchAll(db, sql: "SELECT \(SpecSummary.columns) FROM openspecSpecs WHERE projectId = ? AND changeId = ? ORDER BY path", arguments: [projectId, changeId])
+    }
+
+    public func allSpecs(projectId: String) throws -> [SpecSummary] {
+        try SpecSummary.fetchAll(db, sql: "SELECT \(SpecSummary.columns) FROM openspecSpecs WHERE projectId = ? ORDER BY path", arguments: [projectId])
+    }
+
+    /// path -> blob id of every file of a spec as last synced.
+    public func fileBlobIds(specId: String) throws -> [String: String] {
+        var result: [String: String] = [:]
+        let rows = try Row.fetchCursor(db, sql: "SELECT path, blobId FROM specFiles WHERE specId = ?", arguments: [specId])
+        while let row = try rows.next() { result[row[0]] = row[1] }
+        return result
+    }
+
+    /// specId -> (path -> blob id) for a whole project, in one query (full scans).
+    public func allFileBlobIds(projectId: String) throws -> [String: [String: String]] {
+        var result: [String: [String: String]] = [:]
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT f.specId, f.path, f.blobId FROM specFiles f JOIN openspecSpecs s ON s.id = f.specId
+            WHERE s.projectId = ?
+            """, arguments: [projectId])
+        while let row = try rows.next() { result[row[0], default: [:]][row[1]] = row[2] }
+        return result
+    }
+
+    public func fileContent(specId: String, path: String) throws -> Data? {
+        try Data.fetchOne(db, sql: "SELECT content FROM specFiles WHERE specId = ? AND path = ?", arguments: [specId, path])
+    }
+
+    /// Inserts a new spec row; returns its id.
+    public func insertSpec(projectId: String, _ v: SpecValues, at now: Date) throws -> String {
+        let id = UUID().uuidString.lowercased()
+        try db.cachedStatement(sql: """
+            INSERT INTO openspecSpecs (id, projectId, path, changeId, title, status, archivedOn,
+              proposalContent, tasksContent, designContent, completedTasks, totalTasks, taskStatus, tasks,
+              schemaName, createdOn, issues, firstSeenAt, lastSyncedAt, filesystemModifiedAt, syncError)
+            VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+            """).execute(arguments: [
+                id, projectId, v.path, v.changeId, v.title, v.status.rawValue, v.archivedOn,
+                v.proposalContent, v.tasksContent, v.designContent, v.completedTasks, v.totalTasks,
+                v.taskStatus, v.tasksJSON, v.schemaName, v.createdOn, v.issuesJSON, now, now,
+                v.filesystemModifiedAt, v.syncError,
+            ])
+        return id
+    }
+
+    /// Rewrites a spec row's content and lifecycle, keeping its id and history.
+    public func updateSpec(id: String, _ v: SpecValues, at now: Date) throws {
+        try db.cachedStatement(sql: """
+            UPDATE openspecSpecs SET path = ?, changeId = ?, title = ?, status = ?, archivedOn = ?,
+              proposalContent = ?, tasksContent = ?, designContent = ?, completedTasks = ?, totalTasks = ?,
+              taskStatus = ?, tasks = ?, schemaName = ?, createdOn = ?, issues = ?, lastSyncedAt = ?,
+              filesystemModifiedAt = ?, syncError = ?
+            WHERE id = ?
+            """).execute(arguments: [
+                v.path, v.changeId, v.title, v.status.rawValue, v.archivedOn, v.proposalContent,
+                v.tasksContent, v.designContent, v.completedTasks, v.totalTasks, v.taskStatus,
+                v.tasksJSON, v.schemaName, v.createdOn, v.issuesJSON, now, v.filesystemModifiedAt,
+                v.syncError, id,
+            ])
+    }
+
+    /// A change folder that disappeared without being archived.
+    public func markRemoved(specId: String, at now: Date) throws {
+        try db.cachedStatement(sql: "UPDATE openspecSpecs SET status = 'removed', lastSyncedAt = ? WHERE id = ?")
+            .execute(arguments: [now, specId])
+    }
+
+    /// Makes the spec's file rows equal `files`: changed rows rewritten, missing rows deleted.
+    public func replaceFiles(specId: String, files: [FileValues], previous: [String: String]) throws {
+        let upsert = try db.cachedStatement(sql: """
+            INSERT INTO specFiles (specId, path, blobId, size, isUTF8, content, syncError) VALUES (?,?,?,?,?,?,?)
+            ON CONFLICT(specId, path) DO UPDATE SET blobId = excluded.blobId, size = excluded.size,
+              isUTF8 = excluded.isUTF8, content = excluded.content, syncError = excluded.syncError
+            """)
+        var present = Set<String>()
+        for file in files {
+            present.insert(file.path)
+            if previous[file.path] == file.blobId && file.syncError == nil { continue }
+            try upsert.execute(arguments: [specId, file.path, file.blobId, file.size, file.isUTF8, file.content, file.syncError])
+        }
+        let delete = try db.cachedStatement(sql: "DELETE FROM specFiles WHERE specId = ? AND path = ?")
+        for path in previous.keys where !present.contains(path) {
+            try delete.execute(arguments: [specId, path])
+        }
+    }
+
+    /// capability -> (id, blob id, status) of a project's main specs.
+    public func mainSpecStates(projectId: String) throws -> [String: (id: String, blobId: String?, status: String)] {
+        var result: [String: (id: String, blobId: String?, status: String)] = [:]
+        let rows = try Row.fetchCursor(db, sql: "SELECT capability, id, blobId, status FROM mainSpecs WHERE projectId = ?", arguments: [projectId])
+        while let row = try rows.next() { result[row[0]] = (row[1], row[2], row[3]) }
+        return result
+    }
+
+    public func upsertMainSpec(projectId: String, _ v: MainSpecValues, at now: Date) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO mainSpecs (id, projectId, capability, path, status, title, purpose, requirementCount,
+              blobId, size, isUTF8, content, issues, lastSyncedAt, syncError)
+            VALUES (?,?,?,?,'present',?,?,?,?,?,?,?,?,?,?)
+            ON CONFLICT(projectId, capability) DO UPDATE SET path = excluded.path, status = 'present',
+              title = excluded.title, purpose = excluded.purpose, requirementCount = excluded.requirementCount,
+              blobId = excluded.blobId, size = excluded.size, isUTF8 = excluded.isUTF8, content = excluded.content,
+              issues = excluded.issues, lastSyncedAt = excluded.lastSyncedAt, syncError = excluded.syncError
+            """).execute(arguments: [
+                UUID().uuidString.lowercased(), projectId, v.capability, v.path, v.title, v.purpose,
+                v.requirementCount, v.blobId, v.size, v.isUTF8, v.content, v.issuesJSON, now, v.syncError,
+            ])
+    }
+
+    public func markMainSpecRemoved(projectId: String, capability: String, at now: Date) throws {
+        try db.cachedStatement(sql: "UPDATE mainSpecs SET status = 'removed', lastSyncedAt = ? WHERE projectId = ? AND capability = ?")
+            .execute(arguments: [now, projectId, capability])
+    }
+
+    @discardableResult
+    public func insertHistory(_ h: HistoryValues) throws -> Int64 {
+        let files = String(decoding: try JSONEncoder().encode(h.filesChanged), as: UTF8.self)
+        try db.cachedStatement(sql: """
+            INSERT INTO syncHistory (projectId, specId, runId, syncDirection, syncedAt, success, errorMessage,
+              filesChanged, triggeredBy, action, fromCommit, toCommit, durationMs)
+            VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
+            """).execute(arguments: [
+                h.projectId, h.specId, h.runId, h.direction.rawValue, h.syncedAt, h.success, h.errorMessage,
+                files, h.triggeredBy, h.action, h.fromCommit, h.toCommit, h.durationMs,
+            ])
+        return db.lastInsertedRowID
+    }
+
+    /// Records where the project now stands: the commit matched and what to re-check next time.
+    public func finishReconcile(projectId: String, commit: String?, pendingPaths: [String], at now: Date, error: String?) throws {
+        let pending = String(decoding: try JSONEncoder().encode(pendingPaths.sorted()), as: UTF8.self)
+        try db.execute(sql: """
+            UPDATE projects SET lastReconciledCommit = ?, lastReconciledAt = ?, reconciledOnce = 1,
+              pendingPaths = ?, lastError = ? WHERE id = ?
+            """, arguments: [commit, now, pending, error, projectId])
+    }
+
+    /// Records a reconcile that could not run at all, leaving the cursor where it was.
+    public func recordProjectError(projectId: String, error: String) throws {
+        try db.execute(sql: "UPDATE projects SET lastError = ? WHERE id = ?", arguments: [error, projectId])
+    }
+}

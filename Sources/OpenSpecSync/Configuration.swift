@@ -1,0 +1,32 @@
+import Foundation
+
+/// Where things live, decided in one place: flags first, then environment,
+/// then defaults.
+public enum Configuration {
+    /// The database file: `--db`, else `OPENSPEC_SYNC_DB`, else
+    /// `$XDG_DATA_HOME/openspec-sync/openspec-sync.sqlite`, else
+    /// `~/.local/share/openspec-sync/openspec-sync.sqlite`.
+    public static func databasePath(flag: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let flag, !flag.isEmpty { return absolute(flag) }
+        if let env = environment["OPENSPEC_SYNC_DB"], !env.isEmpty { return absolute(env) }
+        let dataHome: String
+        if let xdg = environment["XDG_DATA_HOME"], xdg.hasPrefix("/") {
+            dataHome = xdg
+        } else {
+            let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+            dataHome = home + "/.local/share"
+        }
+        return dataHome + "/openspec-sync/openspec-sync.sqlite"
+    }
+
+    /// The size cap for one file: `OPENSPEC_SYNC_MAX_FILE_BYTES`, default 8 MiB.
+    public static func maxFileBytes(environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
+        environment["OPENSPEC_SYNC_MAX_FILE_BYTES"].flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil } ?? 8 << 20
+    }
+
+    /// `path` made absolute against the current directory, without `.`/`..`.
+    public static func absolute(_ path: String) -> String {
+        let full = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        return URL(fileURLWithPath: full).standardizedFileURL.path
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import OpenSpecFormat
+import OpenSpecGit
+import OpenSpecStore
+
+/// The library's front door: what the CLI, the daemon and the server call.
+public final class SyncEngine: Sendable {
+    public let store: Store
+    public let fileSystem: FileSystem
+
+    public init(databasePath: String, fileSystem: FileSystem = PosixFileSystem()) throws {
+        store = try Store(path: databasePath)
+        self.fileSystem = fileSystem
+    }
+
+    public var reconciler: Reconciler { Reconciler(store: store, fileSystem: fileSystem) }
+
+    // MARK: Projects
+
+    /// The working-tree root of the git repository around `path` (default: the current directory).
+    public static func repositoryRoot(around path: String?) throws -> String {
+        let start = Configuration.absolute(path ?? FileManager.default.currentDirectoryPath)
+        do {
+            return try Repository.discoverRoot(from: start)
+        } catch {
+            throw SyncError.notARepository(path: start, reason: "\(error)")
+        }
+    }
+
+    /// Registers a repository (idempotent). The name defaults to the folder's name.
+    public func register(repo: String?, name: String?, openspecDir: String?) throws -> ProjectRecord {
+        let root = try Self.repositoryRoot(around: repo)
+        let folder = (openspecDir ?? "openspec").trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        guard !folder.isEmpty, !folder.split(separator: "/").contains(where: { $0 == ".." || $0 == "." || $0 == ".git" }) else {
+            throw SyncError.noOpenSpecFolder(repo: root, folder: openspecDir ?? "")
+        }
+        guard fileSystem.kind(of: root + "/" + folder) == .directory else {
+            throw SyncError.noOpenSpecFolder(repo: root, folder: folder)
+        }
+        let projectName = name ?? (try? store.project(repoPath: root))?.name ?? URL(fileURLWithPath: root).lastPathComponent
+        return try store.registerProject(name: projectName, repoPath: root, openspecPath: folder)
+    }
+
+    /// The registered project for the repository around `repo`.
+    public func project(forRepo repo: String?) throws -> ProjectRecord {
+        let root = try Self.repositoryRoot(around: repo)
+        guard let project = try store.project(repoPath: root) else { throw SyncError.notRegistered(repo: root) }
+        return project
+    }
+
+    public func project(named name: String) throws -> ProjectRecord {
+        guard let project = try store.project(named: name) ?? store.project(id: name) else {
+            throw SyncError.unknownProject(name)
+        }
+        return project
+    }
+
+    public func reconcile(_ project: ProjectRecord, options: ReconcileOptions = ReconcileOptions(),
+                          progress: Reconciler.Progress? = nil) throws -> ReconcileSummary {
+        try reconciler.reconcile(projectId: project.id, options: options, progress: progress)
+    }
+
+    // MARK: Specs
+
+    /// A spec named by row id, change id or folder path (`changes/x`,
+    /// `changes/archive/2026-01-01-x`, or `project:path`).
+    public func resolveSpec(_ key: String, projectId: String? = nil) throws -> SpecSummary {
+        var scope = projectId
+        var lookup = key
+        if scope == nil, let colon = key.firstIndex(of: ":"),
+           let project = try store.project(named: String(key[..<colon])) {
+            scope = project.id
+            lookup = String(key[key.index(after: colon)...])
+        }
+        let matches = try store.specsMatching(lookup, projectId: scope)
+        if matches.count == 1 { return matches[0] }
+        if matches.isEmpty { throw SyncError.unknownSpec(key) }
+        // A change id shared by an active change and its archived namesakes
+        // means the active one; otherwise the caller must say which.
+        let live = matches.filter { $0.status == .active }
+        if live.count == 1 { return live[0] }
+        let names = try Dictionary(store.projects().map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+        throw SyncError.ambiguousSpec(key, candidates: matches.map { "\(names[$0.projectId] ?? $0.projectId):\($0.path) (\($0.status.rawValue))" })
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import OpenSpecFormat
+import OpenSpecStore
+
+/// One row of `list --json`: OpenSpec's `list --json` fields plus identity.
+public struct ChangeListing: Codable, Sendable, Equatable {
+    public var id: String
+    public var changeId: String
+    public var path: String
+    public var project: String
+    public var status: String
+    public var archivedOn: String?
+    public var title: String
+    public var completedTasks: Int
+    public var totalTasks: Int
+    public var taskStatus: String
+    public var lastSyncedAt: Date?
+    public var syncError: String?
+}
+
+/// `show --json`: the row, its files, tasks and validation issues.
+public struct SpecDetail: Codable, Sendable {
+    public struct File: Codable, Sendable {
+        public var path: String
+        public var blobId: String
+        public var size: Int
+        public var isUTF8: Bool
+    }
+    public struct Task: Codable, Sendable {
+        public var line: Int
+        public var marker: String
+        public var done: Bool
+        public var number: String?
+        public var text: String
+        public var indent: Int?
+        public var group: String?
+    }
+    public var id: String
+    public var changeId: String
+    public var path: String
+    public var project: String
+    public var status: String
+    public var archivedOn: String?
+    public var title: String
+    public var schemaName: String?
+    public var createdOn: String?
+    public var completedTasks: Int
+    public var totalTasks: Int
+    public var taskStatus: String
+    public var tasks: [Task]
+    public var issues: [ValidationIssue]
+    public var files: [File]
+    public var proposalContent: String?
+    public var tasksContent: String?
+    public var designContent: String?
+    public var firstSeenAt: Date
+    public var lastSyncedAt: Date?
+    public var filesystemModifiedAt: Date?
+    public var dbModifiedAt: Date?
+    public var syncError: String?
+}
+
+/// One row of `history --json`.
+public struct HistoryItem: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var project: String
+    public var specId: String?
+    public var specPath: String?
+    public var syncDirection: String
+    public var syncedAt: Date
+    public var success: Bool
+    public var action: String
+    public var errorMessage: String?
+    public var filesChanged: [String]
+    public var triggeredBy: String
+    public var fromCommit: String?
+    public var toCommit: String?
+    public var durationMs: Int?
+}
+
+/// One project in `status --json`.
+public struct ProjectStatus: Codable, Sendable {
+    public var id: String
+    public var name: String
+    public var repoPath: String
+    public var openspecPath: String
+    public var lastReconciledCommit: String?
+    public var lastReconciledAt: Date?
+    public var lastError: String?
+    public var pendingPaths: [String]
+    public var active: Int
+    public var archived: Int
+    public var removed: Int
+    public var withErrors: Int
+    public var mainSpecs: Int
+    public var lastRun: HistoryItem?
+}
+
+extension SyncEngine {
+    private func projectNames() throws -> [String: String] {
+        Dictionary(try store.projects().map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    public func listChanges(projectId: String?, statuses: Set<SpecStatus>?) throws -> [ChangeListing] {
+        let names = try projectNames()
+        let order: [SpecStatus: Int] = [.active: 0, .archived: 1, .removed: 2]
+        let specs = try store.specSummaries(projectId: projectId, statuses: statuses)
+            .sorted { (order[$0.status]!, $0.path) < (order[$1.status]!, $1.path) }
+        return specs.map { spec in
+            ChangeListing(id: spec.id, changeId: spec.changeId, path: spec.path, project: names[spec.projectId] ?? spec.projectId,
+                          status: spec.status.rawValue, archivedOn: spec.archivedOn, title: spec.title,
+                          completedTasks: spec.completedTasks, totalTasks: spec.totalTasks, taskStatus: spec.taskStatus,
+                          lastSyncedAt: spec.lastSyncedAt, syncError: spec.syncError)
+        }
+    }
+
+    public func detail(of summary: SpecSummary) throws -> SpecDetail {
+        guard let spec = try store.spec(id: summary.id) else { throw SyncError.unknownSpec(summary.id) }
+        let names = try projectNames()
+        let decoder = JSONDecoder()
+        let tasks = (try? decoder.decode([SpecDetail.Task].self, from: Data(spec.tasks.utf8))) ?? []
+        let issues = (try? decoder.decode([ValidationIssue].self, from: Data(spec.issues.utf8))) ?? []
+        let files = try store.specFiles(specId: spec.id, withContent: false).map {
+            SpecDetail.File(path: $0.path, blobId: $0.blobId, size: $0.size, isUTF8: $0.isUTF8)
+        }
+        return SpecDetail(
+            id: spec.id, changeId: spec.changeId, path: spec.path, project: names[spec.projectId] ?? spec.projectId,
+            status: spec.status.rawValue, archivedOn: spec.archivedOn, title: spec.title, schemaName: spec.schemaName,
+            createdOn: spec.createdOn, completedTasks: spec.completedTasks, totalTasks: spec.totalTasks,
+            taskStatus: spec.taskStatus, tasks: tasks, issues: issues, files: files,
+            proposalContent: spec.proposalContent, tasksContent: spec.tasksContent, designContent: spec.designContent,
+            firstSeenAt: spec.firstSeenAt, lastSyncedAt: spec.lastSyncedAt,
+            filesystemModifiedAt: spec.filesystemModifiedAt, dbModifiedAt: spec.dbModifiedAt, syncError: spec.syncError)
+    }
+
+    /// History newest first; pass the last `id` seen as `before` for the next page.
+    public func history(projectId: String?, specId: String?, limit: Int, before: Int64?) throws -> [HistoryItem] {
+        let names = try projectNames()
+        var paths: [String: String] = [:]
+        return try store.history(projectId: projectId, specId: specId, limit: limit, before: before).map { row in
+            if let id = row.specId, paths[id] == nil { paths[id] = try store.spec(id: id)?.path }
+            return item(row, project: names[row.projectId], specPath: row.specId.flatMap { paths[$0] })
+        }
+    }
+
+    private func item(_ row: HistoryRecord, project: String?, specPath: String?) -> HistoryItem {
+        HistoryItem(id: row.id, project: project ?? row.projectId, specId: row.specId,
+                    specPath: specPath, syncDirection: row.syncDirection, syncedAt: row.syncedAt,
+                    success: row.success, action: row.action, errorMessage: row.errorMessage,
+                    filesChanged: row.filesChangedList, triggeredBy: row.triggeredBy,
+                    fromCommit: row.fromCommit, toCommit: row.toCommit, durationMs: row.durationMs)
+    }
+
+    public func status() throws -> [ProjectStatus] {
+        try store.projects().map { project in
+            let counts = try store.projectCounts(projectId: project.id)
+            let last = try store.lastRun(projectId: project.id).map { item($0, project: project.name, specPath: nil) }
+            return ProjectStatus(
+                id: project.id, name: project.name, repoPath: project.repoPath, openspecPath: project.openspecPath,
+                lastReconciledCommit: project.lastReconciledCommit, lastReconciledAt: project.lastReconciledAt,
+                lastError: project.lastError, pendingPaths: project.pendingPathList, active: counts.active,
+                archived: counts.archived, removed: counts.removed, withErrors: counts.withErrors,
+                mainSpecs: counts.mainSpecs, lastRun: last)
+        }
+    }
+}

@@ -1,0 +1,254 @@
+import ArgumentParser
+import Foundation
+import OpenSpecStore
+import OpenSpecSync
+
+struct Init: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Register a git repository's OpenSpec folder as a project.",
+        discussion: "Idempotent: registering the same repository again keeps its history. Run `reconcile` next.")
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "The repository (default: the one around the current directory).") var repo: String?
+    @Option(help: "The project's name (default: the repository folder's name).") var name: String?
+    @Option(name: .customLong("openspec-dir"), help: "The OpenSpec folder, relative to the repository root.") var openspecDir: String = "openspec"
+    @Flag(help: "Print the project as JSON.") var json = false
+
+    func run() throws {
+        try perform {
+            let project = try global.engine().register(repo: repo, name: name, openspecDir: openspecDir)
+            if json {
+                try printJSON(project)
+            } else {
+                print("Registered \(project.name): \(project.repoPath)/\(project.openspecPath) (id \(project.id))")
+                print("Next: openspec-sync reconcile --repo \(project.repoPath)")
+            }
+        }
+    }
+}
+
+struct Reconcile: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Bring the database up to date with the files.",
+        discussion: """
+            Follows git: the commits since the last sync plus uncommitted edits in the working
+            tree. The first sync, --full, or a last-synced commit that no longer exists (rebase,
+            reset) compares everything instead.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "The repository (default: the one around the current directory).") var repo: String?
+    @Flag(help: "Reconcile every registered project.") var all = false
+    @Flag(help: "Compare every file, not only what git says changed.") var full = false
+    @Option(help: "What set this run off, for the history (manual, periodic, file_watcher, user_edit, or a git hook name).")
+    var trigger: String = SyncTrigger.manual.rawValue
+    @Flag(help: "Print the summary as JSON.") var json = false
+
+    func validate() throws {
+        if all && repo != nil { throw ValidationError("--all and --repo exclude each other") }
+    }
+
+    func run() throws {
+        var partial = false
+        try perform {
+            let engine = try global.engine()
+            let projects = all ? try engine.store.projects() : [try engine.project(forRepo: repo)]
+            var summaries: [ReconcileSummary] = []
+            for project in projects {
+                let bar = ProgressBar(enabled: !json, label: project.name)
+                let options = ReconcileOptions(full: full, trigger: trigger, maxFileBytes: Configuration.maxFileBytes())
+                let summary = try engine.reconcile(project, options: options) { done, total in bar.update(done, total) }
+                bar.finish()
+                summaries.append(summary)
+                if !summary.problems.isEmpty { partial = true }
+                if !json { printSummary(summary) }
+            }
+            if json { try printJSON(all ? AnyEncodable(summaries) : AnyEncodable(summaries[0])) }
+        }
+        if partial { throw ExitCode(3) }
+    }
+
+    private func printSummary(_ s: ReconcileSummary) {
+        var parts: [String] = []
+        for (count, word) in [(s.created, "new"), (s.updated, "updated"), (s.archived, "archived"),
+                              (s.unarchived, "unarchived"), (s.removed, "removed"), (s.restored, "restored"),
+                              (s.mainSpecsChanged, "main specs")] where count > 0 {
+            parts.append("\(count) \(word)")
+        }
+        let range = "\(s.fromCommit.map { String($0.prefix(8)) } ?? "∅")..\(s.toCommit.map { String($0.prefix(8)) } ?? "∅")"
+        let what = parts.isEmpty ? "no changes" : parts.joined(separator: ", ")
+        print("\(s.projectName): \(what) (\(s.mode), \(range), \(s.durationMs) ms)")
+        if let reason = s.fullReason, s.mode == "full" { print("  full compare: \(reason)") }
+        for problem in s.problems { print("  ! \(problem.message)") }
+    }
+}
+
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List changes (active ones by default).")
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Only this repository's changes.") var repo: String?
+    @Option(help: "Only this project's changes (by name).") var project: String?
+    @Flag(help: "Archived changes instead of active ones.") var archived = false
+    @Flag(help: "Every change: active, archived and removed.") var all = false
+    @Flag(help: "Print {\"changes\": [...]} as JSON.") var json = false
+
+    func validate() throws {
+        if repo != nil && project != nil { throw ValidationError("--repo and --project exclude each other") }
+        if archived && all { throw ValidationError("--archived and --all exclude each other") }
+    }
+
+    func run() throws {
+        try perform {
+            let engine = try global.engine()
+            var projectId: String?
+            if let project { projectId = try engine.project(named: project).id }
+            else if repo != nil { projectId = try engine.project(forRepo: repo).id }
+            let statuses: Set<SpecStatus>? = all ? nil : archived ? [.archived] : [.active]
+            let changes = try engine.listChanges(projectId: projectId, statuses: statuses)
+            if json {
+                try printJSON(["changes": changes])
+                return
+            }
+            if changes.isEmpty {
+                print(all || archived ? "No changes." : "No active changes. (--archived or --all shows the others.)")
+                return
+            }
+            let showProject = Set(changes.map(\.project)).count > 1
+            var rows: [[String]] = []
+            for change in changes {
+                let tasks = change.totalTasks == 0 ? "no tasks" : change.completedTasks == change.totalTasks ? "✓ \(change.totalTasks)/\(change.totalTasks)" : "\(change.completedTasks)/\(change.totalTasks)"
+                var row = [change.changeId, change.status, tasks, truncate(change.title, 48)]
+                if showProject { row.insert(change.project, at: 0) }
+                if let error = change.syncError { row.append("! " + truncate(error, 40)) }
+                rows.append(row)
+            }
+            let header = (showProject ? ["PROJECT"] : []) + ["CHANGE", "STATUS", "TASKS", "TITLE"]
+            print(renderTable(header: header, rows: rows))
+        }
+    }
+}
+
+struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show one change: its files, tasks and validation issues.",
+        discussion: "SPEC is a change id, a folder path such as changes/archive/2026-01-12-add-x, project:path, or a row id.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The change.") var spec: String
+    @Option(help: "Look only in this project.") var project: String?
+    @Flag(help: "Print the change as JSON, content included.") var json = false
+
+    func run() throws {
+        try perform {
+            let engine = try global.engine()
+            let projectId = try project.map { try engine.project(named: $0).id }
+            let detail = try engine.detail(of: engine.resolveSpec(spec, projectId: projectId))
+            if json { try printJSON(detail); return }
+            print("\(detail.title)")
+            print("  change:   \(detail.changeId)  (\(detail.status)\(detail.archivedOn.map { ", archived \($0)" } ?? ""))")
+            print("  project:  \(detail.project)   path: \(detail.path)   id: \(detail.id)")
+            print("  tasks:    \(detail.completedTasks)/\(detail.totalTasks) (\(detail.taskStatus))")
+            if let synced = detail.lastSyncedAt { print("  synced:   \(synced)") }
+            if let error = detail.syncError { print("  error:    \(error)") }
+            print("  files:")
+            for file in detail.files {
+                print("    \(file.path)  \(file.size) bytes  \(file.blobId.prefix(10))\(file.isUTF8 ? "" : "  (not UTF-8, kept as bytes)")")
+            }
+            if !detail.tasks.isEmpty {
+                print("  task list:")
+                for task in detail.tasks {
+                    let indent = String(repeating: " ", count: min(task.indent ?? 0, 8))
+                    print("    \(indent)[\(task.marker)] \(task.number.map { $0 + " " } ?? "")\(truncate(task.text, 70))  (line \(task.line))")
+                }
+            }
+            if !detail.issues.isEmpty {
+                print("  issues:")
+                for issue in detail.issues { print("    \(issue)") }
+            }
+        }
+    }
+}
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show each project's sync state.")
+
+    @OptionGroup var global: GlobalOptions
+    @Flag(help: "Print the projects as JSON.") var json = false
+
+    func run() throws {
+        try perform {
+            let projects = try global.engine().status()
+            if json { try printJSON(["projects": projects]); return }
+            if projects.isEmpty { print("No projects. Register one with `openspec-sync init --repo PATH`."); return }
+            for p in projects {
+                print("\(p.name)  \(p.repoPath)/\(p.openspecPath)")
+                print("  changes: \(p.active) active, \(p.archived) archived, \(p.removed) removed; \(p.mainSpecs) main specs")
+                let when = p.lastReconciledAt.map { "\($0)" } ?? "never"
+                print("  last sync: \(when) at \(p.lastReconciledCommit.map { String($0.prefix(12)) } ?? "(no commit)")")
+                if let run = p.lastRun {
+                    print("  last run: \(run.action) via \(run.triggeredBy)\(run.success ? "" : " — FAILED")\(run.durationMs.map { ", \($0) ms" } ?? "")")
+                }
+                if p.withErrors > 0 { print("  \(p.withErrors) change(s) with sync errors: `openspec-sync list --all --json` shows them") }
+                if let error = p.lastError { print("  error: \(error)") }
+                if !p.pendingPaths.isEmpty { print("  uncommitted or failed paths re-checked next run: \(p.pendingPaths.count)") }
+            }
+        }
+    }
+}
+
+struct History: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the sync log, newest first.",
+        discussion: "Pages: pass the printed next cursor as --cursor to continue.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Only this change's history.") var spec: String?
+    @Option(help: "Only this project's history.") var project: String?
+    @Option(help: "At most this many rows.") var limit: Int = 20
+    @Option(help: "Continue after this row id (the previous page's next cursor).") var cursor: Int64?
+    @Flag(help: "Print {\"items\": [...], \"nextCursor\": ...} as JSON.") var json = false
+
+    func validate() throws {
+        if limit < 1 || limit > 1000 { throw ValidationError("--limit takes 1 to 1000") }
+    }
+
+    func run() throws {
+        try perform {
+            let engine = try global.engine()
+            let projectId = try project.map { try engine.project(named: $0).id }
+            let specId = try spec.map { try engine.resolveSpec($0, projectId: projectId).id }
+            let items = try engine.history(projectId: projectId, specId: specId, limit: limit + 1, before: cursor)
+            let page = Array(items.prefix(limit))
+            let next = items.count > limit ? page.last?.id : nil
+            if json {
+                try printJSON(HistoryPage(items: page, nextCursor: next))
+                return
+            }
+            if page.isEmpty { print("No history."); return }
+            let rows = page.map { item in
+                [String(item.id), ISO8601DateFormatter().string(from: item.syncedAt), item.project, item.specPath ?? "(run)",
+                 item.action, item.triggeredBy, item.success ? "ok" : "FAILED: " + truncate(item.errorMessage ?? "", 50)]
+            }
+            print(renderTable(header: ["ID", "WHEN", "PROJECT", "CHANGE", "ACTION", "TRIGGER", "RESULT"], rows: rows))
+            if let next { print("more: --cursor \(next)") }
+        }
+    }
+}
+
+struct HistoryPage: Encodable {
+    var items: [HistoryItem]
+    var nextCursor: Int64?
+    func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(items, forKey: .items)
+        try container.encode(nextCursor, forKey: .nextCursor)  // null, not absent, on the last page
+    }
+    enum CodingKeys: String, CodingKey { case items, nextCursor }
+}
+
+struct AnyEncodable: Encodable {
+    let value: any Encodable
+    init(_ value: any Encodable) { self.value = value }
+    func encode(to encoder: Encoder) throws { try value.encode(to: encoder) }
+}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import OpenSpecSync
+
+@main
+struct OpenSpecSyncCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "openspec-sync",
+        abstract: "Keep an OpenSpec folder and a SQLite database in step, inside git.",
+        discussion: """
+            The files under openspec/ are the source of truth; the database follows them.
+            Register a repository with `init`, bring the database up to date with
+            `reconcile`, and read it with `list`, `show`, `status` and `history`.
+
+            Exit codes: 0 success; 1 failure; 3 the run finished but some files could not
+            be synced (see `status`); 4 the named project or change does not exist;
+            64 bad arguments.
+            """,
+        subcommands: [Init.self, Reconcile.self, List.self, Show.self, Status.self, History.self]
+    )
+}
+
+/// Options every command shares.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "The SQLite database file.",
+        discussion: "Default: $OPENSPEC_SYNC_DB, else $XDG_DATA_HOME/openspec-sync/openspec-sync.sqlite (or ~/.local/share/...).",
+        valueName: "path"))
+    var db: String?
+
+    func engine() throws -> SyncEngine {
+        try SyncEngine(databasePath: Configuration.databasePath(flag: db))
+    }
+}
+
+/// Runs `body`, turning library errors into a message and an exit code.
+func perform(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as ExitCode {
+        throw error
+    } catch let error as SyncError {
+        printError("\(error)")
+        switch error {
+        case .unknownProject, .unknownSpec, .ambiguousSpec, .notRegistered: throw ExitCode(4)
+        default: throw ExitCode(1)
+        }
+    } catch {
+        printError("\(error)")
+        throw ExitCode(1)
+    }
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data("openspec-sync: error: \(message)\n".utf8))
+}
+
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .iso8601
+    FileHandle.standardOutput.write(try encoder.encode(value))
+    FileHandle.standardOutput.write(Data("\n".utf8))
+}

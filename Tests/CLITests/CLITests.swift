@@ -1,0 +1,190 @@
+import Foundation
+import OpenSpecSyncTestSupport
+import Testing
+
+/// The built `openspec-sync` executable, run as a user would run it.
+struct CLI {
+    static let binary: String = {
+        if let path = ProcessInfo.processInfo.environment["OPENSPEC_SYNC_BIN"] { return path }
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path + "/.build/debug/openspec-sync"
+    }()
+
+    let dbPath: String
+
+    init() throws {
+        dbPath = try makeTemporaryDirectory(prefix: "cli-db") + "/sync.sqlite"
+    }
+
+    @discardableResult
+    func run(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]) throws -> ProcessResult {
+        var env = gitTestEnvironment(extra: environment)
+        env["OPENSPEC_SYNC_DB"] = dbPath
+        return try runProcess(Self.binary, arguments, in: directory, environment: env)
+    }
+
+    func json(_ arguments: [String], in directory: String? = nil) throws -> [String: Any] {
+        let result = try run(arguments + ["--json"], in: directory)
+        #expect(result.status == 0, "\(arguments): \(result.stderr)")
+        let object = try JSONSerialization.jsonObject(with: result.stdoutData)
+        return try #require(object as? [String: Any])
+    }
+}
+
+@Suite("CLI end to end")
+struct CLITests {
+    private func demoRepo() throws -> TempRepo {
+        let repo = try TempRepo()
+        try repo.write("openspec/changes/add-login/proposal.md", "# Change: Add login\n\n## Why\nUsers.\n")
+        try repo.write("openspec/changes/add-login/tasks.md", "## 1. Work\n- [x] 1.1 Form\n- [ ] 1.2 Session\n")
+        try repo.write("openspec/changes/archive/2026-01-12-add-rate-limit/tasks.md", "- [ ] unfinished\n")
+        try repo.write("openspec/specs/auth/spec.md", "## Purpose\nAuth.\n\n## Requirements\n### Requirement: A\nIt SHALL.\n")
+        try repo.commitAll("demo")
+        return repo
+    }
+
+    @Test("init, reconcile, list, show, status and history work together")
+    func fullFlow() throws {
+        let cli = try CLI()
+        let repo = try demoRepo()
+
+        let initResult = try cli.run(["init", "--repo", repo.path, "--name", "demo"])
+        #expect(initResult.status == 0, "\(initResult.stderr)")
+        // --repo defaults to the repository around the current directory.
+        let reconcile = try cli.json(["reconcile"], in: repo.path + "/openspec/changes")
+        #expect(reconcile["created"] as? Int == 2)
+        #expect(reconcile["mode"] as? String == "full")
+
+        let list = try cli.json(["list"], in: repo.path)
+        let changes = try #require(list["changes"] as? [[String: Any]])
+        #expect(changes.count == 1)
+        let login = changes[0]
+        for key in ["id", "changeId", "path", "project", "status", "title", "completedTasks", "totalTasks", "taskStatus", "lastSyncedAt", "syncError"] {
+            #expect(login.keys.contains(key) || key == "syncError", "list --json lacks \(key)")
+        }
+        #expect(login["changeId"] as? String == "add-login")
+        #expect(login["path"] as? String == "changes/add-login")
+        #expect(login["project"] as? String == "demo")
+        #expect(login["taskStatus"] as? String == "in-progress")
+        #expect(login["completedTasks"] as? Int == 1)
+
+        let all = try cli.json(["list", "--all", "--project", "demo"])
+        #expect((all["changes"] as? [[String: Any]])?.count == 2)
+        let archived = try cli.json(["list", "--archived"])
+        #expect((archived["changes"] as? [[String: Any]])?.first?["status"] as? String == "archived")
+
+        let show = try cli.json(["show", "add-login"])
+        #expect(show["title"] as? String == "Add login")
+        #expect((show["tasks"] as? [[String: Any]])?.map { $0["marker"] as? String } == ["x", " "])
+        let human = try cli.run(["show", "add-login"])
+        #expect(human.stdout.contains("1/2"))
+
+        let status = try cli.json(["status"])
+        let project = try #require((status["projects"] as? [[String: Any]])?.first)
+        #expect(project["active"] as? Int == 1)
+        #expect(project["archived"] as? Int == 1)
+        #expect(project["mainSpecs"] as? Int == 1)
+
+        let history = try cli.json(["history", "--limit", "2"])
+        #expect((history["items"] as? [Any])?.count == 2)
+        let cursor = try #require(history["nextCursor"] as? Int)
+        let rest = try cli.json(["history", "--limit", "10", "--cursor", String(cursor)])
+        #expect((rest["items"] as? [Any])?.count == 1)
+        #expect(rest["nextCursor"] is NSNull)
+        let specHistory = try cli.json(["history", "add-login"])
+        #expect((specHistory["items"] as? [[String: Any]])?.map { $0["action"] as? String } == ["created"])
+    }
+
+    @Test("errors say what to do and use the documented exit codes")
+    func errorsAndExitCodes() throws {
+        let cli = try CLI()
+        let plain = try makeTemporaryDirectory(prefix: "not-a-repo")
+        let notRepo = try cli.run(["init", "--repo", plain])
+        #expect(notRepo.status == 1)
+        #expect(notRepo.stderr.contains("not inside a git repository"))
+
+        let repo = try TempRepo()
+        try repo.write("README.md", "no openspec here\n")
+        let noFolder = try cli.run(["init", "--repo", repo.path])
+        #expect(noFolder.status == 1)
+        #expect(noFolder.stderr.contains("openspec init"))
+
+        let other = try demoRepo()
+        let unregistered = try cli.run(["reconcile", "--repo", other.path])
+        #expect(unregistered.status == 4)
+        #expect(unregistered.stderr.contains("openspec-sync init"))
+
+        let unknown = try cli.run(["show", "no-such-change"])
+        #expect(unknown.status == 4)
+
+        let usage = try cli.run(["list", "--archived", "--all"])
+        #expect(usage.status == 64)
+    }
+
+    @Test("a run with a bad file exits 3 and the rest is synced")
+    func partialExit() throws {
+        let cli = try CLI()
+        let repo = try demoRepo()
+        try repo.write("openspec/changes/broken/tasks.md", "<<<<<<< a\n- [x] x\n=======\n- [ ] y\n>>>>>>> b\n")
+        try cli.run(["init", "--repo", repo.path])
+        let result = try cli.run(["reconcile", "--repo", repo.path])
+        #expect(result.status == 3)
+        #expect(result.stdout.contains("changes/broken/tasks.md:1"))
+        let list = try cli.json(["list", "--repo", repo.path])
+        #expect((list["changes"] as? [[String: Any]])?.count == 2)
+    }
+
+    /// RELIABILITY T1: kill the reconciler at step N, N = 1, 2, ... until it
+    /// completes; after each kill the database is whole and holds the old
+    /// state or the new one, and the next run converges.
+    @Test("SIGKILL at any point of a full import leaves the old or the new state")
+    func crashLoop() throws {
+        let cli = try CLI()
+        let repo = try TempRepo()
+        let count = 400
+        for i in 0..<count {
+            let id = String(format: "change-%04d", i)
+            try repo.write("openspec/changes/\(id)/proposal.md", "# Change: \(id)\n\n## Why\n" + String(repeating: "words ", count: 200) + "\n")
+            try repo.write("openspec/changes/\(id)/tasks.md", "- [x] 1.1 a\n- [ ] 1.2 b\n")
+        }
+        try repo.commitAll("many")
+        #expect(try cli.run(["init", "--repo", repo.path]).status == 0)
+
+        var delay: useconds_t = 2_000
+        var completed = false
+        var kills = 0
+        while !completed && delay < 20_000_000 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: CLI.binary)
+            process.arguments = ["reconcile", "--repo", repo.path, "--db", cli.dbPath]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            usleep(delay)
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                kills += 1
+            }
+            process.waitUntilExit()
+            completed = process.terminationReason == .exit && process.terminationStatus == 0
+
+            let check = try runProcess("/usr/bin/sqlite3", [cli.dbPath, "PRAGMA integrity_check; SELECT COUNT(*) FROM openspecSpecs; SELECT COUNT(*) FROM syncHistory WHERE success = 1 AND specId IS NULL; SELECT reconciledOnce FROM projects;"])
+            let lines = check.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.first == "ok", "integrity after a kill at \(delay) µs: \(check.stdout) \(check.stderr)")
+            if lines.count == 4 {
+                let specs = Int(lines[1]) ?? -1
+                #expect(specs == 0 || specs == count, "half a batch after a kill at \(delay) µs: \(specs) rows")
+                let successRuns = Int(lines[2]) ?? -1
+                #expect((specs == 0) == (successRuns == 0), "a success logged for an unapplied batch")
+                #expect((specs == count) == (lines[3] == "1"), "the cursor moved without the batch, or the reverse")
+            }
+            delay = delay * 3 / 2
+        }
+        #expect(completed)
+        #expect(kills > 0, "the loop never interrupted a run; the corpus is too small to test anything")
+        let again = try cli.json(["reconcile", "--repo", repo.path])
+        #expect(again["created"] as? Int == 0)
+        #expect(again["updated"] as? Int == 0)
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+@testable import OpenSpecStore
+
+@Suite("Store")
+struct StoreTests {
+    private func freshStore() throws -> Store {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("openspec-sync-store-\(UUID().uuidString)")
+        return try Store(path: folder.path + "/nested/sync.sqlite")
+    }
+
+    private func values(_ path: String) -> SpecValues {
+        SpecValues(path: path, changeId: path.split(separator: "/").last.map(String.init) ?? path, title: "t",
+                   status: .active, archivedOn: nil, proposalContent: nil, tasksContent: nil, designContent: nil,
+                   completedTasks: 0, totalTasks: 0, taskStatus: "no-tasks", tasksJSON: "[]", schemaName: nil,
+                   createdOn: nil, issuesJSON: "[]", filesystemModifiedAt: nil, syncError: nil)
+    }
+
+    @Test("opening creates the folder, migrates, and is in WAL mode")
+    func opens() throws {
+        let store = try freshStore()
+        #expect(FileManager.default.fileExists(atPath: store.path))
+        #expect(try store.integrityCheck() == "ok")
+        let mode = try store.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+        // A second open of the same file migrates nothing and keeps data.
+        _ = try store.registerProject(name: "a", repoPath: "/r/a", openspecPath: "openspec")
+        let again = try Store(path: store.path)
+        #expect(try again.projects().map(\.name) == ["a"])
+    }
+
+    @Test("registering is idempotent per repository and names stay unique")
+    func registration() throws {
+        let store = try freshStore()
+        let first = try store.registerProject(name: "app", repoPath: "/r/app", openspecPath: "openspec")
+        let second = try store.registerProject(name: "app", repoPath: "/r/app", openspecPath: "openspec")
+        #expect(first.id == second.id)
+        #expect(throws: StoreError.self) {
+            _ = try store.registerProject(name: "app", repoPath: "/r/other", openspecPath: "openspec")
+        }
+        let moved = try store.registerProject(name: "app", repoPath: "/r/app", openspecPath: "docs/openspec")
+        #expect(moved.id == first.id)
+        #expect(moved.reconciledOnce == false, "a new OpenSpec folder needs a full compare")
+    }
+
+    @Test("a write transaction that throws leaves nothing behind")
+    func atomicWrites() throws {
+        struct Boom: Error {}
+        let store = try freshStore()
+        let project = try store.registerProject(name: "p", repoPath: "/r/p", openspecPath: "openspec")
+        #expect(throws: Boom.self) {
+            try store.write { w in
+                _ = try w.insertSpec(projectId: project.id, values("changes/a"), at: Date())
+                try w.finishReconcile(projectId: project.id, commit: "abc", pendingPaths: ["x"], at: Date(), error: nil)
+                throw Boom()
+            }
+        }
+        #expect(try store.specSummaries(projectId: project.id).isEmpty)
+        #expect(try store.project(id: project.id)?.lastReconciledCommit == nil)
+    }
+
+    @Test("file rows follow the folder: changed rewritten, vanished deleted")
+    func replaceFiles() throws {
+        let store = try freshStore()
+        let project = try store.registerProject(name: "p", repoPath: "/r/p", openspecPath: "openspec")
+        let id = try store.write { w in try w.insertSpec(projectId: project.id, values("changes/a"), at: Date()) }
+        let a = FileValues(path: "a.md", blobId: "1", size: 1, isUTF8: true, content: Data("a".utf8), syncError: nil)
+        let b = FileValues(path: "b.md", blobId: "2", size: 1, isUTF8: true, content: Data("b".utf8), syncError: nil)
+        try store.write { w in try w.replaceFiles(specId: id, files: [a, b], previous: [:]) }
+        var b2 = b
+        b2.blobId = "3"; b2.content = Data("B".utf8)
+        try store.write { w in
+            try w.replaceFiles(specId: id, files: [b2], previous: try w.fileBlobIds(specId: id))
+        }
+        let files = try store.specFiles(specId: id, withContent: true)
+        #expect(files.map(\.path) == ["b.md"])
+        #expect(files[0].blobId == "3")
+        #expect(files[0].content == Data("B".utf8))
+    }
+
+    @Test("history pages by cursor stay stable while rows are added")
+    func historyCursor() throws {
+        let store = try freshStore()
+        let project = try store.registerProject(name: "p", repoPath: "/r/p", openspecPath: "openspec")
+        func add(_ n: Int) throws {
+            try store.write { w in
+                for i in 0..<n {
+                    try w.insertHistory(HistoryValues(
+                        projectId: project.id, specId: nil, runId: "r\(i)", direction: .filesystemToDatabase,
+                        syncedAt: Date(), success: true, errorMessage: nil, filesChanged: ["f\(i)"],
+                        triggeredBy: "manual", action: "run", fromCommit: nil, toCommit: nil, durationMs: 1))
+                }
+            }
+        }
+        try add(10)
+        let first = try store.history(projectId: project.id, limit: 4)
+        #expect(first.map(\.id) == [10, 9, 8, 7])
+        try add(5)  // new rows arrive between pages
+        let second = try store.history(projectId: project.id, limit: 4, before: first.last?.id)
+        #expect(second.map(\.id) == [6, 5, 4, 3])
+        #expect(second[0].filesChangedList == ["f5"])
+    }
+}

@@ -1,0 +1,228 @@
+import Foundation
+import OpenSpecStore
+import OpenSpecSyncTestSupport
+import Testing
+@testable import OpenSpecSync
+
+/// Each bad input is isolated: it is recorded against its own change, and
+/// every other change of the batch still syncs.
+@Suite("Reconciler: malformed inputs are isolated")
+struct MalformedInputTests {
+    /// A harness with one healthy change beside whatever the test adds.
+    private func harness(_ fileSystem: FileSystem = PosixFileSystem()) throws -> Harness {
+        let h = try Harness(fileSystem: fileSystem)
+        try h.writeChange("changes/healthy")
+        return h
+    }
+
+    private func expectHealthySynced(_ h: Harness) throws {
+        let healthy = try #require(try h.spec("changes/healthy"))
+        #expect(healthy.syncError == nil)
+        #expect((healthy.completedTasks, healthy.totalTasks) == (1, 2))
+    }
+
+    @Test("non-UTF-8 content is kept as bytes and flagged")
+    func nonUTF8() throws {
+        let h = try harness()
+        let latin1: [UInt8] = Array("## Why\nCaf".utf8) + [0xE9] + Array(" cr\u{00E8}me\n".utf8)
+        try h.repo.write("openspec/changes/latin/proposal.md", bytes: latin1)
+        try h.repo.write("openspec/changes/latin/tasks.md", bytes: [0xFF, 0xFE] + Array("- [x] a\n".utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }))
+        try h.repo.commitAll("odd encodings")
+        let summary = try h.reconcile()
+        #expect(summary.problems.isEmpty)
+        try expectHealthySynced(h)
+
+        let record = try #require(try h.record("changes/latin"))
+        #expect(record.proposalContent == nil, "never re-encoded into a text column")
+        let files = try h.engine.store.specFiles(specId: record.id, withContent: true)
+        let proposal = try #require(files.first { $0.path == "proposal.md" })
+        #expect(proposal.isUTF8 == false)
+        #expect(proposal.content.map { [UInt8]($0) } == latin1)
+        #expect(record.issues.contains("UTF-8"))
+    }
+
+    @Test("CRLF and a BOM parse, and are stored byte for byte")
+    func crlfAndBOM() throws {
+        let h = try harness()
+        let tasks = "\u{FEFF}## 1. Work\r\n- [x] 1.1 Done\r\n- [ ] 1.2 Open\r\n  - [X] nested done\r\n"
+        try h.repo.write("openspec/changes/windows/tasks.md", tasks)
+        try h.repo.write("openspec/changes/windows/proposal.md", "\u{FEFF}# Change: Windows line ends\r\n\r\n## Why\r\nBecause.\r\n")
+        try h.repo.commitAll("crlf")
+        try h.reconcile()
+        try expectHealthySynced(h)
+        let record = try #require(try h.record("changes/windows"))
+        #expect((record.completedTasks, record.totalTasks) == (2, 3))
+        #expect(record.title == "Windows line ends")
+        #expect(record.tasksContent == tasks)
+    }
+
+    @Test("an empty file is a change with nothing in it")
+    func emptyFile() throws {
+        let h = try harness()
+        try h.repo.write("openspec/changes/empty/proposal.md", "")
+        try h.repo.write("openspec/changes/empty/tasks.md", "")
+        try h.repo.commitAll("empty")
+        let summary = try h.reconcile()
+        #expect(summary.problems.isEmpty)
+        try expectHealthySynced(h)
+        let record = try #require(try h.record("changes/empty"))
+        #expect(record.title == "empty")
+        #expect(record.taskStatus == "no-tasks")
+        #expect(record.proposalContent == "")
+    }
+
+    @Test("conflict markers keep the last good content and name file and line")
+    func conflictMarkers() throws {
+        let h = try harness()
+        try h.writeChange("changes/clash")
+        try h.repo.commitAll("base")
+        try h.reconcile()
+        let good = try #require(try h.record("changes/clash"))
+
+        try h.repo.write("openspec/changes/clash/tasks.md", "## 1. Work\n<<<<<<< HEAD\n- [x] 1.1 Do it\n=======\n- [ ] 1.1 Do it differently\n>>>>>>> other\n")
+        try h.writeChange("changes/healthy", tasks: "- [x] a\n- [ ] b\n")
+        let summary = try h.reconcile()
+        #expect(summary.problems.map(\.path) == ["changes/clash/tasks.md"])
+        #expect(summary.problems.first?.message.contains("changes/clash/tasks.md:2") == true)
+        let clash = try #require(try h.record("changes/clash"))
+        #expect(clash.tasksContent == good.tasksContent, "the marked-up file is not ingested")
+        #expect(clash.syncError?.contains("merge-conflict markers") == true)
+        try expectHealthySynced(h)
+
+        // Resolving the conflict clears the error on the next run.
+        try h.repo.write("openspec/changes/clash/tasks.md", "- [x] resolved\n")
+        let next = try h.reconcile()
+        #expect(next.problems.isEmpty)
+        let resolved = try #require(try h.record("changes/clash"))
+        #expect(resolved.syncError == nil)
+        #expect(resolved.taskStatus == "complete")
+    }
+
+    @Test("unmerged index entries from a conflicted merge are not ingested")
+    func conflictedMerge() throws {
+        let h = try harness()
+        try h.writeChange("changes/shared")
+        try h.repo.commitAll("base")
+        try h.repo.git("checkout", "-q", "-b", "other")
+        try h.repo.write("openspec/changes/shared/tasks.md", "- [x] theirs\n")
+        try h.repo.commitAll("theirs")
+        try h.repo.git("checkout", "-q", "main")
+        try h.repo.write("openspec/changes/shared/tasks.md", "- [ ] ours\n")
+        try h.repo.commitAll("ours")
+        try h.reconcile()
+        let merge = try h.repo.gitResult(["merge", "-q", "other"])
+        #expect(merge.status != 0, "the merge must conflict for this test")
+
+        let summary = try h.reconcile()
+        #expect(summary.problems.map(\.path) == ["changes/shared/tasks.md"])
+        let shared = try #require(try h.record("changes/shared"))
+        #expect(shared.tasksContent == "- [ ] ours\n")
+        try expectHealthySynced(h)
+    }
+
+    @Test("a 5 MB file syncs; a file over the cap is refused alone")
+    func largeFiles() throws {
+        let h = try harness()
+        let line = "- [x] 1.1 a task line that is about sixty bytes long ......\n"
+        let big = String(repeating: line, count: 5_000_000 / line.utf8.count)
+        try h.repo.write("openspec/changes/big/tasks.md", big)
+        try h.repo.write("openspec/changes/huge/design.md", String(repeating: "x", count: 3_000_000))
+        try h.writeChange("changes/huge")
+        try h.repo.commitAll("big files")
+
+        let summary = try h.reconcile(maxFileBytes: 6_000_000)
+        #expect(summary.problems.isEmpty)
+        let bigRecord = try #require(try h.spec("changes/big"))
+        #expect(bigRecord.totalTasks == 5_000_000 / line.utf8.count)
+
+        let capped = try h.reconcile(full: true, maxFileBytes: 2_000_000)
+        #expect(capped.problems.map(\.path) == ["changes/big/tasks.md", "changes/huge/design.md"])
+        #expect(capped.problems[1].message.contains("over the 2000000-byte limit"))
+        try expectHealthySynced(h)
+        #expect(try h.spec("changes/huge")?.totalTasks == 2)
+    }
+
+    @Test("a blob missing from the object database does not stop the sync")
+    func missingBlob() throws {
+        let h = try harness()
+        try h.writeChange("changes/damaged", tasks: "- [x] unique content for the missing blob test\n")
+        try h.repo.commitAll("damaged")
+        let blob = try h.repo.git("rev-parse", "HEAD:openspec/changes/damaged/tasks.md")
+        try h.repo.remove(".git/objects/\(blob.prefix(2))/\(blob.dropFirst(2))")
+        let fsck = try h.repo.gitResult(["fsck", "--full"])
+        #expect(fsck.status != 0 || fsck.stdout.contains("missing") || fsck.stderr.contains("missing"))
+
+        let summary = try h.reconcile()
+        #expect(summary.problems.isEmpty)
+        try expectHealthySynced(h)
+        #expect(try h.spec("changes/damaged")?.taskStatus == "complete")
+        // A later incremental run over the damaged history works as well.
+        try h.writeChange("changes/after")
+        try h.repo.commitAll("after")
+        #expect(try h.reconcile().created == 1)
+    }
+
+    @Test("an I/O error on one file is recorded and retried; the rest syncs")
+    func injectedReadFailure() throws {
+        let failing = FailingFileSystem(failing: "/openspec/changes/flaky/tasks.md", code: EIO)
+        let h = try harness(failing)
+        try h.writeChange("changes/flaky")
+        try h.repo.commitAll("flaky")
+        let summary = try h.reconcile()
+        #expect(summary.problems.count == 1)
+        #expect(summary.problems[0].message.contains("Input/output error"))
+        try expectHealthySynced(h)
+        let flaky = try #require(try h.record("changes/flaky"))
+        #expect(flaky.syncError?.contains("changes/flaky/tasks.md") == true)
+        #expect(flaky.tasksContent == nil)
+        let runRow = try #require(try h.history().first { $0.specId == nil })
+        #expect(runRow.success == false)
+
+        // Once the disk reads again, the next ordinary run catches up.
+        failing.heal()
+        let next = try h.reconcile()
+        #expect(next.mode == "incremental")
+        #expect(next.problems.isEmpty)
+        let healed = try #require(try h.record("changes/flaky"))
+        #expect(healed.syncError == nil)
+        #expect(healed.totalTasks == 2)
+    }
+
+    @Test("a symbolic link inside a change is reported, not followed")
+    func symlinkNotFollowed() throws {
+        let h = try harness()
+        try h.writeChange("changes/linked")
+        try FileManager.default.createSymbolicLink(atPath: h.repo.path + "/openspec/changes/linked/design.md", withDestinationPath: "/etc/hostname")
+        try h.repo.commitAll("link")
+        let summary = try h.reconcile()
+        #expect(summary.problems.map(\.path) == ["changes/linked/design.md"])
+        let files = try h.engine.store.specFiles(specId: try #require(try h.spec("changes/linked")).id, withContent: false)
+        #expect(files.map(\.path) == ["proposal.md", "tasks.md"])
+        try expectHealthySynced(h)
+    }
+}
+
+/// The real file system, but reads of one path fail with `code` until healed.
+final class FailingFileSystem: FileSystem, @unchecked Sendable {
+    private let base = PosixFileSystem()
+    private let suffix: String
+    private let code: Int32
+    private let lock = NSLock()
+    private var healed = false
+
+    init(failing suffix: String, code: Int32) {
+        self.suffix = suffix
+        self.code = code
+    }
+
+    func heal() { lock.withLock { healed = true } }
+
+    func kind(of path: String) -> EntryKind? { base.kind(of: path) }
+    func entries(of directory: String) throws -> [(name: String, kind: EntryKind)] { try base.entries(of: directory) }
+    func read(_ path: String, limit: Int) throws -> FileRead {
+        if path.hasSuffix(suffix), !lock.withLock({ healed }) {
+            throw FileSystemError(path: path, operation: "read", code: code)
+        }
+        return try base.read(path, limit: limit)
+    }
+}
