@@ -303,8 +303,11 @@ public struct TaskList: Sendable, Equatable {
         _ documents: [(path: String, display: String, entries: [NumberingEntry])]
     ) -> [ValidationIssue] {
         var issues: [ValidationIssue] = []
+        let entryCount = documents.reduce(0) { $0 + $1.entries.count }
+        guard entryCount > 0 else { return issues }
         // id -> (document index, line) of its first declaration
         var first: [String: (document: Int, line: Int)] = [:]
+        first.reserveCapacity(entryCount)
         for (index, document) in documents.enumerated() {
             for entry in document.entries {
                 let idGroup = String(decoding: entry.id.utf8.prefix { $0 != ASCII.dot }, as: UTF8.self)
