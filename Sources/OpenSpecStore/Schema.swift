@@ -61,7 +61,8 @@ enum Schema {
                     blobId TEXT NOT NULL,
                     size INTEGER NOT NULL,
                     isUTF8 BOOLEAN NOT NULL,
-                    content BLOB,                  -- exact bytes; NULL when over the size cap
+                    content BLOB,                  -- exact bytes; NULL when over the size cap, or when the
+                                                   -- file is proposal/tasks/design.md in UTF-8 (its text column holds it)
                     syncError TEXT,
                     UNIQUE (specId, path)
                 );
@@ -83,6 +84,13 @@ enum Schema {
                     lastSyncedAt DATETIME,
                     syncError TEXT,
                     UNIQUE (projectId, capability)
+                );
+
+                -- lstat data of every synced file as of the last reconcile (an
+                -- encoded blob, like git's index): lets a run skip unchanged files.
+                CREATE TABLE statCaches (
+                    projectId TEXT PRIMARY KEY NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+                    entries BLOB NOT NULL
                 );
 
                 CREATE TABLE syncHistory (

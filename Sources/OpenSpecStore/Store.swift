@@ -23,16 +23,21 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
 /// daemon. Every SQL statement of the project lives behind this type.
 public final class Store: Sendable {
     public let path: String
-    let pool: DatabasePool
+    /// One connection (a queue) for a command-line process, where opening a
+    /// second connection costs more than it saves; a pool of readers for a
+    /// long-lived server. Both run in WAL mode, so other processes read while
+    /// one writes.
+    let pool: any DatabaseWriter
 
     /// Opens (creating if needed) the database at `path` and migrates it.
-    public init(path: String) throws {
+    public init(path: String, concurrentReads: Bool = false) throws {
         self.path = path
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty {
             try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         }
         var config = Configuration()
+        config.journalMode = .wal
         // Hooks, the daemon and the CLI write concurrently: wait for the lock
         // rather than surface "database is locked".
         config.busyMode = .timeout(60)
@@ -40,7 +45,9 @@ public final class Store: Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
         do {
-            pool = try DatabasePool(path: path, configuration: config)
+            pool = concurrentReads
+                ? try DatabasePool(path: path, configuration: config)
+                : try DatabaseQueue(path: path, configuration: config)
             try Schema.migrator.migrate(pool)
         } catch {
             throw StoreError.cannotOpen(path: path, reason: "\(error)")
@@ -79,6 +86,7 @@ public final class Store: Sendable {
                     existing.openspecPath = openspecPath
                     if moved { existing.reconciledOnce = false; existing.lastReconciledCommit = nil }
                     try existing.update(w.db)
+                    if moved { try w.db.execute(sql: "DELETE FROM statCaches WHERE projectId = ?", arguments: [existing.id]) }
                 }
                 return existing
             }
@@ -162,13 +170,32 @@ public final class Store: Sendable {
         }
     }
 
+    /// `proposal.md`, `tasks.md` and `design.md`, when valid UTF-8, keep their
+    /// bytes only in the spec row's text columns (`content` is NULL in
+    /// specFiles): the one place that knows it is here.
+    static func textColumn(forFile path: String) -> String? {
+        switch path {
+        case "proposal.md": return "proposalContent"
+        case "tasks.md": return "tasksContent"
+        case "design.md": return "designContent"
+        default: return nil
+        }
+    }
+
     public func specFiles(specId: String, withContent: Bool) throws -> [SpecFileRecord] {
         try pool.read { db in
             let content = withContent ? "content" : "NULL AS content"
-            return try SpecFileRecord.fetchAll(db, sql: """
+            var files = try SpecFileRecord.fetchAll(db, sql: """
                 SELECT specId, path, blobId, size, isUTF8, \(content), syncError
                 FROM specFiles WHERE specId = ? ORDER BY path
                 """, arguments: [specId])
+            guard withContent else { return files }
+            for index in files.indices where files[index].content == nil {
+                if let column = Self.textColumn(forFile: files[index].path) {
+                    files[index].content = try String.fetchOne(db, sql: "SELECT \(column) FROM openspecSpecs WHERE id = ?", arguments: [specId]).map { Data($0.utf8) }
+                }
+            }
+            return files
         }
     }
 

@@ -137,8 +137,13 @@ public struct StoreWriter {
         return result
     }
 
+    /// The bytes of a file as last synced, wherever they are kept.
     public func fileContent(specId: String, path: String) throws -> Data? {
-        try Data.fetchOne(db, sql: "SELECT content FROM specFiles WHERE specId = ? AND path = ?", arguments: [specId, path])
+        if let data = try Data.fetchOne(db, sql: "SELECT content FROM specFiles WHERE specId = ? AND path = ?", arguments: [specId, path]) {
+            return data
+        }
+        guard let column = Store.textColumn(forFile: path) else { return nil }
+        return try String.fetchOne(db, sql: "SELECT \(column) FROM openspecSpecs WHERE id = ?", arguments: [specId]).map { Data($0.utf8) }
     }
 
     /// Inserts a new spec row; returns its id.
@@ -152,8 +157,8 @@ public struct StoreWriter {
             """).execute(arguments: [
                 id, projectId, v.path, v.changeId, v.title, v.status.rawValue, v.archivedOn,
                 v.proposalContent, v.tasksContent, v.designContent, v.completedTasks, v.totalTasks,
-                v.taskStatus, v.tasksJSON, v.schemaName, v.createdOn, v.issuesJSON, now, now,
-                v.filesystemModifiedAt, v.syncError,
+                v.taskStatus, v.tasksJSON, v.schemaName, v.createdOn, v.issuesJSON, DateText.string(now), DateText.string(now),
+                DateText.string(v.filesystemModifiedAt), v.syncError,
             ])
         return id
     }
@@ -169,7 +174,7 @@ public struct StoreWriter {
             """).execute(arguments: [
                 v.path, v.changeId, v.title, v.status.rawValue, v.archivedOn, v.proposalContent,
                 v.tasksContent, v.designContent, v.completedTasks, v.totalTasks, v.taskStatus,
-                v.tasksJSON, v.schemaName, v.createdOn, v.issuesJSON, now, v.filesystemModifiedAt,
+                v.tasksJSON, v.schemaName, v.createdOn, v.issuesJSON, DateText.string(now), DateText.string(v.filesystemModifiedAt),
                 v.syncError, id,
             ])
     }
@@ -177,7 +182,7 @@ public struct StoreWriter {
     /// A change folder that disappeared without being archived.
     public func markRemoved(specId: String, at now: Date) throws {
         try db.cachedStatement(sql: "UPDATE openspecSpecs SET status = 'removed', lastSyncedAt = ? WHERE id = ?")
-            .execute(arguments: [now, specId])
+            .execute(arguments: [DateText.string(now), specId])
     }
 
     /// Makes the spec's file rows equal `files`: changed rows rewritten, missing rows deleted.
@@ -218,24 +223,24 @@ public struct StoreWriter {
               issues = excluded.issues, lastSyncedAt = excluded.lastSyncedAt, syncError = excluded.syncError
             """).execute(arguments: [
                 UUID().uuidString.lowercased(), projectId, v.capability, v.path, v.title, v.purpose,
-                v.requirementCount, v.blobId, v.size, v.isUTF8, v.content, v.issuesJSON, now, v.syncError,
+                v.requirementCount, v.blobId, v.size, v.isUTF8, v.content, v.issuesJSON, DateText.string(now), v.syncError,
             ])
     }
 
     public func markMainSpecRemoved(projectId: String, capability: String, at now: Date) throws {
         try db.cachedStatement(sql: "UPDATE mainSpecs SET status = 'removed', lastSyncedAt = ? WHERE projectId = ? AND capability = ?")
-            .execute(arguments: [now, projectId, capability])
+            .execute(arguments: [DateText.string(now), projectId, capability])
     }
 
     @discardableResult
     public func insertHistory(_ h: HistoryValues) throws -> Int64 {
-        let files = String(decoding: try JSONEncoder().encode(h.filesChanged), as: UTF8.self)
+        let files = JSONArray.encode(h.filesChanged)
         try db.cachedStatement(sql: """
             INSERT INTO syncHistory (projectId, specId, runId, syncDirection, syncedAt, success, errorMessage,
               filesChanged, triggeredBy, action, fromCommit, toCommit, durationMs)
             VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
             """).execute(arguments: [
-                h.projectId, h.specId, h.runId, h.direction.rawValue, h.syncedAt, h.success, h.errorMessage,
+                h.projectId, h.specId, h.runId, h.direction.rawValue, DateText.string(h.syncedAt), h.success, h.errorMessage,
                 files, h.triggeredBy, h.action, h.fromCommit, h.toCommit, h.durationMs,
             ])
         return db.lastInsertedRowID
@@ -243,11 +248,21 @@ public struct StoreWriter {
 
     /// Records where the project now stands: the commit matched and what to re-check next time.
     public func finishReconcile(projectId: String, commit: String?, pendingPaths: [String], at now: Date, error: String?) throws {
-        let pending = String(decoding: try JSONEncoder().encode(pendingPaths.sorted()), as: UTF8.self)
+        let pending = JSONArray.encode(pendingPaths.sorted())
         try db.execute(sql: """
             UPDATE projects SET lastReconciledCommit = ?, lastReconciledAt = ?, reconciledOnce = 1,
               pendingPaths = ?, lastError = ? WHERE id = ?
-            """, arguments: [commit, now, pending, error, projectId])
+            """, arguments: [commit, DateText.string(now), pending, error, projectId])
+    }
+
+    /// The encoded stat cache of a project, if it has one.
+    public func statCache(projectId: String) throws -> [UInt8]? {
+        try Data.fetchOne(db, sql: "SELECT entries FROM statCaches WHERE projectId = ?", arguments: [projectId]).map { [UInt8]($0) }
+    }
+
+    public func saveStatCache(projectId: String, entries: [UInt8]) throws {
+        try db.execute(sql: "INSERT OR REPLACE INTO statCaches (projectId, entries) VALUES (?, ?)",
+                       arguments: [projectId, Data(entries)])
     }
 
     /// Records a reconcile that could not run at all, leaving the cursor where it was.

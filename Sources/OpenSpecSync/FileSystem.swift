@@ -41,6 +41,45 @@ public protocol FileSystem: Sendable {
     func entries(of directory: String) throws -> [(name: String, kind: EntryKind)]
     /// Reads a whole regular file; re-reads when it changed while being read.
     func read(_ path: String, limit: Int) throws -> FileRead
+    /// The stamp of every file and link below `root` (recursively, links not
+    /// followed, `IgnoredNames` left out), as records whose paths are
+    /// `prefix` + the path below `root`. A missing `root` gives none.
+    func stampRecords(under root: String, prefix: String) -> StampRecords
+    /// The stamp of one path (not following a link), nil if it does not exist.
+    func stamp(of path: String) -> FileStamp?
+}
+
+/// Names that are never change content: hidden files and folders (but
+/// OpenSpec's own `.openspec.yaml`), editor swap and backup files, merge
+/// leftovers, and temporary files (this tool's included).
+public enum IgnoredNames {
+    private static let suffixes: [[UInt8]] = ["~", ".swp", ".swx", ".tmp", ".orig", ".rej", ".bak"].map { Array($0.utf8) }
+    private static let metadata: [UInt8] = Array(".openspec.yaml".utf8)
+
+    public static func contains(_ name: String) -> Bool {
+        Array(name.utf8).withUnsafeBufferPointer { contains($0) }
+    }
+
+    public static func contains(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        if name.first == UInt8(ascii: ".") { return !name.elementsEqual(metadata) }
+        for suffix in suffixes where name.count >= suffix.count {
+            if name[(name.count - suffix.count)...].elementsEqual(suffix) { return true }
+        }
+        return false
+    }
+}
+
+/// One result slot per worker: each worker writes only its own slot, and
+/// the slots are read after all workers have finished.
+private final class Slots: @unchecked Sendable {
+    private let buffer: UnsafeMutableBufferPointer<StampRecords>
+    init(count: Int) {
+        buffer = .allocate(capacity: count)
+        buffer.initialize(repeating: StampRecords())
+    }
+    deinit { buffer.deinitialize(); buffer.deallocate() }
+    func store(_ records: StampRecords, at index: Int) { buffer[index] = records }
+    func value(at index: Int) -> StampRecords { buffer[index] }
 }
 
 /// The real file system through POSIX calls: no Foundation overhead on the
@@ -86,14 +125,124 @@ public struct PosixFileSystem: FileSystem {
         return result
     }
 
+    public func stamp(of path: String) -> FileStamp? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        return Self.stamp(info)
+    }
+
+    static func stamp(_ info: stat) -> FileStamp {
+        FileStamp(size: Int64(info.st_size),
+                  modifiedNanos: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
+                  changedNanos: Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec),
+                  inode: UInt64(info.st_ino), mode: UInt32(info.st_mode))
+    }
+
+    /// Walks by directory descriptor (openat/fstatat: one path component per
+    /// lookup) and builds records without a String per file. The top level
+    /// is split in two halves walked on both cores; the halves are joined in
+    /// a fixed order so an unchanged tree gives identical bytes.
+    public func stampRecords(under root: String, prefix: String) -> StampRecords {
+        let fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return StampRecords() }
+        defer { close(fd) }
+        let names = Self.names(in: fd)
+        let halves = names.count >= 64 ? [Array(names[..<(names.count / 2)]), Array(names[(names.count / 2)...])] : [names]
+        let results = Slots(count: halves.count)
+        let prefixBytes = Array(prefix.utf8)
+        DispatchQueue.concurrentPerform(iterations: halves.count) { half in
+            var records = StampRecords()
+            records.bytes.reserveCapacity(halves[half].count * 3 * 96)
+            var path = prefixBytes
+            for name in halves[half] { Self.visit(parent: fd, name: name, path: &path, into: &records) }
+            results.store(records, at: half)
+        }
+        var all = StampRecords()
+        for half in 0..<halves.count { all.append(contentsOf: results.value(at: half)) }
+        return all
+    }
+
+    /// The entry names of a directory (a fresh descriptor, so `fd` stays usable).
+    private static func names(in fd: Int32) -> [[UInt8]] {
+        let copy = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard copy >= 0, let dir = fdopendir(copy) else { return [] }
+        defer { closedir(dir) }
+        var names: [[UInt8]] = []
+        while let entry = readdir(dir) {
+            withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                let bytes = raw.bindMemory(to: UInt8.self)
+                let length = bytes.firstIndex(of: 0) ?? bytes.count
+                let name = UnsafeBufferPointer(rebasing: bytes[..<length])
+                if name.elementsEqual([UInt8(ascii: ".")]) || name.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")]) { return }
+                if IgnoredNames.contains(name) { return }
+                names.append(Array(name))
+            }
+        }
+        return names
+    }
+
+    private static func visit(parent: Int32, name: [UInt8], path: inout [UInt8], into records: inout StampRecords) {
+        var cName = name
+        cName.append(0)
+        cName.withUnsafeBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { pointer in
+                visit(parent: parent, name: pointer, length: name.count, path: &path, into: &records)
+            }
+        }
+    }
+
+    /// Stamps `name` (a NUL-terminated entry of the directory `parent`), or
+    /// walks it when it is a directory. No allocation per file.
+    private static func visit(parent: Int32, name: UnsafePointer<CChar>, length: Int, path: inout [UInt8],
+                              into records: inout StampRecords) {
+        var info = stat()
+        guard fstatat(parent, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return }
+        let mark = path.count
+        name.withMemoryRebound(to: UInt8.self, capacity: length) { path.append(contentsOf: UnsafeBufferPointer(start: $0, count: length)) }
+        defer { path.removeSubrange(mark...) }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG, S_IFLNK:
+            path.withUnsafeBufferPointer { records.append(path: $0, stamp(info)) }
+        case S_IFDIR:
+            let child = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard child >= 0 else { return }
+            guard let dir = fdopendir(child) else { close(child); return }
+            defer { closedir(dir) }
+            path.append(UInt8(ascii: "/"))
+            while let entry = readdir(dir) {
+                withUnsafePointer(to: &entry.pointee.d_name) { raw in
+                    raw.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { entryName in
+                        let entryLength = strlen(entryName)
+                        let skip = entryName.withMemoryRebound(to: UInt8.self, capacity: entryLength) { bytes -> Bool in
+                            let buffer = UnsafeBufferPointer(start: bytes, count: entryLength)
+                            return (entryLength <= 2 && buffer.allSatisfy { $0 == UInt8(ascii: ".") }) || IgnoredNames.contains(buffer)
+                        }
+                        if !skip { visit(parent: child, name: entryName, length: entryLength, path: &path, into: &records) }
+                    }
+                }
+            }
+        default:
+            return
+        }
+    }
+
     public func read(_ path: String, limit: Int) throws -> FileRead {
-        // A file being rewritten while we read it would give a torn copy:
-        // compare lstat before and after, and read again when they differ.
+        // One path lookup (open) and fstat on the descriptor: a full import
+        // reads tens of thousands of files, and path walks dominate.
+        // A file rewritten in place while we read it would give a torn copy:
+        // compare fstat before and after, and read again when they differ.
+        // (A file replaced by rename leaves our descriptor on the old, whole file.)
         var attempt = 0
         while true {
             attempt += 1
+            let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+            guard fd >= 0 else {
+                let code = errno
+                throw FileSystemError(path: path, operation: code == ELOOP ? "read (a symbolic link)" : "open", code: code)
+            }
+            defer { close(fd) }
             var before = stat()
-            guard lstat(path, &before) == 0 else { throw FileSystemError(path: path, operation: "stat", code: errno) }
+            guard fstat(fd, &before) == 0 else { throw FileSystemError(path: path, operation: "stat", code: errno) }
             guard Self.kind(before.st_mode) == .file else {
                 throw FileSystemError(path: path, operation: "read (not a regular file)", code: EINVAL)
             }
@@ -102,25 +251,22 @@ public struct PosixFileSystem: FileSystem {
             if size > limit {
                 return FileRead(bytes: [], size: size, modifiedAt: modified, mode: UInt32(before.st_mode), oversize: true)
             }
-            let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-            guard fd >= 0 else { throw FileSystemError(path: path, operation: "open", code: errno) }
-            var bytes = [UInt8](repeating: 0, count: size)
             var total = 0
             var failure: Int32 = 0
-            while total < size {
-                let n = bytes.withUnsafeMutableBytes { buffer in
-                    Glibc.read(fd, buffer.baseAddress! + total, size - total)
+            let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+                while total < size {
+                    let n = Glibc.read(fd, buffer.baseAddress! + total, size - total)
+                    if n < 0 { if errno == EINTR { continue }; failure = errno; break }
+                    if n == 0 { break }
+                    total += n
                 }
-                if n < 0 { if errno == EINTR { continue }; failure = errno; break }
-                if n == 0 { break }
-                total += n
+                initialized = total
             }
-            close(fd)
             if failure != 0 { throw FileSystemError(path: path, operation: "read", code: failure) }
             var after = stat()
-            let stable = lstat(path, &after) == 0 && after.st_size == before.st_size
+            let stable = fstat(fd, &after) == 0 && after.st_size == before.st_size
                 && after.st_mtim.tv_sec == before.st_mtim.tv_sec && after.st_mtim.tv_nsec == before.st_mtim.tv_nsec
-                && after.st_ino == before.st_ino && total == size
+                && total == size
             if stable {
                 return FileRead(bytes: bytes, size: size, modifiedAt: modified, mode: UInt32(before.st_mode), oversize: false)
             }

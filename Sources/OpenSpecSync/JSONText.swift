@@ -1,34 +1,93 @@
+import OpenSpecFormat
+
 /// Small hand-written JSON for the columns written once per change on a full
-/// import (tasks, issues): Foundation's encoder costs more than the parse.
-enum JSONText {
-    static func string(_ value: String) -> String {
-        var out = "\""
-        out.reserveCapacity(value.utf8.count + 2)
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
+/// import (tasks, issues): Foundation's encoder, or building Strings scalar
+/// by scalar, costs more than the parse itself. Works on UTF-8 bytes.
+struct JSONText {
+    private(set) var bytes: [UInt8] = []
+
+    init() { bytes.reserveCapacity(256) }
+
+    var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    mutating func raw(_ literal: StaticString) {
+        literal.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func int(_ value: Int) {
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
+    mutating func bool(_ value: Bool) {
+        value ? raw("true") : raw("false")
+    }
+
+    mutating func string(_ value: String?) {
+        guard var text = value else { raw("null"); return }
+        bytes.append(UInt8(ascii: "\""))
+        text.withUTF8 { utf8 in
+            var start = 0
+            for (index, byte) in utf8.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
+                switch byte {
+                case UInt8(ascii: "\""): raw("\\\"")
+                case UInt8(ascii: "\\"): raw("\\\\")
+                case UInt8(ascii: "\n"): raw("\\n")
+                case UInt8(ascii: "\r"): raw("\\r")
+                case UInt8(ascii: "\t"): raw("\\t")
+                default:
+                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                    raw("\\u00")
+                    bytes.append(hex[Int(byte >> 4)])
+                    bytes.append(hex[Int(byte & 0xF)])
                 }
+                start = index + 1
             }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
         }
-        return out + "\""
+        bytes.append(UInt8(ascii: "\""))
     }
 
-    static func optional(_ value: String?) -> String { value.map(string) ?? "null" }
-    static func optional(_ value: Int?) -> String { value.map(String.init) ?? "null" }
+    mutating func int(_ value: Int?) {
+        if let value { int(value) } else { raw("null") }
+    }
+}
 
-    static func object(_ fields: [(String, String)]) -> String {
-        "{" + fields.map { string($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
+/// The JSON columns of a spec row.
+enum ColumnJSON {
+
+    static func tasks(_ tasks: TaskList?) -> String {
+        guard let tasks, !tasks.tasks.isEmpty else { return "[]" }
+        var json = JSONText()
+        json.raw("[")
+        for (index, task) in tasks.tasks.enumerated() {
+            if index > 0 { json.raw(",") }
+            json.raw("{\"line\":"); json.int(task.line)
+            json.raw(",\"marker\":"); json.string(task.marker)
+            json.raw(",\"done\":"); json.bool(task.isDone)
+            json.raw(",\"number\":"); json.string(task.number)
+            json.raw(",\"text\":"); json.string(task.text)
+            json.raw(",\"indent\":"); json.int(task.indent)
+            json.raw(",\"group\":"); json.string(task.group)
+            json.raw("}")
+        }
+        json.raw("]")
+        return json.text
     }
 
-    static func array(_ items: [String]) -> String { "[" + items.joined(separator: ",") + "]" }
+    static func issues(_ issues: [ValidationIssue]) -> String {
+        guard !issues.isEmpty else { return "[]" }
+        var json = JSONText()
+        json.raw("[")
+        for (index, issue) in issues.enumerated() {
+            if index > 0 { json.raw(",") }
+            json.raw("{\"level\":"); json.string(issue.level.rawValue)
+            json.raw(",\"path\":"); json.string(issue.path)
+            json.raw(",\"message\":"); json.string(issue.message)
+            json.raw(",\"line\":"); json.int(issue.line)
+            json.raw("}")
+        }
+        json.raw("]")
+        return json.text
+    }
 }

@@ -110,6 +110,12 @@ public struct Reconciler: Sendable {
     }
 }
 
+/// A batch handed from the preparing thread to the writing one; the
+/// dispatch group's wait orders the write before the read.
+private final class PreparedBatch: @unchecked Sendable {
+    var items: [PreparedFolder] = []
+}
+
 /// The state of one reconcile while it runs.
 private struct Run {
     let reconciler: Reconciler
@@ -126,10 +132,16 @@ private struct Run {
     /// openspec-relative paths with unmerged index entries.
     var conflicted = Set<String>()
     var changedPaths: [String] = []
+    /// The stamps taken at the start of this run, saved at its end.
+    var newStatCache = StatCache(takenAt: 0, index: nil, conflicted: [], records: StampRecords())
+    /// Paths whose stamps moved since the last run (nil on a full compare).
+    var statChanged: Set<String>?
+    var indexMoved = true
     var fromCommit: String?
     var toCommit: String?
 
     var fs: FileSystem { reconciler.fileSystem }
+    let timer = PhaseTimer()
 
     init(reconciler: Reconciler, writer: StoreWriter, project: ProjectRecord, options: ReconcileOptions,
          started: Date, progress: Reconciler.Progress?) {
@@ -155,7 +167,7 @@ private struct Run {
     mutating func execute() throws -> ReconcileSummary {
         let repo: Repository
         do {
-            repo = try Repository(path: project.repoPath)
+            repo = try timer.measure("open repository") { try Repository(path: project.repoPath) }
         } catch {
             throw SyncError.notARepository(path: project.repoPath, reason: "\(error)")
         }
@@ -165,57 +177,63 @@ private struct Run {
         summary.fromCommit = fromCommit
         summary.toCommit = toCommit
 
-        // What git says differs from HEAD right now: uncommitted edits, which
-        // are the truth, and which we must re-check next time even if reverted.
-        var working: [PathChange] = []
-        do {
-            working = try repo.workingTreeChanges(under: project.openspecPath)
-        } catch {
-            summary.problems.append(FileProblem(path: project.openspecPath, message: "cannot read the index and working tree: \(error)"))
-        }
-        for change in working {
-            for path in [change.oldPath, change.newPath].compactMap({ $0 }) {
-                guard let relative = openspecRelative(path) else { continue }
-                pending.insert(relative)
-                if change.kind == .conflicted { conflicted.insert(relative) }
+        // The working tree as lstat sees it now, compared with the stamps the
+        // last run recorded: only files whose stamp moved are read again,
+        // and whether they changed is decided by blob id.
+        let cached = try timer.measure("load stat cache") { try writer.statCache(projectId: project.id).flatMap(StatCache.decode) }
+        let walkStarted = Int64(Date().timeIntervalSince1970 * 1_000_000_000)
+        let current = timer.measure("stat walk") { stampWorkingTree() }
+        // Unmerged index entries (a conflicted merge, rebase or stash pop),
+        // read from the index only when the index file itself changed.
+        let indexStamp = fs.stamp(of: repo.gitDir + "/index")
+        if let cached, let indexStamp, cached.index == indexStamp, !cached.isRacy(indexStamp) {
+            conflicted = Set(cached.conflicted)
+        } else {
+            for path in (try? timer.measure("index conflicts", { try repo.conflictedPaths(under: project.openspecPath) })) ?? [] {
+                if let relative = openspecRelative(path) { conflicted.insert(relative) }
             }
         }
+        pending.formUnion(conflicted)
+        newStatCache = StatCache(takenAt: walkStarted, index: indexStamp, conflicted: conflicted.sorted(), records: current)
+        indexMoved = cached?.index != indexStamp
 
         var full = options.full || !project.reconciledOnce
         if options.full { summary.fullReason = "asked for (--full)" }
         if !project.reconciledOnce { summary.fullReason = "first sync of this project" }
+        if !full, let last = project.lastReconciledCommit, !(ObjectID(hex: last).map(repo.commitExists) ?? false) {
+            full = true
+            summary.fullReason = "the last synced commit \(last.prefix(12)) is gone (rebase or reset); compared everything"
+        }
+        if !full && cached == nil {
+            full = true
+            summary.fullReason = "no record of the working tree from the last run; compared everything"
+        }
         var candidates = Set<String>()
-        if !full {
-            var base: ObjectID?
-            if let last = project.lastReconciledCommit {
-                if let id = ObjectID(hex: last), repo.commitExists(id) {
-                    base = id
-                } else {
-                    full = true
-                    summary.fullReason = "the last synced commit \(last.prefix(12)) is gone (rebase or reset); compared everything"
-                }
-            }
-            if !full {
-                do {
-                    for change in try repo.diff(from: base, to: head, under: project.openspecPath) {
-                        for path in [change.oldPath, change.newPath].compactMap({ $0 }) {
-                            if let relative = openspecRelative(path) { candidates.insert(relative) }
-                        }
+        if !full, let cached {
+            // What the commits since the last run changed, by tree id.
+            let base = project.lastReconciledCommit.flatMap { ObjectID(hex: $0) }
+            do {
+                for change in try timer.measure("tree-to-tree diff", { try repo.diff(from: base, to: head, under: project.openspecPath) }) {
+                    for path in [change.oldPath, change.newPath].compactMap({ $0 }) {
+                        if let relative = openspecRelative(path) { candidates.insert(relative) }
                     }
-                } catch {
-                    full = true
-                    summary.fullReason = "git could not diff \(last(fromCommit)) to HEAD (\(error)); compared everything"
                 }
+            } catch {
+                full = true
+                summary.fullReason = "git could not diff \(last(fromCommit)) to HEAD (\(error)); compared everything"
             }
-            candidates.formUnion(pending)
+            let moved = cached.changedPaths(comparedWith: current)
+            statChanged = moved
+            candidates.formUnion(moved)
             candidates.formUnion(project.pendingPathList)
+            candidates.formUnion(conflicted)
         }
         summary.mode = full ? "full" : "incremental"
 
         var folders = Set<String>()
         var capabilities = Set<String>()
         if full {
-            try collectAllFolders(into: &folders, capabilities: &capabilities)
+            try timer.measure("discover folders") { try collectAllFolders(into: &folders, capabilities: &capabilities) }
         } else {
             for path in candidates {
                 switch OpenSpecPath.classify(path) {
@@ -227,9 +245,17 @@ private struct Run {
         }
 
         try syncChanges(folders: folders, full: full)
-        try syncMainSpecs(capabilities, full: full)
-        try finish()
+        try timer.measure("main specs") { try syncMainSpecs(capabilities, full: full) }
+        try timer.measure("finish") { try finish() }
+        timer.report()
         return summary
+    }
+
+    /// Stamps of everything the reconciler reads: change folders and main specs.
+    private func stampWorkingTree() -> StampRecords {
+        var records = fs.stampRecords(under: openspecRoot + "/changes", prefix: "changes/")
+        records.append(contentsOf: fs.stampRecords(under: openspecRoot + "/specs", prefix: "specs/"))
+        return records
     }
 
     private func last(_ commit: String?) -> String { commit.map { String($0.prefix(12)) } ?? "the empty tree" }
@@ -316,21 +342,41 @@ private struct Run {
             if let match = moves[folder.path] { usedIds.insert(match.id) }
         }
 
-        // Phase 3: read, parse and write each present folder, one at a time,
-        // so memory stays flat however many changes there are.
-        let total = present.count
-        var done = 0
+        // Phase 3: read, hash and parse a batch of folders on one core while
+        // this thread writes the previous batch: memory stays at two batches
+        // however many changes there are.
+        let preparer = FolderPreparer(fs: fs, openspecRoot: openspecRoot, options: options, conflicted: conflicted)
+        var inputs: [(ChangeFolder, SpecSummary?, [String: String])] = []
+        inputs.reserveCapacity(present.count)
         for item in present {
             let stored = item.stored ?? moves[item.folder.path]
-            let previous: [String: String]
+            var previous: [String: String] = [:]
             if let stored {
                 previous = try storedBlobs.map { $0[stored.id] ?? [:] } ?? writer.fileBlobIds(specId: stored.id)
-            } else {
-                previous = [:]
             }
-            try syncFolder(item.folder, stored: stored, previous: previous)
-            done += 1
-            progress?(done, total)
+            inputs.append((item.folder, stored, previous))
+        }
+        let batchSize = 48
+        let batches = stride(from: 0, to: inputs.count, by: batchSize).map { Array(inputs[$0..<min($0 + batchSize, inputs.count)]) }
+        let total = inputs.count
+        var done = 0
+        var ready = batches.first.map { preparer.prepareAll($0) } ?? []
+        for index in batches.indices {
+            let next = PreparedBatch()
+            let group = DispatchGroup()
+            if index + 1 < batches.count {
+                let batch = batches[index + 1]
+                DispatchQueue.global().async(group: group) {
+                    next.items = preparer.prepareAll(batch)
+                }
+            }
+            for prepared in ready {
+                try timer.measure("write folders") { try apply(prepared, using: preparer) }
+                done += 1
+                progress?(done, total)
+            }
+            group.wait()
+            ready = next.items
         }
 
         // Phase 4: folders gone without an archive are removed, history kept.
@@ -342,166 +388,57 @@ private struct Run {
         }
     }
 
-    /// A file as read now, or what the database had when it could not be read.
-    private struct ScannedFile {
-        var values: FileValues
-        var bytes: [UInt8]
-        var modifiedAt: Date?
+    /// Writes one prepared folder: its row, its files and a history row.
+    private mutating func apply(_ prepared: PreparedFolder, using preparer: FolderPreparer) throws {
+        summary.examined += 1
+        var evaluation = prepared.evaluation
+        if !prepared.problems.isEmpty {
+            // A file that could not be read keeps the content last synced.
+            var files = prepared.files
+            for problem in prepared.problems {
+                pending.insert(problem.path)
+                let relative = String(problem.path.dropFirst(prepared.folder.path.count + 1))
+                guard files[relative] == nil, let stored = prepared.stored, let blob = prepared.previous[relative],
+                      let data = try writer.fileContent(specId: stored.id, path: relative) else { continue }
+                let bytes = [UInt8](data)
+                files[relative] = ScannedFile(
+                    values: FileValues(path: relative, blobId: blob, size: bytes.count,
+                                       isUTF8: String(validating: bytes, as: UTF8.self) != nil, content: data, syncError: nil),
+                    bytes: bytes, modifiedAt: nil)
+            }
+            summary.problems.append(contentsOf: prepared.problems)
+            let error = prepared.problems.map(\.message).joined(separator: "; ")
+            evaluation = preparer.evaluate(prepared.folder, stored: prepared.stored, previous: prepared.previous, files: files, error: error)
+            guard let evaluation else { return }
+            try write(prepared, evaluation, rows: FolderPreparer.fileRows(files))
+            return
+        }
+        guard let evaluation else { return }  // in step already
+        try write(prepared, evaluation, rows: FolderPreparer.fileRows(prepared.files))
     }
 
-    private mutating func syncFolder(_ folder: ChangeFolder, stored: SpecSummary?, previous: [String: String]) throws {
-        summary.examined += 1
-        var problems: [FileProblem] = []
-        var files: [String: ScannedFile] = [:]
-        scan(directory: openspecRoot + "/" + folder.path, relative: "", folder: folder, into: &files, problems: &problems)
-
-        // A file that could not be read keeps the content last synced.
-        for problem in problems {
-            let relative = String(problem.path.dropFirst(folder.path.count + 1))
-            pending.insert(problem.path)
-            guard files[relative] == nil, let stored, let blob = previous[relative],
-                  let data = try writer.fileContent(specId: stored.id, path: relative) else { continue }
-            let bytes = [UInt8](data)
-            files[relative] = ScannedFile(
-                values: FileValues(path: relative, blobId: blob, size: bytes.count,
-                                   isUTF8: String(validating: bytes, as: UTF8.self) != nil, content: data, syncError: nil),
-                bytes: bytes, modifiedAt: nil)
-        }
-        summary.problems.append(contentsOf: problems)
-        let error = problems.isEmpty ? nil : problems.map(\.message).joined(separator: "; ")
-
-        let current = files.mapValues { $0.values.blobId }
-        let status: SpecStatus = folder.isArchived ? .archived : .active
-        let changedFiles = Set(current.keys).union(previous.keys).filter { current[$0] != previous[$0] }.sorted()
-        let moved = stored.map { $0.path != folder.path || $0.status != status } ?? true
-        if let stored, !moved, changedFiles.isEmpty, stored.syncError == error {
-            return  // in step already
-        }
-
-        let snapshot = ChangeSnapshot.read(folder: folder, files: files.mapValues(\.bytes), trackedTasks: options.trackedTasks)
-        func text(_ name: String) -> String? {
-            files[name].flatMap { String(validating: $0.bytes, as: UTF8.self) }
-        }
-        let values = SpecValues(
-            path: folder.path, changeId: folder.changeId, title: snapshot.title, status: status,
-            archivedOn: folder.archivedOn, proposalContent: text("proposal.md"), tasksContent: text("tasks.md"),
-            designContent: text("design.md"), completedTasks: snapshot.completedTasks,
-            totalTasks: snapshot.totalTasks, taskStatus: snapshot.taskStatus.rawValue,
-            tasksJSON: Self.tasksJSON(snapshot.tasks), schemaName: snapshot.metadata?.schema,
-            createdOn: snapshot.metadata?.created, issuesJSON: Self.issuesJSON(snapshot.issues),
-            filesystemModifiedAt: files.values.compactMap(\.modifiedAt).max(), syncError: error)
-
+    private mutating func write(_ prepared: PreparedFolder, _ evaluation: FolderEvaluation, rows: [FileValues]) throws {
+        let folder = prepared.folder
+        let status = evaluation.status
         let specId: String
         let action: String
-        if let stored {
+        if let stored = prepared.stored {
             specId = stored.id
-            try writer.updateSpec(id: specId, values, at: now)
+            try writer.updateSpec(id: specId, evaluation.values, at: now)
             if stored.status == .removed && stored.path == folder.path { action = "restored"; summary.restored += 1 }
             else if stored.status != .archived && status == .archived { action = "archived"; summary.archived += 1 }
             else if stored.status == .archived && status == .active { action = "unarchived"; summary.unarchived += 1 }
-            else if error != nil && changedFiles.isEmpty { action = "failed" }
+            else if evaluation.error != nil && evaluation.changedFiles.isEmpty { action = "failed" }
             else { action = "updated"; summary.updated += 1 }
         } else {
-            specId = try writer.insertSpec(projectId: project.id, values, at: now)
+            specId = try writer.insertSpec(projectId: project.id, evaluation.values, at: now)
             action = "created"
             summary.created += 1
         }
-        if error != nil { summary.failed += 1 }
-        try writer.replaceFiles(specId: specId, files: files.values.map(\.values), previous: previous)
+        if evaluation.error != nil { summary.failed += 1 }
+        try writer.replaceFiles(specId: specId, files: rows, previous: prepared.previous)
         try record(ReconcileChange(specId: specId, path: folder.path, action: action,
-                               files: changedFiles.map { folder.path + "/" + $0 }, error: error))
-    }
-
-    /// Reads every file of a change folder (recursively). Links are not
-    /// followed, editor and merge leftovers are skipped.
-    private func scan(directory: String, relative: String, folder: ChangeFolder,
-                      into files: inout [String: ScannedFile], problems: inout [FileProblem]) {
-        let entries: [(name: String, kind: EntryKind)]
-        do {
-            entries = try fs.entries(of: directory)
-        } catch {
-            let path = folder.path + (relative.isEmpty ? "" : "/" + relative)
-            problems.append(FileProblem(path: path, message: "\(path): \((error as? FileSystemError)?.reason ?? "\(error)")"))
-            return
-        }
-        for entry in entries.sorted(by: { $0.name < $1.name }) where !Self.isIgnoredName(entry.name) {
-            let child = relative.isEmpty ? entry.name : relative + "/" + entry.name
-            let openspecPath = folder.path + "/" + child
-            switch entry.kind {
-            case .directory:
-                scan(directory: directory + "/" + entry.name, relative: child, folder: folder, into: &files, problems: &problems)
-            case .symlink:
-                problems.append(FileProblem(path: openspecPath, message: "\(openspecPath) is a symbolic link; links are not followed"))
-            case .other:
-                continue
-            case .file:
-                do {
-                    let read = try fs.read(directory + "/" + entry.name, limit: options.maxFileBytes)
-                    if read.oversize {
-                        problems.append(FileProblem(path: openspecPath, message: "\(openspecPath) is \(read.size) bytes, over the \(options.maxFileBytes)-byte limit (OPENSPEC_SYNC_MAX_FILE_BYTES); not synced"))
-                        continue
-                    }
-                    if conflicted.contains(openspecPath) {
-                        problems.append(FileProblem(path: openspecPath, message: "\(openspecPath) has an unresolved merge conflict in the index; resolve it and commit, then it syncs"))
-                        continue
-                    }
-                    if let line = Self.conflictMarkerLine(read.bytes) {
-                        problems.append(FileProblem(path: openspecPath, message: "\(openspecPath):\(line): merge-conflict markers; resolve them, then the file syncs"))
-                        continue
-                    }
-                    let isUTF8 = String(validating: read.bytes, as: UTF8.self) != nil
-                    files[child] = ScannedFile(
-                        values: FileValues(path: child, blobId: Repository.hashBlob(read.bytes).hex, size: read.size,
-                                           isUTF8: isUTF8, content: Data(read.bytes), syncError: nil),
-                        bytes: read.bytes, modifiedAt: read.modifiedAt)
-                } catch {
-                    let reason = (error as? FileSystemError)?.reason ?? "\(error)"
-                    problems.append(FileProblem(path: openspecPath, message: "\(openspecPath): \(reason)"))
-                }
-            }
-        }
-    }
-
-    /// Names that are never change content: hidden files and folders (but
-    /// OpenSpec's own `.openspec.yaml`), editor swap files, merge leftovers
-    /// and this tool's temporary files.
-    static func isIgnoredName(_ name: String) -> Bool {
-        if name.hasPrefix(".") { return name != ".openspec.yaml" }
-        for suffix in ["~", ".swp", ".swx", ".tmp", ".orig", ".rej", ".bak"] where name.hasSuffix(suffix) {
-            return true
-        }
-        return false
-    }
-
-    /// The 1-based line of a `<<<<<<<` marker that is followed by `=======`
-    /// and `>>>>>>>` lines, or nil.
-    static func conflictMarkerLine(_ bytes: [UInt8]) -> Int? {
-        var line = 1
-        var openLine: Int?
-        var sawSeparator = false
-        var atLineStart = true
-        var index = 0
-        let count = bytes.count
-        while index < count {
-            let byte = bytes[index]
-            if atLineStart && index + 7 <= count {
-                if byte == UInt8(ascii: "<") || byte == UInt8(ascii: "=") || byte == UInt8(ascii: ">") {
-                    var run = 1
-                    while run < 7 && bytes[index + run] == byte { run += 1 }
-                    let end = index + 7
-                    let bounded = end == count || bytes[end] == UInt8(ascii: " ") || bytes[end] == UInt8(ascii: "\n") || bytes[end] == UInt8(ascii: "\r")
-                    if run == 7 && bounded {
-                        if byte == UInt8(ascii: "<") { openLine = openLine ?? line }
-                        else if byte == UInt8(ascii: "=") { if openLine != nil { sawSeparator = true } }
-                        else if sawSeparator, let open = openLine { return open }
-                    }
-                }
-            }
-            atLineStart = byte == UInt8(ascii: "\n")
-            if atLineStart { line += 1 }
-            index += 1
-        }
-        return nil
+                                   files: evaluation.changedFiles.map { folder.path + "/" + $0 }, error: evaluation.error))
     }
 
     // MARK: Main specs
@@ -526,7 +463,7 @@ private struct Run {
                 if read.oversize {
                     throw FileSystemError(path: relative, operation: "read (\(read.size) bytes, over the limit)", code: EFBIG)
                 }
-                if conflicted.contains(relative) || Self.conflictMarkerLine(read.bytes) != nil {
+                if conflicted.contains(relative) || FolderPreparer.conflictMarkerLine(read.bytes) != nil {
                     summary.problems.append(FileProblem(path: relative, message: "\(relative): merge conflict; resolve it, then the spec syncs"))
                     pending.insert(relative)
                     continue
@@ -538,7 +475,7 @@ private struct Run {
                     capability: capability, path: relative, title: spec.title, purpose: spec.purpose,
                     requirementCount: spec.requirements.count, blobId: blob, size: read.size,
                     isUTF8: String(validating: read.bytes, as: UTF8.self) != nil, content: Data(read.bytes),
-                    issuesJSON: Self.issuesJSON(spec.issues), syncError: nil), at: now)
+                    issuesJSON: ColumnJSON.issues(spec.issues), syncError: nil), at: now)
                 summary.mainSpecsChanged += 1
                 changedPaths.append(relative)
             } catch {
@@ -561,6 +498,11 @@ private struct Run {
     }
 
     private mutating func finish() throws {
+        // A file that failed keeps no stamp, so it is read again next time.
+        if !pending.isEmpty { newStatCache.records = newStatCache.records.removing(pending) }
+        if statChanged.map({ !$0.isEmpty }) ?? true || !pending.isEmpty || indexMoved {
+            try timer.measure("save stat cache") { try writer.saveStatCache(projectId: project.id, entries: newStatCache.encoded()) }
+        }
         summary.durationMs = Int(Date().timeIntervalSince(started) * 1000)
         let error = summary.problems.isEmpty ? nil
             : "\(summary.problems.count) file(s) could not be synced: " + summary.problems.prefix(3).map(\.message).joined(separator: "; ")
@@ -575,26 +517,4 @@ private struct Run {
                                    at: now, error: error)
     }
 
-    // MARK: Columns as JSON
-
-    static func tasksJSON(_ tasks: TaskList?) -> String {
-        guard let tasks else { return "[]" }
-        return JSONText.array(tasks.tasks.map { task in
-            JSONText.object([
-                ("line", String(task.line)), ("marker", JSONText.string(task.marker)),
-                ("done", task.isDone ? "true" : "false"), ("number", JSONText.optional(task.number)),
-                ("text", JSONText.string(task.text)), ("indent", String(task.indent)),
-                ("group", JSONText.optional(task.group)),
-            ])
-        })
-    }
-
-    static func issuesJSON(_ issues: [ValidationIssue]) -> String {
-        JSONText.array(issues.map { issue in
-            JSONText.object([
-                ("level", JSONText.string(issue.level.rawValue)), ("path", JSONText.string(issue.path)),
-                ("message", JSONText.string(issue.message)), ("line", JSONText.optional(issue.line)),
-            ])
-        })
-    }
 }

@@ -51,13 +51,17 @@ struct Reconcile: ParsableCommand {
     func run() throws {
         var partial = false
         try perform {
+            Trace.mark("arguments parsed")
             let engine = try global.engine()
+            Trace.mark("database open")
             let projects = all ? try engine.store.projects() : [try engine.project(forRepo: repo)]
+            Trace.mark("project found")
             var summaries: [ReconcileSummary] = []
             for project in projects {
                 let bar = ProgressBar(enabled: !json, label: project.name)
                 let options = ReconcileOptions(full: full, trigger: trigger, maxFileBytes: Configuration.maxFileBytes())
                 let summary = try engine.reconcile(project, options: options) { done, total in bar.update(done, total) }
+                Trace.mark("reconciled")
                 bar.finish()
                 summaries.append(summary)
                 if !summary.problems.isEmpty { partial = true }

@@ -29,7 +29,8 @@ struct GlobalOptions: ParsableArguments {
     var db: String?
 
     func engine() throws -> SyncEngine {
-        try SyncEngine(databasePath: Configuration.databasePath(flag: db))
+        Trace.mark("start")
+        return try SyncEngine(databasePath: Configuration.databasePath(flag: db))
     }
 }
 

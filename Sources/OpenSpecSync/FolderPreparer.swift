@@ -1,0 +1,193 @@
+import Foundation
+import OpenSpecFormat
+import OpenSpecGit
+import OpenSpecStore
+
+/// A file as read now, or what the database had when it could not be read.
+struct ScannedFile: Sendable {
+    var values: FileValues
+    var bytes: [UInt8]
+    var modifiedAt: Date?
+}
+
+/// What a change folder needs written, decided from its files.
+struct FolderEvaluation: Sendable {
+    var status: SpecStatus
+    var changedFiles: [String]
+    var values: SpecValues
+    var error: String?
+}
+
+/// The two halves of a batch prepared in parallel; each worker writes only
+/// its own half, read after both have finished.
+private final class PreparedHalves: @unchecked Sendable {
+    private let lock = NSLock()
+    private var halves: [[PreparedFolder]] = [[], []]
+    func set(_ items: [PreparedFolder], half: Int) { lock.withLock { halves[half] = items } }
+    func get(half: Int) -> [PreparedFolder] { lock.withLock { halves[half] } }
+}
+
+/// One change folder read, hashed and parsed, ready to be written.
+struct PreparedFolder: Sendable {
+    var folder: ChangeFolder
+    var stored: SpecSummary?
+    var previous: [String: String]
+    var files: [String: ScannedFile]
+    var problems: [FileProblem]
+    /// Set when there were no problems: nil then means "in step already".
+    var evaluation: FolderEvaluation?
+}
+
+/// The read-and-parse half of syncing a change folder. It touches no
+/// database, so it runs on a second core while the writer stores the
+/// previous batch.
+struct FolderPreparer: Sendable {
+    let fs: FileSystem
+    let openspecRoot: String
+    let options: ReconcileOptions
+    /// openspec-relative paths with unmerged index entries.
+    let conflicted: Set<String>
+
+    static let textColumnFiles: Set<String> = ["proposal.md", "tasks.md", "design.md"]
+
+    func prepare(_ folder: ChangeFolder, stored: SpecSummary?, previous: [String: String]) -> PreparedFolder {
+        var files: [String: ScannedFile] = [:]
+        var problems: [FileProblem] = []
+        scan(directory: openspecRoot + "/" + folder.path, relative: "", folder: folder, into: &files, problems: &problems)
+        let evaluation = problems.isEmpty ? evaluate(folder, stored: stored, previous: previous, files: files, error: nil) : nil
+        return PreparedFolder(folder: folder, stored: stored, previous: previous, files: files, problems: problems, evaluation: evaluation)
+    }
+
+    /// Prepares a batch on two threads (even and odd items), in order.
+    func prepareAll(_ batch: [(ChangeFolder, SpecSummary?, [String: String])]) -> [PreparedFolder] {
+        let halves = PreparedHalves()
+        DispatchQueue.concurrentPerform(iterations: 2) { half in
+            let mine = stride(from: half, to: batch.count, by: 2).map { batch[$0] }
+            let prepared = mine.map { prepare($0.0, stored: $0.1, previous: $0.2) }
+            halves.set(prepared, half: half)
+        }
+        var result: [PreparedFolder] = []
+        result.reserveCapacity(batch.count)
+        for index in batch.indices { result.append(halves.get(half: index % 2)[index / 2]) }
+        return result
+    }
+
+    /// nil when the row already matches the files; otherwise the new row.
+    func evaluate(_ folder: ChangeFolder, stored: SpecSummary?, previous: [String: String],
+                  files: [String: ScannedFile], error: String?) -> FolderEvaluation? {
+        let current = files.mapValues { $0.values.blobId }
+        let status: SpecStatus = folder.isArchived ? .archived : .active
+        let changedFiles = Set(current.keys).union(previous.keys).filter { current[$0] != previous[$0] }.sorted()
+        let moved = stored.map { $0.path != folder.path || $0.status != status } ?? true
+        if let stored, !moved, changedFiles.isEmpty, stored.syncError == error {
+            return nil
+        }
+        let snapshot = ChangeSnapshot.read(folder: folder, files: files.mapValues(\.bytes), trackedTasks: options.trackedTasks)
+        func text(_ name: String) -> String? {
+            files[name].flatMap { String(validating: $0.bytes, as: UTF8.self) }
+        }
+        let values = SpecValues(
+            path: folder.path, changeId: folder.changeId, title: snapshot.title, status: status,
+            archivedOn: folder.archivedOn, proposalContent: text("proposal.md"), tasksContent: text("tasks.md"),
+            designContent: text("design.md"), completedTasks: snapshot.completedTasks,
+            totalTasks: snapshot.totalTasks, taskStatus: snapshot.taskStatus.rawValue,
+            tasksJSON: ColumnJSON.tasks(snapshot.tasks), schemaName: snapshot.metadata?.schema,
+            createdOn: snapshot.metadata?.created, issuesJSON: ColumnJSON.issues(snapshot.issues),
+            filesystemModifiedAt: files.values.compactMap(\.modifiedAt).max(), syncError: error)
+        return FolderEvaluation(status: status, changedFiles: changedFiles, values: values, error: error)
+    }
+
+    /// The file rows to store: the three seed files live in the row's text
+    /// columns when they are UTF-8, so their bytes are not stored twice.
+    static func fileRows(_ files: [String: ScannedFile]) -> [FileValues] {
+        files.values.map { file in
+            var row = file.values
+            if row.isUTF8 && textColumnFiles.contains(row.path) { row.content = nil }
+            return row
+        }
+    }
+
+    /// Reads every file of a change folder (recursively). Links are not
+    /// followed, editor and merge leftovers are skipped.
+    private func scan(directory: String, relative: String, folder: ChangeFolder,
+                      into files: inout [String: ScannedFile], problems: inout [FileProblem]) {
+        let entries: [(name: String, kind: EntryKind)]
+        do {
+            entries = try fs.entries(of: directory)
+        } catch {
+            let path = folder.path + (relative.isEmpty ? "" : "/" + relative)
+            problems.append(FileProblem(path: path, message: "\(path): \((error as? FileSystemError)?.reason ?? "\(error)")"))
+            return
+        }
+        for entry in entries.sorted(by: { $0.name < $1.name }) where !IgnoredNames.contains(entry.name) {
+            let child = relative.isEmpty ? entry.name : relative + "/" + entry.name
+            let openspecPath = folder.path + "/" + child
+            switch entry.kind {
+            case .directory:
+                scan(directory: directory + "/" + entry.name, relative: child, folder: folder, into: &files, problems: &problems)
+            case .symlink:
+                problems.append(FileProblem(path: openspecPath, message: "\(openspecPath) is a symbolic link; links are not followed"))
+            case .other:
+                continue
+            case .file:
+                do {
+                    let read = try fs.read(directory + "/" + entry.name, limit: options.maxFileBytes)
+                    if read.oversize {
+                        problems.append(FileProblem(path: openspecPath, message: "\(openspecPath) is \(read.size) bytes, over the \(options.maxFileBytes)-byte limit (OPENSPEC_SYNC_MAX_FILE_BYTES); not synced"))
+                        continue
+                    }
+                    if conflicted.contains(openspecPath) {
+                        problems.append(FileProblem(path: openspecPath, message: "\(openspecPath) has an unresolved merge conflict in the index; resolve it and commit, then it syncs"))
+                        continue
+                    }
+                    if let line = Self.conflictMarkerLine(read.bytes) {
+                        problems.append(FileProblem(path: openspecPath, message: "\(openspecPath):\(line): merge-conflict markers; resolve them, then the file syncs"))
+                        continue
+                    }
+                    let isUTF8 = String(validating: read.bytes, as: UTF8.self) != nil
+                    files[child] = ScannedFile(
+                        values: FileValues(path: child, blobId: Repository.hashBlob(read.bytes).hex, size: read.size,
+                                           isUTF8: isUTF8, content: Data(read.bytes), syncError: nil),
+                        bytes: read.bytes, modifiedAt: read.modifiedAt)
+                } catch {
+                    let reason = (error as? FileSystemError)?.reason ?? "\(error)"
+                    problems.append(FileProblem(path: openspecPath, message: "\(openspecPath): \(reason)"))
+                }
+            }
+        }
+    }
+
+    /// The 1-based line of a `<<<<<<<` marker that is followed by `=======`
+    /// and `>>>>>>>` lines, or nil.
+    static func conflictMarkerLine(_ bytes: [UInt8]) -> Int? {
+        bytes.withUnsafeBufferPointer { buffer -> Int? in
+            let count = buffer.count
+            var line = 1
+            var openLine: Int?
+            var sawSeparator = false
+            var index = 0
+            while index < count {
+                // At a line start: is this a 7-character marker line?
+                if index + 7 <= count {
+                    let byte = buffer[index]
+                    if byte == UInt8(ascii: "<") || byte == UInt8(ascii: "=") || byte == UInt8(ascii: ">") {
+                        var run = 1
+                        while run < 7 && buffer[index + run] == byte { run += 1 }
+                        let end = index + 7
+                        let bounded = end == count || buffer[end] == UInt8(ascii: " ") || buffer[end] == UInt8(ascii: "\n") || buffer[end] == UInt8(ascii: "\r")
+                        if run == 7 && bounded {
+                            if byte == UInt8(ascii: "<") { openLine = openLine ?? line }
+                            else if byte == UInt8(ascii: "=") { if openLine != nil { sawSeparator = true } }
+                            else if sawSeparator, let open = openLine { return open }
+                        }
+                    }
+                }
+                // Skip to the next line.
+                guard let newline = UnsafeBufferPointer(rebasing: buffer[index...]).firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+                index += newline + 1
+                line += 1
+            }
+            return nil
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+
+/// Where a reconcile spends its time, printed to stderr when
+/// `OPENSPEC_SYNC_TRACE=1`: for diagnosing a slow repository.
+final class PhaseTimer {
+    static let enabled = ProcessInfo.processInfo.environment["OPENSPEC_SYNC_TRACE"] == "1"
+    private var totals: [String: UInt64] = [:]
+    private var order: [String] = []
+
+    @inline(__always)
+    func measure<T>(_ phase: String, _ body: () throws -> T) rethrows -> T {
+        guard Self.enabled else { return try body() }
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer {
+            if totals[phase] == nil { order.append(phase) }
+            totals[phase, default: 0] += DispatchTime.now().uptimeNanoseconds - start
+        }
+        return try body()
+    }
+
+    func report() {
+        guard Self.enabled else { return }
+        let lines = order.map { phase in
+            let millis = String(format: "%9.2f ms", Double(totals[phase] ?? 0) / 1e6)
+            return "  " + phase.padding(toLength: 24, withPad: " ", startingAt: 0) + millis
+        }
+        FileHandle.standardError.write(Data(("phases:\n" + lines.joined(separator: "\n") + "\n").utf8))
+    }
+}
+
+/// Milestones of one command, printed with `OPENSPEC_SYNC_TRACE=1`.
+public enum Trace {
+    nonisolated(unsafe) private static var last = DispatchTime.now().uptimeNanoseconds
+
+    public static func mark(_ label: String) {
+        guard PhaseTimer.enabled else { return }
+        let previous = last  // first use starts the clock
+        let now = DispatchTime.now().uptimeNanoseconds
+        FileHandle.standardError.write(Data(String(format: "trace: %@ +%.2f ms\n", label, Double(now &- previous) / 1e6).utf8))
+        last = now
+    }
+}
