@@ -89,8 +89,10 @@ enum Schema {
                 -- lstat data of every synced file as of the last reconcile (an
                 -- encoded blob, like git's index): lets a run skip unchanged files.
                 CREATE TABLE statCaches (
-                    projectId TEXT PRIMARY KEY NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
-                    entries BLOB NOT NULL
+                    projectId TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+                    bucket INTEGER NOT NULL,       -- -1: the header (index stamp, unmerged paths)
+                    entries BLOB NOT NULL,
+                    PRIMARY KEY (projectId, bucket)
                 );
 
                 CREATE TABLE syncHistory (

@@ -156,6 +156,18 @@ public final class Store: Sendable {
         }
     }
 
+    /// Up to `limit` present specs of a project not verified since `before`,
+    /// oldest first: what the scan loop re-checks each round.
+    public func staleSpecs(projectId: String, before: Date, limit: Int) throws -> [SpecSummary] {
+        try pool.read { db in
+            try SpecSummary.fetchAll(db, sql: """
+                SELECT \(SpecSummary.columns) FROM openspecSpecs
+                WHERE projectId = ? AND status <> 'removed' AND (lastSyncedAt IS NULL OR lastSyncedAt < ?)
+                ORDER BY lastSyncedAt IS NOT NULL, lastSyncedAt LIMIT ?
+                """, arguments: [projectId, DateText.string(before), limit])
+        }
+    }
+
     public func spec(id: String) throws -> SpecRecord? {
         try pool.read { db in try SpecRecord.fetchOne(db, sql: "SELECT * FROM openspecSpecs WHERE id = ?", arguments: [id]) }
     }

@@ -179,6 +179,12 @@ public struct StoreWriter {
             ])
     }
 
+    /// Records that a spec was compared with its files and found in step.
+    public func markVerified(specId: String, at now: Date) throws {
+        try db.cachedStatement(sql: "UPDATE openspecSpecs SET lastSyncedAt = ? WHERE id = ?")
+            .execute(arguments: [DateText.string(now), specId])
+    }
+
     /// A change folder that disappeared without being archived.
     public func markRemoved(specId: String, at now: Date) throws {
         try db.cachedStatement(sql: "UPDATE openspecSpecs SET status = 'removed', lastSyncedAt = ? WHERE id = ?")
@@ -255,14 +261,22 @@ public struct StoreWriter {
             """, arguments: [commit, DateText.string(now), pending, error, projectId])
     }
 
-    /// The encoded stat cache of a project, if it has one.
-    public func statCache(projectId: String) throws -> [UInt8]? {
-        try Data.fetchOne(db, sql: "SELECT entries FROM statCaches WHERE projectId = ?", arguments: [projectId]).map { [UInt8]($0) }
+    /// The encoded stat cache of a project: bucket number -> bytes.
+    public func statCacheRows(projectId: String) throws -> [Int: [UInt8]] {
+        var rows: [Int: [UInt8]] = [:]
+        let cursor = try Row.fetchCursor(db, sql: "SELECT bucket, entries FROM statCaches WHERE projectId = ?", arguments: [projectId])
+        while let row = try cursor.next() { rows[row[0]] = [UInt8](row[1] as Data) }
+        return rows
     }
 
-    public func saveStatCache(projectId: String, entries: [UInt8]) throws {
-        try db.execute(sql: "INSERT OR REPLACE INTO statCaches (projectId, entries) VALUES (?, ?)",
-                       arguments: [projectId, Data(entries)])
+    /// Writes the given buckets (nil bytes: delete the bucket).
+    public func saveStatCacheRows(projectId: String, rows: [Int: [UInt8]?]) throws {
+        let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO statCaches (projectId, bucket, entries) VALUES (?, ?, ?)")
+        let delete = try db.cachedStatement(sql: "DELETE FROM statCaches WHERE projectId = ? AND bucket = ?")
+        for (bucket, bytes) in rows {
+            if let bytes { try upsert.execute(arguments: [projectId, bucket, Data(bytes)]) }
+            else { try delete.execute(arguments: [projectId, bucket]) }
+        }
     }
 
     /// Records a reconcile that could not run at all, leaving the cursor where it was.

@@ -13,10 +13,14 @@ public struct ReconcileOptions: Sendable {
     public var maxFileBytes: Int
     /// OpenSpec's `apply.tracks`: which files of a change hold its tasks.
     public var trackedTasks: String
+    /// Change folders to read and compare whatever the stat cache says (the
+    /// scan loop's re-check); each is marked verified when found in step.
+    public var recheck: [String]
 
     public init(full: Bool = false, trigger: String = SyncTrigger.manual.rawValue,
-                maxFileBytes: Int = 8 << 20, trackedTasks: String = "tasks.md") {
+                maxFileBytes: Int = 8 << 20, trackedTasks: String = "tasks.md", recheck: [String] = []) {
         self.full = full; self.trigger = trigger; self.maxFileBytes = maxFileBytes; self.trackedTasks = trackedTasks
+        self.recheck = recheck
     }
 }
 
@@ -56,11 +60,14 @@ public struct ReconcileSummary: Codable, Sendable {
     public var mainSpecsChanged = 0
     /// Change folders read this run.
     public var examined = 0
+    /// The first `listLimit` changes; `changesOmitted` counts the rest.
     public var changes: [ReconcileChange] = []
+    public var changesOmitted = 0
     public var problems: [FileProblem] = []
     public var durationMs = 0
 
     public var changedCount: Int { created + updated + archived + unarchived + removed + restored }
+    public static let listLimit = 1000
     public var succeeded: Bool { problems.isEmpty }
 }
 
@@ -133,10 +140,14 @@ private struct Run {
     var conflicted = Set<String>()
     var changedPaths: [String] = []
     /// The stamps taken at the start of this run, saved at its end.
-    var newStatCache = StatCache(takenAt: 0, index: nil, conflicted: [], records: StampRecords())
+    var newStatCache = StatCache(index: nil, indexTakenAt: 0, conflicted: [], buckets: [:])
+    /// Buckets of the stat cache stored before this run, and those to save again.
+    var previousBuckets = Set<Int>()
+    var changedBuckets: Set<Int>?
     /// Paths whose stamps moved since the last run (nil on a full compare).
     var statChanged: Set<String>?
     var indexMoved = true
+    let recheck: Set<String>
     var fromCommit: String?
     var toCommit: String?
 
@@ -153,6 +164,7 @@ private struct Run {
         self.progress = progress
         summary = ReconcileSummary(projectId: project.id, projectName: project.name,
                                    runId: runId, mode: "incremental")
+        recheck = Set(options.recheck)
     }
 
     var openspecRoot: String { project.repoPath + "/" + project.openspecPath }
@@ -180,13 +192,14 @@ private struct Run {
         // The working tree as lstat sees it now, compared with the stamps the
         // last run recorded: only files whose stamp moved are read again,
         // and whether they changed is decided by blob id.
-        let cached = try timer.measure("load stat cache") { try writer.statCache(projectId: project.id).flatMap(StatCache.decode) }
+        let cached = try timer.measure("load stat cache") { StatCache.decode(rows: try writer.statCacheRows(projectId: project.id)) }
+        previousBuckets = Set(cached?.buckets.keys ?? [:].keys)
         let walkStarted = Int64(Date().timeIntervalSince1970 * 1_000_000_000)
-        let current = timer.measure("stat walk") { stampWorkingTree() }
+        let current = timer.measure("stat walk") { StatCache.split(stampWorkingTree(), takenAt: walkStarted) }
         // Unmerged index entries (a conflicted merge, rebase or stash pop),
         // read from the index only when the index file itself changed.
         let indexStamp = fs.stamp(of: repo.gitDir + "/index")
-        if let cached, let indexStamp, cached.index == indexStamp, !cached.isRacy(indexStamp) {
+        if let cached, let indexStamp, cached.index == indexStamp, !cached.isRacyIndex(indexStamp) {
             conflicted = Set(cached.conflicted)
         } else {
             for path in (try? timer.measure("index conflicts", { try repo.conflictedPaths(under: project.openspecPath) })) ?? [] {
@@ -194,7 +207,7 @@ private struct Run {
             }
         }
         pending.formUnion(conflicted)
-        newStatCache = StatCache(takenAt: walkStarted, index: indexStamp, conflicted: conflicted.sorted(), records: current)
+        newStatCache = StatCache(index: indexStamp, indexTakenAt: walkStarted, conflicted: conflicted.sorted(), buckets: current)
         indexMoved = cached?.index != indexStamp
 
         var full = options.full || !project.reconciledOnce
@@ -222,8 +235,9 @@ private struct Run {
                 full = true
                 summary.fullReason = "git could not diff \(last(fromCommit)) to HEAD (\(error)); compared everything"
             }
-            let moved = cached.changedPaths(comparedWith: current)
+            let (moved, buckets) = timer.measure("compare stamps") { cached.changes(comparedWith: current) }
             statChanged = moved
+            changedBuckets = buckets
             candidates.formUnion(moved)
             candidates.formUnion(project.pendingPathList)
             candidates.formUnion(conflicted)
@@ -235,6 +249,7 @@ private struct Run {
         if full {
             try timer.measure("discover folders") { try collectAllFolders(into: &folders, capabilities: &capabilities) }
         } else {
+            folders.formUnion(options.recheck)
             for path in candidates {
                 switch OpenSpecPath.classify(path) {
                 case let .changeFile(folder, _): folders.insert(folder)
@@ -413,7 +428,13 @@ private struct Run {
             try write(prepared, evaluation, rows: FolderPreparer.fileRows(files))
             return
         }
-        guard let evaluation else { return }  // in step already
+        guard let evaluation else {
+            // In step already; a full compare or a re-check has verified it.
+            if let stored = prepared.stored, summary.mode == "full" || recheck.contains(prepared.folder.path) {
+                try writer.markVerified(specId: stored.id, at: now)
+            }
+            return
+        }
         try write(prepared, evaluation, rows: FolderPreparer.fileRows(prepared.files))
     }
 
@@ -488,8 +509,9 @@ private struct Run {
     // MARK: Bookkeeping
 
     private mutating func record(_ change: ReconcileChange) throws {
-        summary.changes.append(change)
-        changedPaths.append(contentsOf: change.files)
+        // A 20,000-change import must not hold every change in memory.
+        if summary.changes.count < ReconcileSummary.listLimit { summary.changes.append(change) } else { summary.changesOmitted += 1 }
+        if changedPaths.count < ReconcileSummary.listLimit { changedPaths.append(contentsOf: change.files) }
         try writer.insertHistory(HistoryValues(
             projectId: project.id, specId: change.specId, runId: runId, direction: .filesystemToDatabase,
             syncedAt: now, success: change.error == nil, errorMessage: change.error, filesChanged: change.files,
@@ -499,9 +521,21 @@ private struct Run {
 
     private mutating func finish() throws {
         // A file that failed keeps no stamp, so it is read again next time.
-        if !pending.isEmpty { newStatCache.records = newStatCache.records.removing(pending) }
-        if statChanged.map({ !$0.isEmpty }) ?? true || !pending.isEmpty || indexMoved {
-            try timer.measure("save stat cache") { try writer.saveStatCache(projectId: project.id, entries: newStatCache.encoded()) }
+        var save = changedBuckets ?? previousBuckets.union(newStatCache.buckets.keys)
+        for path in pending {
+            let bucket = Array(path.utf8).withUnsafeBufferPointer { StatCache.bucket(of: $0) }
+            if let records = newStatCache.buckets[bucket]?.records {
+                newStatCache.buckets[bucket]?.records = records.removing([path])
+                save.insert(bucket)
+            }
+        }
+        var rows: [Int: [UInt8]?] = [:]
+        for bucket in save {
+            rows[bucket] = newStatCache.buckets[bucket].map { StatCache.encode($0) }
+        }
+        if indexMoved || changedBuckets == nil { rows[-1] = newStatCache.encodedHeader() }
+        if !rows.isEmpty {
+            try timer.measure("save stat cache") { try writer.saveStatCacheRows(projectId: project.id, rows: rows) }
         }
         summary.durationMs = Int(Date().timeIntervalSince(started) * 1000)
         let error = summary.problems.isEmpty ? nil
@@ -510,7 +544,7 @@ private struct Run {
         let action = summary.changedCount + summary.mainSpecsChanged + summary.failed == 0 ? "unchanged" : "run"
         try writer.insertHistory(HistoryValues(
             projectId: project.id, specId: nil, runId: runId, direction: .filesystemToDatabase, syncedAt: now,
-            success: error == nil, errorMessage: error, filesChanged: Array(changedPaths.prefix(1000)),
+            success: error == nil, errorMessage: error, filesChanged: Array(changedPaths.prefix(ReconcileSummary.listLimit)),
             triggeredBy: options.trigger, action: action, fromCommit: fromCommit, toCommit: toCommit,
             durationMs: summary.durationMs))
         try writer.finishReconcile(projectId: project.id, commit: toCommit, pendingPaths: Array(pending),

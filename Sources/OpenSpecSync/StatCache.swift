@@ -106,30 +106,139 @@ public struct StampRecords: Equatable, Sendable {
     }
 }
 
-/// The stamps of every synced file as of the last reconcile, plus the git
-/// index's stamp and the unmerged paths it held then. A stamp only says
-/// "look again": whether a file changed is always decided by its blob id.
-/// A file modified within a second of the walk that recorded it is "racy"
-/// (a second write could keep the same stamp) and is always re-read.
+/// The stamps of every synced file as of the last reconcile, in buckets by
+/// change folder (so a commit rewrites a few buckets, not a 5 MB blob on a
+/// 20,000-change project), plus the git index's stamp and the unmerged
+/// paths it held then. A stamp only says "look again": whether a file
+/// changed is always decided by its blob id. A file modified within a
+/// second of the walk that recorded it is "racy" (a second write could keep
+/// the same stamp) and is always re-read.
 struct StatCache: Equatable {
-    /// Wall-clock nanoseconds when the walk that produced `records` began.
-    var takenAt: Int64
-    var index: FileStamp?
-    var conflicted: [String]
-    var records: StampRecords
+    /// Records of one bucket, and when the walk that recorded them began
+    /// (wall-clock nanoseconds).
+    struct Bucket: Equatable {
+        var takenAt: Int64
+        var records: StampRecords
 
-    static let racyWindow: Int64 = 1_000_000_000
-
-    func isRacy(_ stamp: FileStamp) -> Bool {
-        stamp.modifiedNanos >= takenAt - Self.racyWindow || stamp.changedNanos >= takenAt - Self.racyWindow
+        func isRacy(_ stamp: FileStamp) -> Bool {
+            stamp.modifiedNanos >= takenAt - StatCache.racyWindow || stamp.changedNanos >= takenAt - StatCache.racyWindow
+        }
     }
 
+    static let racyWindow: Int64 = 1_000_000_000
+    static let bucketCount = 64
+
+    var index: FileStamp?
+    var indexTakenAt: Int64
+    var conflicted: [String]
+    var buckets: [Int: Bucket]
+
+    func isRacyIndex(_ stamp: FileStamp) -> Bool {
+        stamp.modifiedNanos >= indexTakenAt - Self.racyWindow || stamp.changedNanos >= indexTakenAt - Self.racyWindow
+    }
+
+    /// The bucket of a path: a stable hash of its change folder (or main
+    /// spec capability), so one folder's files always share a bucket.
+    static func bucket(of path: UnsafeBufferPointer<UInt8>) -> Int {
+        // "changes/<x>/", "changes/archive/<x>/" or "specs/<x>/": hash up to the folder's end.
+        var slashes = 0
+        var needed = 2
+        var hash: UInt32 = 2_166_136_261
+        for (offset, byte) in path.enumerated() {
+            if byte == UInt8(ascii: "/") {
+                slashes += 1
+                if slashes == 2 && offset >= 15 && path[0..<16].elementsEqual("changes/archive/".utf8) { needed = 3 }
+                if slashes == needed { break }
+            }
+            hash = (hash ^ UInt32(byte)) &* 16_777_619
+        }
+        return Int(hash % UInt32(bucketCount))
+    }
+
+    /// Splits one walk's records into buckets.
+    static func split(_ records: StampRecords, takenAt: Int64) -> [Int: Bucket] {
+        var buckets: [Int: Bucket] = [:]
+        records.forEach { path, stamp in
+            let bucket = Self.bucket(of: path)
+            buckets[bucket, default: Bucket(takenAt: takenAt, records: StampRecords())].records.append(path: path, stamp)
+        }
+        return buckets
+    }
+
+    /// Paths whose stamp differs from `current`, is racy, or that appeared
+    /// or vanished, and the buckets that must be saved again.
+    func changes(comparedWith current: [Int: Bucket]) -> (paths: Set<String>, buckets: Set<Int>) {
+        var paths = Set<String>()
+        var dirty = Set<Int>()
+        for bucket in Set(buckets.keys).union(current.keys) {
+            let old = buckets[bucket] ?? Bucket(takenAt: 0, records: StampRecords())
+            let new = current[bucket]?.records ?? StampRecords()
+            let moved = old.changedPaths(comparedWith: new)
+            if !moved.isEmpty || old.records.bytes != new.bytes {
+                paths.formUnion(moved)
+                dirty.insert(bucket)
+            }
+        }
+        return (paths, dirty)
+    }
+
+    // MARK: Encoding: one blob per bucket, plus a header row (bucket -1).
+
+    private static let magic: [UInt8] = Array("OSSC3".utf8)
+
+    static func encode(_ bucket: Bucket) -> [UInt8] {
+        var out = magic
+        withUnsafeBytes(of: UInt64(bitPattern: bucket.takenAt).littleEndian) { out.append(contentsOf: $0) }
+        withUnsafeBytes(of: UInt64(bitPattern: bucket.records.newest).littleEndian) { out.append(contentsOf: $0) }
+        out.append(contentsOf: bucket.records.bytes)
+        return out
+    }
+
+    static func decodeBucket(_ bytes: [UInt8]) -> Bucket? {
+        guard bytes.count >= magic.count + 16, Array(bytes[0..<magic.count]) == magic else { return nil }
+        func read(_ at: Int) -> Int64 {
+            var value: UInt64 = 0
+            for i in 0..<8 { value |= UInt64(bytes[at + i]) << (8 * UInt64(i)) }
+            return Int64(bitPattern: value)
+        }
+        var records = StampRecords()
+        records.bytes = Array(bytes[(magic.count + 16)...])
+        records.newest = read(magic.count + 8)
+        guard records.forEach({ _, _ in }) else { return nil }
+        return Bucket(takenAt: read(magic.count), records: records)
+    }
+
+    func encodedHeader() -> [UInt8] {
+        var header = StampRecords()
+        let none = FileStamp(size: -1, modifiedNanos: 0, changedNanos: 0, inode: 0, mode: 0)
+        Array("index".utf8).withUnsafeBufferPointer { header.append(path: $0, index ?? none) }
+        for path in conflicted { Array(path.utf8).withUnsafeBufferPointer { header.append(path: $0, none) } }
+        return Self.encode(Bucket(takenAt: indexTakenAt, records: header))
+    }
+
+    /// nil for anything that is not a whole cache (then a full compare runs).
+    static func decode(rows: [Int: [UInt8]]) -> StatCache? {
+        guard let headerBytes = rows[-1], let header = decodeBucket(headerBytes) else { return nil }
+        var entries: [(String, FileStamp)] = []
+        header.records.forEach { path, stamp in entries.append((String(decoding: path, as: UTF8.self), stamp)) }
+        guard entries.first?.0 == "index" else { return nil }
+        var buckets: [Int: Bucket] = [:]
+        for (number, bytes) in rows where number >= 0 {
+            guard number < bucketCount, let bucket = decodeBucket(bytes) else { return nil }
+            buckets[number] = bucket
+        }
+        return StatCache(index: entries[0].1.size < 0 ? nil : entries[0].1, indexTakenAt: header.takenAt,
+                         conflicted: entries.dropFirst().map(\.0), buckets: buckets)
+    }
+}
+
+extension StatCache.Bucket {
     /// Paths whose stamp differs from `current`, is racy, or that appeared
     /// or vanished. Equal streams with nothing racy cost one comparison;
     /// streams in the same order are compared in lockstep; anything else
     /// through dictionaries.
     func changedPaths(comparedWith current: StampRecords) -> Set<String> {
-        let anyRacy = records.newest >= takenAt - Self.racyWindow
+        let anyRacy = records.newest >= takenAt - StatCache.racyWindow
         if !anyRacy && records.bytes == current.bytes { return [] }
         // Same paths in the same order (edits in place): compare in lockstep.
         let lockstep: Set<String>? = records.bytes.withUnsafeBufferPointer { old in
@@ -161,44 +270,5 @@ struct StatCache: Equatable {
         }
         for path in old.keys where new[path] == nil { result.insert(path) }
         return result
-    }
-
-    // MARK: Encoding
-
-    private static let magic: [UInt8] = Array("OSSC2".utf8)
-
-    func encoded() -> [UInt8] {
-        var out = Self.magic
-        var header = StampRecords()
-        let none = FileStamp(size: -1, modifiedNanos: 0, changedNanos: 0, inode: 0, mode: 0)
-        Array("takenAt".utf8).withUnsafeBufferPointer {
-            header.append(path: $0, FileStamp(size: takenAt, modifiedNanos: records.newest, changedNanos: 0, inode: UInt64(conflicted.count), mode: 0))
-        }
-        Array("index".utf8).withUnsafeBufferPointer { header.append(path: $0, index ?? none) }
-        for path in conflicted { Array(path.utf8).withUnsafeBufferPointer { header.append(path: $0, none) } }
-        withUnsafeBytes(of: UInt64(header.bytes.count).littleEndian) { out.append(contentsOf: $0) }
-        out.append(contentsOf: header.bytes)
-        out.append(contentsOf: records.bytes)
-        return out
-    }
-
-    /// nil for anything that is not a whole cache (then a full compare runs).
-    static func decode(_ bytes: [UInt8]) -> StatCache? {
-        guard bytes.count >= magic.count + 8, Array(bytes[0..<magic.count]) == magic else { return nil }
-        var headerLength = 0
-        for i in 0..<8 { headerLength |= Int(bytes[magic.count + i]) << (8 * i) }
-        let start = magic.count + 8
-        guard headerLength >= 0, headerLength <= bytes.count - start else { return nil }
-        var header = StampRecords()
-        header.bytes = Array(bytes[start..<start + headerLength])
-        var records = StampRecords()
-        records.bytes = Array(bytes[(start + headerLength)...])
-        var entries: [(String, FileStamp)] = []
-        guard header.forEach({ path, stamp in entries.append((String(decoding: path, as: UTF8.self), stamp)) }),
-              entries.count >= 2, entries[0].0 == "takenAt", entries[1].0 == "index",
-              records.forEach({ _, _ in }) else { return nil }
-        records.newest = entries[0].1.modifiedNanos
-        let index = entries[1].1.size < 0 ? nil : entries[1].1
-        return StatCache(takenAt: entries[0].1.size, index: index, conflicted: entries.dropFirst(2).map(\.0), records: records)
     }
 }

@@ -17,31 +17,47 @@ struct StatCacheTests {
 
     @Test("encoding round-trips, and damaged bytes decode to nil")
     func roundTrip() throws {
-        let cache = StatCache(takenAt: takenAt, index: old, conflicted: ["changes/a/tasks.md"],
-                              records: records([("changes/a/tasks.md", old), ("specs/x/spec.md", old)]))
-        let decoded = try #require(StatCache.decode(cache.encoded()))
+        let buckets = StatCache.split(records([("changes/a/tasks.md", old), ("specs/x/spec.md", old)]), takenAt: takenAt)
+        let cache = StatCache(index: old, indexTakenAt: takenAt, conflicted: ["changes/a/tasks.md"], buckets: buckets)
+        var rows: [Int: [UInt8]] = [-1: cache.encodedHeader()]
+        for (number, bucket) in buckets { rows[number] = StatCache.encode(bucket) }
+        let decoded = try #require(StatCache.decode(rows: rows))
         #expect(decoded == cache)
-        #expect(decoded.records.dictionary().keys.sorted() == ["changes/a/tasks.md", "specs/x/spec.md"])
-        var truncated = cache.encoded()
-        truncated.removeLast(5)
-        #expect(StatCache.decode(truncated) == nil)
-        #expect(StatCache.decode([]) == nil)
-        #expect(StatCache.decode(Array("garbage that is long enough".utf8)) == nil)
+        var damaged = rows
+        damaged[buckets.keys.first!]!.removeLast(5)
+        #expect(StatCache.decode(rows: damaged) == nil)
+        #expect(StatCache.decode(rows: [:]) == nil, "no header: compare everything")
     }
 
-    @Test("only moved, new, vanished and racy stamps are named")
+    @Test("a folder's files share a bucket; archive folders hash by their own name")
+    func buckets() {
+        func bucket(_ path: String) -> Int { Array(path.utf8).withUnsafeBufferPointer { StatCache.bucket(of: $0) } }
+        #expect(bucket("changes/add-x/tasks.md") == bucket("changes/add-x/specs/a/spec.md"))
+        #expect(bucket("changes/archive/2026-01-01-x/tasks.md") == bucket("changes/archive/2026-01-01-x/proposal.md"))
+        let spread = Set((0..<200).map { bucket("changes/change-\($0)/tasks.md") })
+        #expect(spread.count > 40, "200 folders should spread over most of the 64 buckets")
+    }
+
+    @Test("only moved, new, vanished and racy stamps are named, and only their buckets saved")
     func changedPaths() {
         var touched = old
         touched.modifiedNanos += 1
         let racy = FileStamp(size: 1, modifiedNanos: takenAt - 10, changedNanos: takenAt - 10, inode: 9, mode: 0o100644)
-        let cache = StatCache(takenAt: takenAt, index: nil, conflicted: [],
-                              records: records([("a", old), ("b", old), ("c", old), ("r", racy)]))
+        let bucket = StatCache.Bucket(takenAt: takenAt, records: records([("a", old), ("b", old), ("c", old), ("r", racy)]))
         // Same order: lockstep comparison.
-        #expect(cache.changedPaths(comparedWith: records([("a", old), ("b", touched), ("c", old), ("r", racy)])) == ["b", "r"])
+        #expect(bucket.changedPaths(comparedWith: records([("a", old), ("b", touched), ("c", old), ("r", racy)])) == ["b", "r"])
         // Membership changed: the dictionary path.
-        #expect(cache.changedPaths(comparedWith: records([("c", old), ("a", old), ("new", old), ("r", racy)])) == ["b", "new", "r"])
-        let calm = StatCache(takenAt: takenAt, index: nil, conflicted: [], records: records([("a", old), ("b", old)]))
+        #expect(bucket.changedPaths(comparedWith: records([("c", old), ("a", old), ("new", old), ("r", racy)])) == ["b", "new", "r"])
+        let calm = StatCache.Bucket(takenAt: takenAt, records: records([("a", old), ("b", old)]))
         #expect(calm.changedPaths(comparedWith: records([("a", old), ("b", old)])).isEmpty)
+
+        let before = StatCache.split(records([("changes/a/x.md", old), ("changes/b/x.md", old)]), takenAt: takenAt)
+        let after = StatCache.split(records([("changes/a/x.md", old), ("changes/b/x.md", touched)]), takenAt: takenAt)
+        let cache = StatCache(index: nil, indexTakenAt: takenAt, conflicted: [], buckets: before)
+        let result = cache.changes(comparedWith: after)
+        #expect(result.paths == ["changes/b/x.md"])
+        let bBucket = Array("changes/b/x.md".utf8).withUnsafeBufferPointer { StatCache.bucket(of: $0) }
+        #expect(result.buckets == [bBucket])
     }
 
     @Test("the walk skips hidden, swap and backup files but keeps .openspec.yaml")
