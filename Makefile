@@ -37,19 +37,24 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --static-swift-stdlib
 
-## test: every test target, on real git repositories and SQLite files
+## test: every test target, on real git repositories and SQLite files (one at a time:
+## the watcher, daemon and crash tests measure time and share 2 cores)
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --no-parallel
 
-## run: sync the demo repository (made from Fixtures/demo) or REPO=path, then show status and list
+## run: sync the demo repository (made from Fixtures/demo) or REPO=path, show status and list,
+## then keep it in sync: the daemon with the file watcher, until Ctrl-C
 run: build
 	@if [ -z "$(REPO)" ]; then $(MAKE) --no-print-directory demo; fi
 	@repo="$(if $(REPO),$(REPO),$(DEMO))"; \
 	$(BIN) init --repo "$$repo" $(DBFLAG) && \
 	$(BIN) reconcile --repo "$$repo" $(DBFLAG); rc=$$?; [ $$rc = 0 ] || [ $$rc = 3 ] || exit $$rc; \
 	$(BIN) status $(DBFLAG) && echo && \
-	$(BIN) list --all --repo "$$repo" $(DBFLAG)
+	$(BIN) list --all --repo "$$repo" $(DBFLAG) && echo && \
+	echo "Keeping $$repo in sync (scan every 30 s, file watcher on). Stop with Ctrl-C." && \
+	echo "Edit a file under $$repo/openspec and run \`$(BIN) list --repo $$repo\` in another terminal to see it." && \
+	exec $(BIN) run --watch $(DBFLAG)
 
 ## demo: a small git repository made from Fixtures/demo (kept between runs; delete demo/ to start over)
 demo:

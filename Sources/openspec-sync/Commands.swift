@@ -43,6 +43,8 @@ struct Reconcile: ParsableCommand {
     @Option(help: "What set this run off, for the history (manual, periodic, file_watcher, user_edit, or a git hook name).")
     var trigger: String = SyncTrigger.manual.rawValue
     @Flag(help: "Print the summary as JSON.") var json = false
+    @Flag(help: "If another sync of the project is running, leave it to run once more for us and return at once.")
+    var coalesce = false
 
     func validate() throws {
         if all && repo != nil { throw ValidationError("--all and --repo exclude each other") }
@@ -60,14 +62,24 @@ struct Reconcile: ParsableCommand {
             for project in projects {
                 let bar = ProgressBar(enabled: !json, label: project.name)
                 let options = ReconcileOptions(full: full, trigger: trigger, maxFileBytes: Configuration.maxFileBytes())
-                let summary = try engine.reconcile(project, options: options) { done, total in bar.update(done, total) }
+                let outcome = try engine.reconcileExclusively(project, options: options, mode: coalesce ? .coalesce : .wait) { done, total in
+                    bar.update(done, total)
+                }
                 Trace.mark("reconciled")
                 bar.finish()
-                summaries.append(summary)
-                if !summary.problems.isEmpty { partial = true }
-                if !json { printSummary(summary) }
+                guard case let .ran(runs) = outcome else {
+                    if !json { print("\(project.name): a sync is already running; it will run once more to include this") }
+                    continue
+                }
+                for summary in runs {
+                    summaries.append(summary)
+                    if !summary.problems.isEmpty { partial = true }
+                    if !json { printSummary(summary) }
+                }
             }
-            if json { try printJSON(all ? AnyEncodable(summaries) : AnyEncodable(summaries[0])) }
+            if json {
+                if all || summaries.count != 1 { try printJSON(summaries) } else { try printJSON(summaries[0]) }
+            }
         }
         if partial { throw ExitCode(3) }
     }

@@ -3,7 +3,7 @@ import Foundation
 import OpenSpecSync
 
 @main
-struct OpenSpecSyncCommand: ParsableCommand {
+struct OpenSpecSyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "openspec-sync",
         abstract: "Keep an OpenSpec folder and a SQLite database in step, inside git.",
@@ -11,12 +11,15 @@ struct OpenSpecSyncCommand: ParsableCommand {
             The files under openspec/ are the source of truth; the database follows them.
             Register a repository with `init`, bring the database up to date with
             `reconcile`, and read it with `list`, `show`, `status` and `history`.
+            Keep it up to date by itself with `hooks install` (sync after git commands)
+            and `run` (a scan loop, and optionally a file watcher).
 
             Exit codes: 0 success; 1 failure; 3 the run finished but some files could not
             be synced (see `status`); 4 the named project or change does not exist;
             64 bad arguments.
             """,
-        subcommands: [Init.self, Reconcile.self, List.self, Show.self, Status.self, History.self]
+        subcommands: [Init.self, Reconcile.self, List.self, Show.self, Status.self, History.self,
+                      RunDaemon.self, Hooks.self, Hook.self]
     )
 }
 

@@ -1,0 +1,78 @@
+import Foundation
+internal import CLibgit2
+
+extension Repository {
+    /// The folder git runs this repository's hooks from, absolute and without a trailing slash.
+    ///
+    /// The same folder as `git rev-parse --git-path hooks` made absolute:
+    /// `core.hooksPath` when it is set (relative values are relative to the
+    /// working-tree root, where git runs hooks; `~/` and `~user/` are expanded
+    /// as git does), else the `hooks` folder of the common git folder, so every
+    /// worktree of a repository shares one set of hooks. The folder may not exist.
+    ///
+    /// An empty `core.hooksPath` is refused: git 2.39 then looks for hooks at
+    /// the file-system root, which is never what anyone meant.
+    public func hooksDirectory() throws -> String {
+        if let configured = try hooksPathSetting() {
+            guard !configured.isEmpty else {
+                throw GitError.refusal(
+                    GIT_EINVALID, GIT_ERROR_CONFIG,
+                    "core.hooksPath is set to an empty value; set it to a folder or unset it (`git config --unset core.hooksPath`)",
+                    "Repository.hooksDirectory")
+            }
+            let expanded = try Self.expandingTilde(configured)
+            let absolute = expanded.hasPrefix("/") ? expanded : workdir + "/" + expanded
+            return Self.lexicallyStandardized(absolute)
+        }
+        let common = git_repository_commondir(pointer).map { String(cString: $0) } ?? gitDir
+        return Self.lexicallyStandardized(common + "/hooks")
+    }
+
+    /// `core.hooksPath` from every configuration level libgit2 reads; nil when unset.
+    private func hooksPathSetting() throws -> String? {
+        var config: OpaquePointer?
+        try check(git_repository_config_snapshot(&config, pointer), "git_repository_config_snapshot")
+        defer { git_config_free(config) }
+        var value: UnsafePointer<CChar>?
+        let code = git_config_get_string(&value, config, "core.hooksPath")
+        if code == GIT_ENOTFOUND.rawValue { return nil }
+        try check(code, "git_config_get_string")
+        // The string belongs to the snapshot, so it is copied before the snapshot is freed.
+        return value.map { String(cString: $0) }
+    }
+
+    /// Expands a leading `~` or `~user` the way git's `expand_user_path` does.
+    private static func expandingTilde(_ path: String) throws -> String {
+        guard path.hasPrefix("~") else { return path }
+        let afterTilde = path.dropFirst()
+        let user = afterTilde.prefix { $0 != "/" }
+        let rest = afterTilde.dropFirst(user.count)
+        let home: String?
+        if user.isEmpty {
+            home = ProcessInfo.processInfo.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 }
+        } else {
+            home = FileManager.default.homeDirectory(forUser: String(user))?.path
+        }
+        guard let home else {
+            throw GitError.refusal(
+                GIT_ENOTFOUND, GIT_ERROR_CONFIG,
+                "core.hooksPath '\(path)' starts with '~\(user)' but that home folder is unknown",
+                "Repository.hooksDirectory")
+        }
+        return home + rest
+    }
+
+    /// Removes `.`, `..`, doubled and trailing slashes without touching the
+    /// disk, as git does when it makes a path absolute.
+    private static func lexicallyStandardized(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            switch part {
+            case ".": continue
+            case "..": if !parts.isEmpty { parts.removeLast() }
+            default: parts.append(part)
+            }
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import Logging
+import OpenSpecStore
+import ServiceLifecycle
+
+/// The long-running process (`openspec-sync run`): the scan loop every
+/// interval — the guarantee, since `reset --hard`, `stash pop` and a
+/// conflicted merge fire no hook — plus, optionally, the file watcher for
+/// uncommitted edits. On SIGINT or SIGTERM the round in flight finishes its
+/// transaction, then the process exits 0.
+public final class SyncDaemon: Service, @unchecked Sendable {
+    private let engine: SyncEngine
+    private let options: ScanOptions
+    private let watch: Bool
+    private let logger: Logger
+    private let retries = RetrySchedule()
+    private let work = DispatchQueue(label: "openspec-sync.scan")
+    private let watchQueue = DispatchQueue(label: "openspec-sync.watch")
+    private var watcher: FileWatcher?
+
+    public init(engine: SyncEngine, options: ScanOptions, watch: Bool, logger: Logger) {
+        self.engine = engine
+        self.options = options
+        self.watch = watch
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        if watch { startWatcher() }
+        defer { watcher?.stop() }
+        logger.info("openspec-sync: scanning every \(options.interval) s\(watch ? ", watching for edits" : ""); Ctrl-C or SIGTERM stops")
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let round = await offload { [engine, options, retries] in engine.scanRound(options, retries: retries) }
+            for warning in round.warnings { logger.warning("\(warning)") }
+            for failure in round.failures { logger.error("\(failure)") }
+            logger.info("\(round.line)")
+            if watch { refreshWatchedRoots() }
+            do {
+                try await cancelWhenGracefulShutdown { [interval = options.interval] in
+                    try await Task.sleep(nanoseconds: UInt64(interval * 1_000_000_000))
+                }
+            } catch {
+                break  // shutting down
+            }
+        }
+        logger.info("openspec-sync: stopped")
+    }
+
+    /// Runs blocking database and git work off the cooperative pool, so
+    /// signal handling never waits behind it.
+    private func offload<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            work.async { continuation.resume(returning: body()) }
+        }
+    }
+
+    // MARK: File watcher
+
+    private func openspecRoots() -> [String: ProjectRecord] {
+        var roots: [String: ProjectRecord] = [:]
+        for project in (try? engine.store.projects()) ?? [] {
+            roots[project.repoPath + "/" + project.openspecPath] = project
+        }
+        return roots
+    }
+
+    private func startWatcher() {
+        let watcher = FileWatcher(
+            roots: Array(openspecRoots().keys),
+            onChange: { [weak self] root in self?.watchedChange(root) },
+            onWarning: { [logger] message in logger.warning("watcher: \(message)") })
+        self.watcher = watcher
+        watcher.start()
+    }
+
+    /// New projects (a projects folder) get watched after the round that found them.
+    private func refreshWatchedRoots() {
+        for root in openspecRoots().keys { watcher?.add(root: root) }
+    }
+
+    private func watchedChange(_ root: String) {
+        watchQueue.async { [self] in
+            guard let project = openspecRoots()[root] else { return }
+            let options = ReconcileOptions(trigger: SyncTrigger.fileWatcher.rawValue, maxFileBytes: self.options.maxFileBytes)
+            do {
+                if case let .ran(summaries) = try engine.reconcileExclusively(project, options: options, mode: .coalesce) {
+                    let changed = summaries.reduce(0) { $0 + $1.changedCount }
+                    if changed > 0 { logger.info("watcher: \(project.name): \(changed) change(s) synced") }
+                }
+            } catch {
+                logger.error("watcher: \(project.name): \(error)")
+            }
+        }
+    }
+}

@@ -1,0 +1,198 @@
+import ArgumentParser
+import Foundation
+import Logging
+import OpenSpecStore
+import OpenSpecSync
+import ServiceLifecycle
+
+/// The absolute path of this executable, which installed hooks call.
+func executablePath() -> String {
+    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        ?? Configuration.absolute(CommandLine.arguments[0])
+}
+
+struct Hooks: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Install, remove or inspect the git hooks that sync after git commands.",
+        discussion: """
+            Installs post-commit, post-merge, post-checkout and post-rewrite into the repository's
+            hooks folder (core.hooksPath honoured). A hook already there is kept and still runs
+            first; uninstall puts it back exactly. The hooks call this binary with this database,
+            never fail a git command, and log to <git dir>/openspec-sync/hook.log.
+            """,
+        subcommands: [HooksInstall.self, HooksUninstall.self, HooksStatus.self])
+}
+
+struct HookTarget: ParsableArguments {
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "The repository (default: the one around the current directory).") var repo: String?
+    @Flag(help: "Print the hooks' state as JSON.") var json = false
+
+    func installer() throws -> HookInstaller {
+        let root = try SyncEngine.repositoryRoot(around: repo)
+        return HookInstaller(repositoryRoot: root, binary: executablePath(),
+                             database: Configuration.databasePath(flag: global.db))
+    }
+
+    func report(_ statuses: [HookStatus], installer: HookInstaller, log: Bool) throws {
+        if json { try printJSON(["hooks": statuses]); return }
+        print("hooks folder: \(try installer.hooksDirectory())")
+        let rows = statuses.map { status in
+            [status.name, status.installed ? (status.upToDate ? "installed" : "installed (outdated: run install again)") : "not installed",
+             status.chained ? "runs the earlier hook first" : "", status.note ?? ""]
+        }
+        print(renderTable(header: ["HOOK", "STATE", "CHAIN", "NOTE"], rows: rows))
+        if log {
+            let lines = installer.recentLog(lines: 10)
+            if !lines.isEmpty { print("recent hook log:"); lines.forEach { print("  " + $0) } }
+        }
+    }
+}
+
+struct HooksInstall: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "install", abstract: "Install the hooks (idempotent).")
+    @OptionGroup var target: HookTarget
+    func run() throws {
+        try perform {
+            let installer = try target.installer()
+            try target.report(try installer.install(), installer: installer, log: false)
+        }
+    }
+}
+
+struct HooksUninstall: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "uninstall", abstract: "Remove the hooks and restore what was there.")
+    @OptionGroup var target: HookTarget
+    func run() throws {
+        try perform {
+            let installer = try target.installer()
+            try target.report(try installer.uninstall(), installer: installer, log: false)
+        }
+    }
+}
+
+struct HooksStatus: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show which hooks are installed, and their recent log.")
+    @OptionGroup var target: HookTarget
+    func run() throws {
+        try perform {
+            let installer = try target.installer()
+            try target.report(try installer.status(), installer: installer, log: true)
+        }
+    }
+}
+
+/// What an installed hook runs. It never fails: every problem is written to
+/// stderr (the hook script appends it to the hook log) and it exits 0.
+struct Hook: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run by the installed git hooks (not for direct use).",
+        discussion: """
+            Syncs the repository after a git command. Quick work runs before the hook returns;
+            a long catch-up (a first sync, a big branch switch) continues in the background.
+            During a rebase, the hooks only mark the project and post-rewrite syncs once.
+            """,
+        shouldDisplay: false)
+
+    @Argument(help: "The hook's name, e.g. post-commit.") var name: String
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "The repository.") var repo: String?
+    @Argument(parsing: .postTerminator, help: "The hook's own arguments from git.") var gitArguments: [String] = []
+
+    /// Above this many paths touched by the new commits, sync in the background.
+    static let foregroundLimit = 500
+
+    func run() {
+        do {
+            let engine = try global.engine()
+            guard let project = try? engine.project(forRepo: repo) else {
+                printError("\(repo ?? "this repository") is not registered; hooks do nothing until `openspec-sync init`")
+                return
+            }
+            // A rebase fires post-checkout, then post-commit per replayed
+            // commit: mark the project only; post-rewrite syncs once at the end.
+            if name != "post-rewrite" && engine.isRebasing(project) {
+                engine.lock(for: project).markDirty()
+                return
+            }
+            if let work = try engine.committedWork(for: project), work <= Self.foregroundLimit {
+                let options = ReconcileOptions(trigger: name, maxFileBytes: Configuration.maxFileBytes())
+                _ = try engine.reconcileExclusively(project, options: options, mode: .coalesce)
+            } else {
+                try continueInBackground(project: project)
+            }
+        } catch {
+            printError("\(name): \(error)")
+        }
+    }
+
+    /// Starts `reconcile --coalesce` as a separate process and returns
+    /// without waiting: its output goes where ours goes (the hook log).
+    private func continueInBackground(project: ProjectRecord) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executablePath())
+        process.arguments = ["reconcile", "--repo", project.repoPath, "--db", Configuration.databasePath(flag: global.db),
+                             "--trigger", name, "--coalesce"]
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        print("\(name): a long sync continues in the background (pid \(process.processIdentifier))")
+    }
+}
+
+struct RunDaemon: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Keep every project in sync: the scan loop, and optionally the file watcher.",
+        discussion: """
+            Every interval, each registered project (and each repository with an openspec/ folder
+            under --projects-dir) is reconciled, and up to --batch changes not verified for an
+            interval are re-read and compared. The loop catches what fires no git hook (reset
+            --hard, stash pop, a conflicted merge). --watch adds an inotify watcher so uncommitted
+            edits reach the database within a fraction of a second. Ctrl-C or SIGTERM finishes the
+            transaction in flight and exits 0.
+
+            Environment: OPENSPEC_SYNC_INTERVAL, OPENSPEC_SYNC_BATCH, OPENSPEC_PROJECTS_DIR,
+            FILE_WATCHER_ENABLED=true (flags win).
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Seconds between rounds (default 30).") var interval: Double?
+    @Option(help: "Changes re-checked per project per round (default 50).") var batch: Int?
+    @Option(help: "Projects reconciled at the same time.") var concurrency: Int = 2
+    @Option(name: .customLong("projects-dir"), help: "Register and sync every git repository with an openspec/ folder under this folder.")
+    var projectsDir: String?
+    @Flag(help: "Also watch the OpenSpec folders for uncommitted edits.") var watch = false
+
+    func validate() throws {
+        if let interval, interval <= 0 { throw ValidationError("--interval must be positive") }
+        if let batch, batch < 0 { throw ValidationError("--batch must be zero or more") }
+        if concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .info
+            return handler
+        }
+        let logger = Logger(label: "openspec-sync")
+        let environment = ProcessInfo.processInfo.environment
+        let options = ScanOptions(
+            interval: interval ?? environment["OPENSPEC_SYNC_INTERVAL"].flatMap(Double.init) ?? 30,
+            batch: batch ?? environment["OPENSPEC_SYNC_BATCH"].flatMap(Int.init) ?? 50,
+            concurrency: concurrency,
+            projectsDirectory: projectsDir ?? environment["OPENSPEC_PROJECTS_DIR"].flatMap { $0.isEmpty ? nil : $0 },
+            maxFileBytes: Configuration.maxFileBytes())
+        let watching = watch || environment["FILE_WATCHER_ENABLED"]?.lowercased() == "true"
+        let engine: SyncEngine
+        do {
+            engine = try global.engine()
+        } catch {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
+        let daemon = SyncDaemon(engine: engine, options: options, watch: watching, logger: logger)
+        let group = ServiceGroup(services: [daemon], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+    }
+}

@@ -1,0 +1,237 @@
+import Foundation
+import OpenSpecSyncTestSupport
+import Testing
+
+/// Hooks, coalescing and the daemon, through the built executable and the
+/// real `git`, as a user would set them up.
+@Suite("Triggers end to end", .serialized)
+struct TriggerTests {
+    /// A registered, synced repository with hooks installed.
+    private func hookedRepo(_ cli: CLI, changes: Int = 3) throws -> TempRepo {
+        let repo = try TempRepo()
+        for i in 1...changes {
+            try repo.write("openspec/changes/change-\(i)/tasks.md", "- [ ] 1.1 first\n- [ ] 1.2 second\n")
+            try repo.write("openspec/changes/change-\(i)/proposal.md", "# Change: Change \(i)\n\n## Why\nReasons.\n")
+        }
+        try repo.commitAll("initial")
+        #expect(try cli.run(["init", "--repo", repo.path]).status == 0)
+        #expect(try cli.run(["reconcile", "--repo", repo.path]).status == 0)
+        let install = try cli.run(["hooks", "install", "--repo", repo.path, "--db", cli.dbPath])
+        #expect(install.status == 0, "\(install.stderr)")
+        return repo
+    }
+
+    private func list(_ cli: CLI, _ repo: TempRepo) throws -> [String: [String: Any]] {
+        let json = try cli.json(["list", "--all", "--repo", repo.path])
+        let changes = try #require(json["changes"] as? [[String: Any]])
+        return Dictionary(uniqueKeysWithValues: changes.map { ($0["path"] as? String ?? "", $0) })
+    }
+
+    private func runCount(_ cli: CLI) throws -> Int {
+        let result = try runProcess("/usr/bin/sqlite3", [cli.dbPath, "SELECT COUNT(*) FROM syncHistory WHERE specId IS NULL"])
+        return Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+    }
+
+    /// Polls until `condition` holds or `seconds` pass.
+    private func eventually(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try condition() { return true }
+            usleep(50_000)
+        }
+        return try condition()
+    }
+
+    @Test("git commit, merge, checkout and rebase leave the database matching the working tree")
+    func hooksFollowGit() throws {
+        let cli = try CLI()
+        let repo = try hookedRepo(cli)
+
+        // commit: the post-commit hook syncs before git returns.
+        try repo.write("openspec/changes/change-1/tasks.md", "- [x] 1.1 first\n- [x] 1.2 second\n")
+        try repo.commitAll("finish change-1")
+        #expect(try list(cli, repo)["changes/change-1"]?["taskStatus"] as? String == "complete")
+
+        // checkout: post-checkout.
+        try repo.git("checkout", "-q", "-b", "feature")
+        try repo.write("openspec/changes/feature-only/tasks.md", "- [ ] x\n")
+        try repo.commitAll("feature change")
+        #expect(try list(cli, repo)["changes/feature-only"]?["status"] as? String == "active")
+        try repo.git("checkout", "-q", "main")
+        #expect(try list(cli, repo)["changes/feature-only"]?["status"] as? String == "removed")
+
+        // merge: post-merge.
+        try repo.git("merge", "-q", "--no-edit", "feature")
+        #expect(try list(cli, repo)["changes/feature-only"]?["status"] as? String == "active")
+
+        // rebase: post-commit per replayed commit only marks the project; post-rewrite syncs once.
+        try repo.git("checkout", "-q", "-b", "topic", "HEAD~2")
+        for i in 1...4 {
+            try repo.write("openspec/changes/topic-\(i)/tasks.md", "- [x] done \(i)\n")
+            try repo.commitAll("topic \(i)")
+        }
+        let before = try runCount(cli)
+        try repo.git("rebase", "-q", "main")
+        let after = try runCount(cli)
+        #expect(after - before <= 2, "a 4-commit rebase ran \(after - before) reconciles")
+        let rows = try list(cli, repo)
+        for i in 1...4 { #expect(rows["changes/topic-\(i)"]?["status"] as? String == "active") }
+        #expect(rows["changes/feature-only"]?["status"] as? String == "active")
+        #expect(try repo.git("status", "--porcelain") == "")
+    }
+
+    @Test("an existing hook keeps running, and uninstall restores it byte for byte")
+    func existingHookKept() throws {
+        let cli = try CLI()
+        let repo = try TempRepo()
+        try repo.write("openspec/changes/a/tasks.md", "- [ ] a\n")
+        try repo.commitAll("a")
+        let marker = repo.path + "/old-hook-ran"
+        let original = "#!/bin/sh\n# the team's own hook\necho ran >> \"\(marker)\"\n"
+        try repo.write(".git/hooks/post-commit", original)
+        chmod(repo.path + "/.git/hooks/post-commit", 0o750)
+        #expect(try cli.run(["init", "--repo", repo.path]).status == 0)
+        #expect(try cli.run(["hooks", "install", "--repo", repo.path, "--db", cli.dbPath]).status == 0)
+        #expect(try cli.run(["hooks", "install", "--repo", repo.path, "--db", cli.dbPath]).status == 0, "install is idempotent")
+
+        try repo.write("openspec/changes/a/tasks.md", "- [x] a\n")
+        try repo.commitAll("tick")
+        #expect(try String(contentsOfFile: marker, encoding: .utf8) == "ran\n")
+        // Never synced before: the first import continues in the background.
+        #expect(try eventually(2) { try list(cli, repo)["changes/a"]?["taskStatus"] as? String == "complete" })
+        #expect(try repo.readText(".git/openspec-sync/hook.log").contains("continues in the background"))
+
+        let status = try cli.json(["hooks", "status", "--repo", repo.path, "--db", cli.dbPath])
+        let hooks = try #require(status["hooks"] as? [[String: Any]])
+        #expect(hooks.count == 4)
+        #expect(hooks.first { $0["name"] as? String == "post-commit" }?["chained"] as? Bool == true)
+
+        #expect(try cli.run(["hooks", "uninstall", "--repo", repo.path, "--db", cli.dbPath]).status == 0)
+        #expect(try repo.read(".git/hooks/post-commit") == Array(original.utf8))
+        let attributes = try FileManager.default.attributesOfItem(atPath: repo.path + "/.git/hooks/post-commit")
+        #expect((attributes[.posixPermissions] as? Int) == 0o750)
+        for name in ["post-merge", "post-checkout", "post-rewrite"] {
+            #expect(!repo.exists(".git/hooks/\(name)"), "\(name) was not there before and must be gone")
+        }
+    }
+
+    @Test("20 hook calls at once give at most 2 reconciles and a correct final state")
+    func concurrentHookStorm() throws {
+        let cli = try CLI()
+        let repo = try hookedRepo(cli, changes: 200)
+        for i in 1...10 { try repo.write("openspec/changes/change-\(i)/tasks.md", "- [x] all done\n") }
+        try repo.git(["add", "-A"])
+        try repo.git(["commit", "-q", "--no-verify", "-m", "bulk"], environment: ["GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "core.hooksPath", "GIT_CONFIG_VALUE_0": "/dev/null"])
+        let before = try runCount(cli)
+
+        // A shell starts the 20 hooks together, as git's hooks of a storm would run.
+        let script = """
+            failed=0
+            for i in $(seq 20); do "$0" hook post-commit --repo "$1" --db "$2" >/dev/null 2>&1 & done
+            for job in $(jobs -p); do wait "$job" || failed=1; done
+            exit $failed
+            """
+        let storm = try runProcess("/bin/sh", ["-c", script, CLI.binary, repo.path, cli.dbPath])
+        #expect(storm.status == 0, "every hook exits 0")
+        let runs = try runCount(cli) - before
+        #expect(runs >= 1 && runs <= 2, "20 concurrent hooks ran \(runs) reconciles")
+        let rows = try list(cli, repo)
+        for i in 1...10 { #expect(rows["changes/change-\(i)"]?["taskStatus"] as? String == "complete") }
+        #expect(rows["changes/change-11"]?["taskStatus"] as? String == "in-progress")
+    }
+
+    @Test("the daemon sees reset --hard, stash pop and a branch switch within one interval, and exits 0 on SIGTERM")
+    func daemonCatchesWhatHooksMiss() throws {
+        let cli = try CLI()
+        let repo = try TempRepo()
+        try repo.write("openspec/changes/a/tasks.md", "- [ ] a\n")
+        try repo.commitAll("a")
+        try repo.git("checkout", "-q", "-b", "other")
+        try repo.write("openspec/changes/b/tasks.md", "- [ ] b\n")
+        try repo.commitAll("b")
+        try repo.git("checkout", "-q", "main")
+        #expect(try cli.run(["init", "--repo", repo.path]).status == 0)
+
+        let log = try makeTemporaryDirectory(prefix: "daemon") + "/daemon.log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: CLI.binary)
+        daemon.arguments = ["run", "--interval", "0.3", "--db", cli.dbPath]
+        daemon.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        daemon.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        try daemon.run()
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+
+        #expect(try eventually(3) { try list(cli, repo)["changes/a"] != nil }, "first round imports")
+
+        // An uncommitted edit, then reset --hard: no hook fires for either.
+        try repo.write("openspec/changes/a/tasks.md", "- [x] a\n")
+        #expect(try eventually(2) { try list(cli, repo)["changes/a"]?["taskStatus"] as? String == "complete" })
+        try repo.git("reset", "-q", "--hard")
+        #expect(try eventually(2) { try list(cli, repo)["changes/a"]?["taskStatus"] as? String == "in-progress" })
+
+        // stash pop brings the edit back.
+        try repo.write("openspec/changes/a/tasks.md", "- [x] a\n")
+        try repo.git("stash", "-q")
+        #expect(try eventually(2) { try list(cli, repo)["changes/a"]?["taskStatus"] as? String == "in-progress" })
+        try repo.git("stash", "pop", "-q")
+        #expect(try eventually(2) { try list(cli, repo)["changes/a"]?["taskStatus"] as? String == "complete" })
+
+        // A branch switch without hooks installed.
+        try repo.git("checkout", "-q", "-f", "other")
+        #expect(try eventually(2) { try list(cli, repo)["changes/b"]?["status"] as? String == "active" })
+
+        kill(daemon.processIdentifier, SIGTERM)
+        daemon.waitUntilExit()
+        #expect(daemon.terminationReason == .exit && daemon.terminationStatus == 0)
+        let output = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(output.contains("scan: 1 project(s)"), "one summary line per round: \(output)")
+        let check = try runProcess("/usr/bin/sqlite3", [cli.dbPath, "PRAGMA integrity_check"])
+        #expect(check.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "ok")
+    }
+
+    @Test("with --watch an uncommitted edit reaches the database within a second")
+    func watcherSyncsUncommittedEdits() throws {
+        let cli = try CLI()
+        let repo = try TempRepo()
+        try repo.write("openspec/changes/a/tasks.md", "- [ ] a\n")
+        try repo.commitAll("a")
+        #expect(try cli.run(["init", "--repo", repo.path]).status == 0)
+        #expect(try cli.run(["reconcile", "--repo", repo.path]).status == 0)
+
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: CLI.binary)
+        // A long interval: only the watcher can explain a fast sync.
+        daemon.arguments = ["run", "--interval", "600", "--watch", "--db", cli.dbPath]
+        daemon.standardOutput = FileHandle.nullDevice
+        daemon.standardError = FileHandle.nullDevice
+        try daemon.run()
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+        usleep(500_000)  // the first round and the watches
+
+        let before = try runCount(cli)
+        try repo.write("openspec/changes/a/tasks.md", "- [x] a\n")
+        let written = Date()
+        #expect(try eventually(3) { try list(cli, repo)["changes/a"]?["taskStatus"] as? String == "complete" })
+        #expect(Date().timeIntervalSince(written) < 1.0, "the watcher took \(Date().timeIntervalSince(written)) s")
+
+        // 50 rapid writes to one file: one sync.
+        usleep(300_000)
+        let burstBefore = try runCount(cli)
+        for i in 0..<50 {
+            try repo.write("openspec/changes/a/tasks.md", "- [x] a\n- [ ] write \(i)\n")
+            usleep(5_000)
+        }
+        usleep(800_000)
+        let burstRuns = try runCount(cli) - burstBefore
+        #expect(burstRuns == 1, "50 rapid writes gave \(burstRuns) syncs")
+        #expect(try list(cli, repo)["changes/a"]?["totalTasks"] as? Int == 2)
+        #expect(before >= 1)
+
+        let history = try cli.json(["history", "--limit", "1"])
+        #expect((history["items"] as? [[String: Any]])?.first?["triggeredBy"] as? String == "file_watcher")
+        kill(daemon.processIdentifier, SIGTERM)
+        daemon.waitUntilExit()
+        #expect(daemon.terminationStatus == 0)
+    }
+}
