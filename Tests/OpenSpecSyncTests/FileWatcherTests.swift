@@ -393,6 +393,37 @@ struct FileWatcherTests {
         #expect(recorder.roots == [root])
     }
 
+    @Test("an overflowing event queue reports every root and finds folders whose events were lost")
+    func queueOverflow() async {
+        let tree = Tree()
+        defer { tree.cleanUp() }
+        tree.mkdir("openspec")
+        let root = tree.path("openspec")
+        let calls = Counter()
+        let release = DispatchSemaphore(value: 0)
+        // The first callback holds the watcher thread while the queue fills up.
+        let watcher = FileWatcher(roots: [root], debounce: 0.05, retryInterval: 0.2, onChange: { _ in
+            if calls.increment() == 1 { _ = release.wait(timeout: .now() + 5) }
+        })
+        watcher.start()
+        defer { watcher.stop() }
+        #expect(await eventually(within: 5) { watcher.watchedFolderCount == 1 })
+        tree.write("openspec/a.md")
+        #expect(await eventually(within: 5) { calls.value == 1 })
+
+        // Each in-place write queues IN_MODIFY and IN_CLOSE_WRITE.
+        let limit = (try? String(contentsOfFile: "/proc/sys/fs/inotify/max_queued_events", encoding: .utf8))
+            .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 16_384
+        for _ in 0...(limit / 2 + 100) { tree.write("openspec/a.md") }
+        tree.mkdir("openspec/late")  // its IN_CREATE is lost in the overflow
+        release.signal()
+        #expect(await eventually(within: 5) { calls.value == 2 })
+        #expect(await eventually(within: 5) { watcher.watchedFolderCount == 2 })
+        await pause(100)
+        tree.write("openspec/late/tasks.md")
+        #expect(await eventually(within: 5) { calls.value == 3 })
+    }
+
     @Test("a failing inotify is reported and the loop starts again with backoff")
     func restartsWithBackoff() async {
         let tree = Tree()

@@ -9,7 +9,8 @@ import Glibc
 /// public methods only change state behind `state` (a lock) and wake that
 /// thread through a pipe. Callbacks run on the watcher thread: a slow
 /// `onChange` delays later events (the kernel queues them meanwhile, and an
-/// overflowing queue is reported as a change of every root).
+/// overflowing queue is reported as a change of every root). The thread
+/// holds the watcher, so call `stop()` before letting it go.
 public final class FileWatcher: @unchecked Sendable {
     public let debounce: TimeInterval
     public let retryInterval: TimeInterval
@@ -78,7 +79,7 @@ public final class FileWatcher: @unchecked Sendable {
             run.wakeWrite = fds[1]
         } else {
             // Without a wake pipe the loop polls for stop every 100 ms instead.
-            pipeFailure = "file watcher: cannot create its wake pipe: \(String(cString: strerror(errno)))"
+            pipeFailure = "cannot create the wake pipe of the file watcher: \(String(cString: strerror(errno)))"
         }
         runs.append(run)
         let thread = Thread { [self] in self.loop(run) }
@@ -137,8 +138,11 @@ public final class FileWatcher: @unchecked Sendable {
 
     // MARK: Thread side
 
-    /// One thread's life. `stopping`, `finished`, the pipe and `thread` are
-    /// guarded by `state`; `warnedMissing` belongs to the thread alone.
+    /// One thread's life. `stopping`, `finished`, `started` and `thread` are
+    /// guarded by `state`. The pipe ends are set before the thread starts
+    /// and closed (under `state`) by the thread as it ends, so the thread
+    /// reads them freely and others write to them only under `state`.
+    /// `warnedMissing` belongs to the thread alone.
     private final class Run: @unchecked Sendable {
         var stopping = false
         var finished = false
@@ -275,13 +279,13 @@ public final class FileWatcher: @unchecked Sendable {
             let reason = String(cString: strerror(code))
             switch code {
             case ENOSPC:
-                description = "file watcher: \(operation): \(reason) (the inotify watch limit "
+                description = "\(operation): \(reason) (the inotify watch limit "
                     + "fs.inotify.max_user_watches is reached; raise it with sysctl)"
             case EMFILE:
-                description = "file watcher: \(operation): \(reason) (the inotify instance limit "
+                description = "\(operation): \(reason) (the inotify instance limit "
                     + "fs.inotify.max_user_instances or the open file limit is reached)"
             default:
-                description = "file watcher: \(operation): \(reason)"
+                description = "\(operation): \(reason)"
             }
         }
     }
@@ -405,7 +409,7 @@ public final class FileWatcher: @unchecked Sendable {
             rootStates[root]?.nextRetry = FileWatcher.now() + watcher.retryInterval
             if !run.warnedMissing.contains(root) {
                 run.warnedMissing.insert(root)
-                watcher.warn(run, "file watcher: \(problem); trying again every \(FileWatcher.format(watcher.retryInterval)) s")
+                watcher.warn(run, "\(problem); trying again every \(FileWatcher.format(watcher.retryInterval)) s")
             }
             return false
         }
@@ -419,8 +423,8 @@ public final class FileWatcher: @unchecked Sendable {
         }
 
         /// Adds watches for `path` and every folder below it. Returns the
-        /// error of `path`'s own watch when that one could not be added;
-        /// throws when inotify itself is exhausted.
+        /// error when the root's own watch could not be added (the caller
+        /// reports it); throws when inotify itself is exhausted.
         func addTree(root: String, path: String) throws -> Int32? {
             var stack = [path]
             while let folder = stack.popLast() {
@@ -430,10 +434,11 @@ public final class FileWatcher: @unchecked Sendable {
                 if wd < 0 {
                     let code = errno
                     if code == ENOSPC || code == ENOMEM { throw Failure("cannot watch \(folder)", code: code) }
-                    if folder == path { return code }
-                    // Gone or replaced since it was listed; its parent reports that.
-                    if code == ENOENT || code == ENOTDIR || code == ELOOP { continue }
-                    watcher.warn(run, "file watcher: cannot watch \(folder): \(String(cString: strerror(code)))")
+                    if folder == root { return code }
+                    // ENOENT and the like: gone or replaced since it was listed, and its parent reports that.
+                    if code != ENOENT && code != ENOTDIR && code != ELOOP {
+                        watcher.warn(run, "cannot watch \(folder): \(String(cString: strerror(code)))")
+                    }
                     continue
                 }
                 if let old = folders[wd], old.path != folder, watchByPath[old.path] == wd {
@@ -512,8 +517,7 @@ public final class FileWatcher: @unchecked Sendable {
                 // Events were lost, new folders among them perhaps: watch
                 // every tree again (re-adding a watch is harmless) and report all.
                 for (root, state) in rootStates where state.wd != nil {
-                    _ = try addTree(root: root, path: root)
-                    touch(root)
+                    if try addTree(root: root, path: root) != nil { lose(root) } else { touch(root) }
                 }
                 return
             }
