@@ -32,6 +32,7 @@ import os
 import platform
 import random
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -400,11 +401,56 @@ class Context:
 
     # -- the tool -------------------------------------------------------------
 
-    def tool(self, *argv, db, rss=False):
-        """Run `openspec-sync argv --db db`; return (seconds, peak RSS KiB or None)."""
+    def tool(self, *argv, db, rss=False, isolated=False):
+        """Run `openspec-sync argv --db db`; return (seconds, peak RSS KiB or None).
+        isolated=True: the environment of tool_env(db, isolated=True)."""
+        return run([self.binary, *argv, "--db", db], cwd=self.repo,
+                   env=self.tool_env(db, isolated=isolated), rss=rss)
+
+    def tool_env(self, db, isolated=False):
+        """The tool's environment: git isolated, the database and XDG_DATA_HOME
+        inside the work folder. isolated=True also drops inherited OPENSPEC_*
+        and FILE_WATCHER_* settings (a projects folder, a skip-hooks switch)
+        and points HOME and XDG_CONFIG_HOME at an empty folder, so neither the
+        tool's own git library nor a hook reads the user's git configuration
+        (a core.hooksPath there would move the hooks out of .git/hooks)."""
         env = clean_env({"OPENSPEC_SYNC_DB": db,
                          "XDG_DATA_HOME": os.path.join(self.work, "xdg-data")})
-        return run([self.binary, *argv, "--db", db], cwd=self.repo, env=env, rss=rss)
+        if isolated:
+            for k in [k for k in env if k.startswith(("OPENSPEC_", "FILE_WATCHER_"))]:
+                del env[k]
+            home = os.path.join(self.work, "home")
+            os.makedirs(home, exist_ok=True)
+            env.update({"OPENSPEC_SYNC_DB": db, "HOME": home,
+                        "XDG_CONFIG_HOME": os.path.join(home, ".config")})
+        return env
+
+    def tool_output(self, *argv, db):
+        """stdout of `openspec-sync argv --db db` (isolated environment), parsed
+        as JSON; raises BenchError when it fails or prints something else."""
+        cmd = [self.binary, *argv, "--db", db]
+        try:
+            r = subprocess.run(cmd, cwd=self.repo, env=self.tool_env(db, isolated=True),
+                               stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                               timeout=COMMAND_TIMEOUT)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise BenchError(f"`{show_cmd(cmd)}` failed: {e}") from None
+        if r.returncode != 0:
+            raise BenchError(f"`{show_cmd(cmd)}` failed (exit status {r.returncode}):\n"
+                             + indent(r.stderr.strip() or "(no output on stderr)"))
+        try:
+            return json.loads(r.stdout)
+        except ValueError:
+            raise BenchError(f"`{show_cmd(cmd)}` printed no JSON:\n" + indent(r.stdout[:2000])) from None
+
+    def git_output(self, *argv):
+        """stdout of `git argv` in the scratch repository, stripped; raises BenchError."""
+        r = subprocess.run(["git", *argv], cwd=self.repo, env=clean_env(), stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
+        if r.returncode != 0:
+            raise BenchError(f"`git {show_cmd(list(argv))}` failed (exit status {r.returncode}):\n"
+                             + indent(r.stderr.strip() or "(no output on stderr)"))
+        return r.stdout.strip()
 
     def init(self, db):
         return self.tool("init", "--repo", self.repo, db=db)
@@ -431,16 +477,21 @@ class Context:
         return sorted(n for n in os.listdir(base)
                       if n != "archive" and os.path.isdir(os.path.join(base, n)))
 
-    def edit_and_commit(self, n_changes, tag):
+    def edit_changes(self, n_changes, tag):
         """Edit n distinct changes the way the corpus history does (checkbox
-        toggles in tasks.md, a paragraph appended to proposal.md) and commit
-        them with `git commit -am`, hooks off. Deterministic per tag."""
+        toggles in tasks.md, a paragraph appended to proposal.md), without
+        committing. Deterministic per tag; returns the change ids."""
         rng = random.Random(f"{self.size}-{tag}")
         touched = rng.sample(self.live_changes(), n_changes)
         base = os.path.join(self.repo, "openspec", "changes")
         for cid in touched:
             gen_corpus.toggle_checkboxes(rng, os.path.join(base, cid, "tasks.md"))
             gen_corpus.append_proposal_paragraph(rng, os.path.join(base, cid, "proposal.md"))
+        return touched
+
+    def edit_and_commit(self, n_changes, tag):
+        """edit_changes(n, tag), then commit them with `git commit -am`, hooks off."""
+        touched = self.edit_changes(n_changes, tag)
         run(["git", "-c", f"core.hooksPath={os.path.join(self.work, 'no-hooks')}",
              "commit", "-q", "-a", "-m", f"bench {tag}: " + ", ".join(touched)], cwd=self.repo)
         return touched
@@ -525,6 +576,237 @@ def bench_noop(ctx):
                 target=Target(1.0))]
 
 
+HOOK_MARKER = "# openspec-sync hook v"
+HOOK_TRIGGER = "post-commit"  # what the hook's reconcile records as triggeredBy
+
+
+def task_counts(tasks_path):
+    """(done, total) checkboxes of a tasks.md, counted the plain way."""
+    done = total = 0
+    with open(tasks_path, encoding="utf-8") as f:
+        for line in f:
+            t = line.lstrip()
+            if t[:3] in ("- [", "* [") and t[4:5] == "]":
+                total += 1
+                done += t[3] in "xX"
+    return done, total
+
+
+def file_tail(path, offset=0, limit=3000):
+    """What was appended to a log file since offset (at most limit chars), or ''."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            text = f.read().decode("utf-8", "replace").strip()
+    except OSError:
+        return ""
+    return text if len(text) <= limit else "...\n" + text[-limit:]
+
+
+def file_size(path):
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def check_hook_synced(ctx, db, touched, hook_log, log_offset, tag):
+    """After a hooked commit: the database must be at HEAD, brought there by
+    the post-commit hook, with the new task counts of every touched change.
+    Raises BenchError otherwise, so a hook that did nothing cannot look fast."""
+    head = ctx.git_output("rev-parse", "HEAD")
+    problems = []
+    repo = os.path.realpath(ctx.repo)
+    projects = [p for p in ctx.tool_output("status", "--json", db=db).get("projects", [])
+                if os.path.realpath(p.get("repoPath") or "") == repo]
+    if not projects:
+        problems.append("`status --json` lists no project for the scratch repository")
+    else:
+        p = projects[0]
+        if p.get("lastReconciledCommit") != head:
+            problems.append(f"lastReconciledCommit is {p.get('lastReconciledCommit')}, HEAD is {head}")
+        last = p.get("lastRun") or {}
+        if last.get("triggeredBy") != HOOK_TRIGGER or not last.get("success"):
+            problems.append(f"the last run was triggered by {last.get('triggeredBy')!r}"
+                            f" (success: {last.get('success')}), not by a successful {HOOK_TRIGGER} hook")
+    listed = {c.get("changeId"): c for c in
+              ctx.tool_output("list", "--repo", ctx.repo, "--json", db=db).get("changes", [])}
+    base = os.path.join(ctx.repo, "openspec", "changes")
+    for cid in touched:
+        want = task_counts(os.path.join(base, cid, "tasks.md"))
+        c = listed.get(cid)
+        have = (c.get("completedTasks"), c.get("totalTasks")) if c else None
+        if have != want:
+            problems.append(f"{cid}: tasks done/total in the database {have}, in tasks.md {want}")
+    if problems:
+        log_text = file_tail(hook_log, log_offset)
+        raise BenchError(
+            f"after the hooked commit ({tag}) the database did not catch up, so the commit's"
+            " time does not include a sync:\n" + indent("\n".join(problems))
+            + ("\nhook log of this commit:\n" + indent(log_text) if log_text
+               else "\nthe hook log is empty for this commit"))
+
+
+@benchmark("hook", "post-commit hook around a commit touching 5 changes")
+def bench_hook(ctx):
+    """`git commit` of edits to 5 changes with the installed post-commit hook
+    vs the same commit with hooks off; the hook's added latency vs git status,
+    timed right after the hooked commit."""
+    repo = ctx.repo
+    db = os.path.join(ctx.work, "hook.db")
+    remove_db(db)
+    env = ctx.tool_env(db, isolated=True)
+    # git must look for hooks in .git/hooks (the default): no core.hooksPath at
+    # any level git reads here (user and system configuration are off).
+    configured = capture(["git", "config", "--get", "core.hooksPath"], cwd=repo)
+    if configured is not None:
+        raise BenchError(f"core.hooksPath is set to {configured!r} in the scratch repository;"
+                         " the hook benchmark needs the default .git/hooks")
+    ctx.tool("init", "--repo", repo, db=db, isolated=True)
+    ctx.tool("reconcile", "--repo", repo, db=db, isolated=True)
+    ctx.tool("hooks", "install", "--repo", repo, db=db, isolated=True)
+    git_dir = os.path.join(repo, ".git")
+    hook_log = os.path.join(git_dir, "openspec-sync", "hook.log")
+    try:
+        script = os.path.join(git_dir, "hooks", "post-commit")
+        try:
+            with open(script, encoding="utf-8", errors="replace") as f:
+                text = f.read()
+        except OSError as e:
+            raise BenchError(f"`hooks install` left no post-commit hook in .git/hooks: {e}") from None
+        if HOOK_MARKER not in text or db not in text or not os.access(script, os.X_OK):
+            raise BenchError(".git/hooks/post-commit is not an executable openspec-sync hook"
+                             " for the benchmark's database after `hooks install`")
+
+        with_hook, without_hook, floors = [], [], []
+        for i in range(1, ctx.runs + 1):
+            # The same commit with hooks off. An untimed reconcile then brings
+            # the database to HEAD, so the hooked commit syncs its 5 changes only.
+            touched = ctx.edit_changes(5, f"hook-off-{i}")
+            run(["git", "add", "-A", "--", "openspec"], cwd=repo, env=env)
+            without_hook.append(run(["git", "-c", "core.hooksPath=/dev/null", "commit", "-q",
+                                     "-m", f"bench hook-off-{i}: " + ", ".join(touched)],
+                                    cwd=repo, env=env)[0])
+            ctx.tool("reconcile", "--repo", repo, db=db, isolated=True)
+
+            touched = ctx.edit_changes(5, f"hook-on-{i}")
+            run(["git", "add", "-A", "--", "openspec"], cwd=repo, env=env)
+            offset = file_size(hook_log)
+            with_hook.append(run(["git", "commit", "-q",
+                                  "-m", f"bench hook-on-{i}: " + ", ".join(touched)],
+                                 cwd=repo, env=env)[0])
+            floors.append(ctx.floor_status())
+            check_hook_synced(ctx, db, touched, hook_log, offset, f"run {i}")
+            ctx.progress("hook", i, ctx.runs, floor=floors[-1], with_hook=with_hook[-1],
+                         without_hook=without_hook[-1])
+    finally:
+        try:
+            ctx.tool("hooks", "uninstall", "--repo", repo, db=db, isolated=True)
+        except BenchError as e:
+            log(f"bench: [{ctx.label}] removing the benchmark's hooks failed:\n{indent(str(e))}")
+
+    base = statistics.median(without_hook)
+    common = dict(size=ctx.size, family="hook", unit="s")
+    return [
+        Row(key="hook.added", figure="post-commit hook, added latency (commit touching 5 changes)",
+            samples=[t - base for t in with_hook], floor_name=FLOOR_STATUS_NAME,
+            floor_samples=floors, target=Target(1.0), **common),
+        Row(key="hook.commit", figure="git commit with the hook (5 changes)",
+            samples=with_hook, **common),
+        Row(key="hook.commit_bare", figure="git commit without hooks (5 changes)",
+            samples=without_hook, **common),
+    ]
+
+
+DAEMON_SIZE = 2000      # the daemon figure's corpus size (others: --daemon-all-sizes)
+DAEMON_INTERVAL = 30    # seconds between scan rounds: the daemon's default
+DAEMON_STARTUP = 5      # seconds allowed for start-up before the window opens
+DAEMON_STOP = 10        # seconds it may take to exit after SIGTERM
+
+
+def cpu_seconds(pid):
+    """utime + stime of a process, all its threads included, in seconds
+    (fields 14 and 15 of /proc/<pid>/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()  # the name in (...) may hold spaces
+    # fields[0] is field 3 (state), so field n is fields[n - 3].
+    return (int(fields[14 - 3]) + int(fields[15 - 3])) / os.sysconf("SC_CLK_TCK")
+
+
+@benchmark("daemon", "idle daemon CPU")
+def bench_daemon(ctx):
+    """`openspec-sync run --interval 30 --watch` on an imported project
+    where nothing changes: CPU time over a window, as % of one core."""
+    if ctx.size != DAEMON_SIZE and not ctx.args.daemon_all_sizes:
+        log(f"[{ctx.label}] idle daemon: skipped (runs at {size_label(DAEMON_SIZE)};"
+            " --daemon-all-sizes for every size)")
+        return []
+    repo = ctx.repo
+    db = os.path.join(ctx.work, "daemon.db")
+    remove_db(db)
+    ctx.tool("init", "--repo", repo, db=db, isolated=True)
+    ctx.tool("reconcile", "--repo", repo, db=db, isolated=True)
+    daemon_log = os.path.join(ctx.args.out, f"daemon-{ctx.size}.log")
+    cmd = [ctx.binary, "run", "--db", db, "--interval", str(DAEMON_INTERVAL), "--watch"]
+    window = ctx.args.daemon_seconds
+
+    def failure(what):
+        text = file_tail(daemon_log)
+        return BenchError(f"`{show_cmd(cmd)}` {what}"
+                          + (f"; its log ({project_path(daemon_log)}) ends:\n" + indent(text)
+                             if text else "; its log is empty"))
+
+    with open(daemon_log, "wb") as out:
+        try:
+            p = subprocess.Popen(cmd, cwd=ctx.work, env=ctx.tool_env(db, isolated=True),
+                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+        except OSError as e:
+            raise BenchError(f"cannot start `{show_cmd(cmd)}`: {e}") from None
+    try:
+        log(f"[{ctx.label}] idle daemon: started (pid {p.pid}), measuring {window:g} s"
+            f" after {DAEMON_STARTUP} s of start-up ...")
+        time.sleep(DAEMON_STARTUP)
+        if p.poll() is not None:
+            raise failure(f"exited during start-up (exit status {p.returncode})")
+        startup_cpu = cpu_seconds(p.pid)
+        t0 = time.perf_counter()
+        time.sleep(window)
+        if p.poll() is not None:
+            raise failure(f"exited during the window (exit status {p.returncode})")
+        used = cpu_seconds(p.pid) - startup_cpu
+        wall = time.perf_counter() - t0
+        percent = used / wall * 100
+        log(f"[{ctx.label}] idle daemon: {used:.2f} s CPU in {wall:.1f} s = {percent:.2f} %"
+            f" of a core (start-up used {startup_cpu:.2f} s)")
+
+        t_stop = time.perf_counter()
+        p.send_signal(signal.SIGTERM)
+        try:
+            code = p.wait(timeout=DAEMON_STOP)
+        except subprocess.TimeoutExpired:
+            code = None
+        stopped = time.perf_counter() - t_stop
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+    common = dict(size=ctx.size, family="daemon")
+    rows = [Row(key="daemon.cpu",
+                figure=f"idle daemon CPU (run --interval {DAEMON_INTERVAL} --watch, {wall:.0f} s)",
+                unit="%", samples=[percent], target=Target(1.0, on="value"), **common)]
+    stop = Row(key="daemon.stop", figure="idle daemon, exit after SIGTERM", unit="s",
+               samples=[stopped], **common)
+    if code != 0:
+        text = file_tail(daemon_log)
+        stop.error = ((f"log ({project_path(daemon_log)}) ends:\n" + indent(text) + "\n" if text else "")
+                      + f"`{show_cmd(cmd)}` "
+                      + (f"did not exit within {DAEMON_STOP} s of SIGTERM (killed)" if code is None
+                         else f"exited with status {code} after SIGTERM (0 expected)"))
+    rows.append(stop)
+    return rows
+
+
 # --------------------------------------------------------------------------
 # Report
 
@@ -599,6 +881,9 @@ def markdown(machine, corpora, rows, args):
         " database, warm page cache); ratio = median / floor median, floors measured"
         " in the same run",
     ]
+    if "daemon" in args.families:
+        lines.append(f"- Idle daemon: one window of {args.daemon_seconds:g} s opened {DAEMON_STARTUP} s"
+                     f" after start, CPU = utime + stime of all its threads / wall time")
     for size, facts in corpora.items():
         lines.append(f"- Corpus {size_label(size)}: {facts['files']:,} files,"
                      f" {facts['bytes'] / 1e6:.1f} MB, {facts['commits']} commits")
@@ -628,7 +913,8 @@ def write_results(args, machine, corpora, rows):
     doc = {
         "machine": machine,
         "args": {"binary": project_path(args.binary), "sizes": args.sizes,
-                 "runs": args.runs, "only": args.only},
+                 "runs": args.runs, "only": args.only, "daemon_seconds": args.daemon_seconds,
+                 "daemon_all_sizes": args.daemon_all_sizes},
         "corpora": {str(k): v for k, v in corpora.items()},
         "rows": [r.to_json() for r in rows],
     }
@@ -662,6 +948,10 @@ def parse_args(argv=None):
                     help="comma-separated figure families: " + ", ".join(BENCHMARKS))
     ap.add_argument("--regenerate", action="store_true",
                     help="regenerate the corpora even if cached ones match")
+    ap.add_argument("--daemon-seconds", type=float, default=120,
+                    help="length of the idle daemon's measuring window (default 120)")
+    ap.add_argument("--daemon-all-sizes", action="store_true",
+                    help=f"measure the idle daemon at every size, not only {DAEMON_SIZE:,} changes")
     a = ap.parse_args(argv)
     try:
         a.sizes = [parse_size(s) for s in a.sizes.split(",") if s.strip()]
@@ -671,6 +961,8 @@ def parse_args(argv=None):
         ap.error("--sizes: each size must be at least 5 changes")
     if a.runs < 1:
         ap.error("--runs must be at least 1")
+    if a.daemon_seconds <= 0:
+        ap.error("--daemon-seconds must be positive")
     families = list(BENCHMARKS)
     if a.only:
         families = [f.strip() for f in a.only.split(",") if f.strip()]
@@ -732,13 +1024,18 @@ def main(argv=None):
             title, fn = BENCHMARKS[name]
             t0 = time.perf_counter()
             try:
-                rows.extend(fn(ctx))
+                new_rows = fn(ctx)
             except BenchError as e:
                 failures += 1
                 log(f"bench: [{ctx.label}] {title}: FAILED\n{indent(str(e))}")
                 rows.append(Row(size=size, family=name, key=name, figure=title,
                                 unit="s", samples=[], error=str(e)))
                 continue
+            rows.extend(new_rows)
+            for r in new_rows:
+                if r.error:  # a figure that measured something but also failed a check
+                    failures += 1
+                    log(f"bench: [{ctx.label}] {r.figure}: FAILED\n{indent(r.error)}")
             log(f"[{ctx.label}] {title}: done in {time.perf_counter() - t0:.1f} s")
         write_results(args, machine, corpora, rows)  # partial results survive a later crash
 

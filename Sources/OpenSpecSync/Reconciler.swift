@@ -16,6 +16,9 @@ public struct ReconcileOptions: Sendable {
     /// Change folders to read and compare whatever the stat cache says (the
     /// scan loop's re-check); each is marked verified when found in step.
     public var recheck: [String]
+    /// Only what the commits since the last sync changed, without walking the
+    /// working tree: what a git hook needs.
+    public var committedOnly = false
 
     public init(full: Bool = false, trigger: String = SyncTrigger.manual.rawValue,
                 maxFileBytes: Int = 8 << 20, trackedTasks: String = "tasks.md", recheck: [String] = []) {
@@ -147,6 +150,8 @@ private struct Run {
     /// Paths whose stamps moved since the last run (nil on a full compare).
     var statChanged: Set<String>?
     var indexMoved = true
+    /// Whether this run walked the working tree (and so may save stamps).
+    var walked = true
     let recheck: Set<String>
     var fromCommit: String?
     var toCommit: String?
@@ -194,22 +199,6 @@ private struct Run {
         // and whether they changed is decided by blob id.
         let cached = try timer.measure("load stat cache") { StatCache.decode(rows: try writer.statCacheRows(projectId: project.id)) }
         previousBuckets = Set(cached?.buckets.keys ?? [:].keys)
-        let walkStarted = Int64(Date().timeIntervalSince1970 * 1_000_000_000)
-        let current = timer.measure("stat walk") { StatCache.split(stampWorkingTree(), takenAt: walkStarted) }
-        // Unmerged index entries (a conflicted merge, rebase or stash pop),
-        // read from the index only when the index file itself changed.
-        let indexStamp = fs.stamp(of: repo.gitDir + "/index")
-        if let cached, let indexStamp, cached.index == indexStamp, !cached.isRacyIndex(indexStamp) {
-            conflicted = Set(cached.conflicted)
-        } else {
-            for path in (try? timer.measure("index conflicts", { try repo.conflictedPaths(under: project.openspecPath) })) ?? [] {
-                if let relative = openspecRelative(path) { conflicted.insert(relative) }
-            }
-        }
-        pending.formUnion(conflicted)
-        newStatCache = StatCache(index: indexStamp, indexTakenAt: walkStarted, conflicted: conflicted.sorted(), buckets: current)
-        indexMoved = cached?.index != indexStamp
-
         var full = options.full || !project.reconciledOnce
         if options.full { summary.fullReason = "asked for (--full)" }
         if !project.reconciledOnce { summary.fullReason = "first sync of this project" }
@@ -221,6 +210,31 @@ private struct Run {
             full = true
             summary.fullReason = "no record of the working tree from the last run; compared everything"
         }
+        // A git hook needs only what the commits changed: uncommitted edits
+        // are the watcher's and the scan loop's. No walk then, and the stamps
+        // stay as they were (a stamp left stale only costs a re-read later).
+        walked = full || !options.committedOnly
+        var current: [Int: StatCache.Bucket] = [:]
+        if walked {
+            let walkStarted = Int64(Date().timeIntervalSince1970 * 1_000_000_000)
+            current = timer.measure("stat walk") { StatCache.split(stampWorkingTree(), takenAt: walkStarted) }
+            // Unmerged index entries (a conflicted merge, rebase or stash pop),
+            // read from the index only when the index file itself changed.
+            let indexStamp = fs.stamp(of: repo.gitDir + "/index")
+            if let cached, let indexStamp, cached.index == indexStamp, !cached.isRacyIndex(indexStamp) {
+                conflicted = Set(cached.conflicted)
+            } else {
+                for path in (try? timer.measure("index conflicts", { try repo.conflictedPaths(under: project.openspecPath) })) ?? [] {
+                    if let relative = openspecRelative(path) { conflicted.insert(relative) }
+                }
+            }
+            newStatCache = StatCache(index: indexStamp, indexTakenAt: walkStarted, conflicted: conflicted.sorted(), buckets: current)
+            indexMoved = cached?.index != indexStamp
+        } else if let cached {
+            conflicted = Set(cached.conflicted)
+        }
+        pending.formUnion(conflicted)
+
         var candidates = Set<String>()
         if !full, let cached {
             // What the commits since the last run changed, by tree id.
@@ -235,12 +249,21 @@ private struct Run {
                 full = true
                 summary.fullReason = "git could not diff \(last(fromCommit)) to HEAD (\(error)); compared everything"
             }
-            let (moved, buckets) = timer.measure("compare stamps") { cached.changes(comparedWith: current) }
-            statChanged = moved
-            changedBuckets = buckets
-            candidates.formUnion(moved)
+            if walked {
+                let (moved, buckets) = timer.measure("compare stamps") { cached.changes(comparedWith: current) }
+                statChanged = moved
+                changedBuckets = buckets
+                candidates.formUnion(moved)
+            }
             candidates.formUnion(project.pendingPathList)
             candidates.formUnion(conflicted)
+        }
+        if full && !walked {
+            // The diff failed in a hook's run: compare everything after all.
+            walked = true
+            let walkStarted = Int64(Date().timeIntervalSince1970 * 1_000_000_000)
+            newStatCache = StatCache(index: fs.stamp(of: repo.gitDir + "/index"), indexTakenAt: walkStarted,
+                                     conflicted: conflicted.sorted(), buckets: StatCache.split(stampWorkingTree(), takenAt: walkStarted))
         }
         summary.mode = full ? "full" : "incremental"
 
@@ -521,10 +544,10 @@ private struct Run {
 
     private mutating func finish() throws {
         // A file that failed keeps no stamp, so it is read again next time.
-        var save = changedBuckets ?? previousBuckets.union(newStatCache.buckets.keys)
+        var save = walked ? changedBuckets ?? previousBuckets.union(newStatCache.buckets.keys) : []
         for path in pending {
             let bucket = Array(path.utf8).withUnsafeBufferPointer { StatCache.bucket(of: $0) }
-            if let records = newStatCache.buckets[bucket]?.records {
+            if walked, let records = newStatCache.buckets[bucket]?.records {
                 newStatCache.buckets[bucket]?.records = records.removing([path])
                 save.insert(bucket)
             }
@@ -533,7 +556,7 @@ private struct Run {
         for bucket in save {
             rows[bucket] = newStatCache.buckets[bucket].map { StatCache.encode($0) }
         }
-        if indexMoved || changedBuckets == nil { rows[-1] = newStatCache.encodedHeader() }
+        if walked && (indexMoved || changedBuckets == nil) { rows[-1] = newStatCache.encodedHeader() }
         if !rows.isEmpty {
             try timer.measure("save stat cache") { try writer.saveStatCacheRows(projectId: project.id, rows: rows) }
         }

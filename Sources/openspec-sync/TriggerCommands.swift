@@ -116,7 +116,8 @@ struct Hook: ParsableCommand {
                 return
             }
             if let work = try engine.committedWork(for: project), work <= Self.foregroundLimit {
-                let options = ReconcileOptions(trigger: name, maxFileBytes: Configuration.maxFileBytes())
+                var options = ReconcileOptions(trigger: name, maxFileBytes: Configuration.maxFileBytes())
+                options.committedOnly = true
                 _ = try engine.reconcileExclusively(project, options: options, mode: .coalesce)
             } else {
                 try continueInBackground(project: project)
