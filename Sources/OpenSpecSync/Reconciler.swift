@@ -147,8 +147,6 @@ private struct Run {
     /// Buckets of the stat cache stored before this run, and those to save again.
     var previousBuckets = Set<Int>()
     var changedBuckets: Set<Int>?
-    /// Paths whose stamps moved since the last run (nil on a full compare).
-    var statChanged: Set<String>?
     var indexMoved = true
     /// Whether this run walked the working tree (and so may save stamps).
     var walked = true
@@ -251,7 +249,6 @@ private struct Run {
             }
             if walked {
                 let (moved, buckets) = timer.measure("compare stamps") { cached.changes(comparedWith: current) }
-                statChanged = moved
                 changedBuckets = buckets
                 candidates.formUnion(moved)
             }
