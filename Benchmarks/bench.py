@@ -206,7 +206,7 @@ class Target:
 UNITS = {
     "s": lambda v: f"{v:.2f} s" if v >= 0.1 else f"{v * 1000:.1f} ms",
     "KiB": lambda v: f"{v / KiB_PER_MiB:.1f} MiB",
-    "%": lambda v: f"{v:.1f} %",
+    "%": lambda v: f"{v:.2f} %" if abs(v) < 10 else f"{v:.1f} %",
     "req/s": lambda v: f"{v:,.0f} req/s",
 }
 
@@ -641,10 +641,11 @@ def check_hook_synced(ctx, db, touched, hook_log, log_offset, tag):
     if problems:
         log_text = file_tail(hook_log, log_offset)
         raise BenchError(
-            f"after the hooked commit ({tag}) the database did not catch up, so the commit's"
-            " time does not include a sync:\n" + indent("\n".join(problems))
+            "\n".join(problems)
             + ("\nhook log of this commit:\n" + indent(log_text) if log_text
-               else "\nthe hook log is empty for this commit"))
+               else "\nthe hook log is empty for this commit")
+            + f"\nthe post-commit hook did not bring the database to HEAD ({tag}),"
+            " so the hooked commit's time does not include a sync")
 
 
 @benchmark("hook", "post-commit hook around a commit touching 5 changes")
@@ -800,7 +801,7 @@ def bench_daemon(ctx):
     if code != 0:
         text = file_tail(daemon_log)
         stop.error = ((f"log ({project_path(daemon_log)}) ends:\n" + indent(text) + "\n" if text else "")
-                      + f"`{show_cmd(cmd)}` "
+                      + f"the daemon (`openspec-sync run --interval {DAEMON_INTERVAL} --watch`) "
                       + (f"did not exit within {DAEMON_STOP} s of SIGTERM (killed)" if code is None
                          else f"exited with status {code} after SIGTERM (0 expected)"))
     rows.append(stop)
