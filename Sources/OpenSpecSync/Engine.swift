@@ -43,6 +43,8 @@ public final class SyncEngine: Sendable {
 
     /// The registered project for the repository around `repo`.
     public func project(forRepo repo: String?) throws -> ProjectRecord {
+        // A registered root given exactly (as hooks give it) needs no discovery.
+        if let repo, let project = try store.project(repoPath: Configuration.absolute(repo)) { return project }
         let root = try Self.repositoryRoot(around: repo)
         guard let project = try store.project(repoPath: root) else { throw SyncError.notRegistered(repo: root) }
         return project

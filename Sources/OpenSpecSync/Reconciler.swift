@@ -19,6 +19,10 @@ public struct ReconcileOptions: Sendable {
     /// Only what the commits since the last sync changed, without walking the
     /// working tree: what a git hook needs.
     public var committedOnly = false
+    /// Give up before touching anything (throwing `SyncError.tooMuchWork`)
+    /// when the commits since the last sync touched more paths than this, or
+    /// everything must be compared: a hook then hands the work to the background.
+    public var workLimit: Int?
 
     public init(full: Bool = false, trigger: String = SyncTrigger.manual.rawValue,
                 maxFileBytes: Int = 8 << 20, trackedTasks: String = "tasks.md", recheck: [String] = []) {
@@ -102,6 +106,8 @@ public struct Reconciler: Sendable {
                               started: started, progress: progress)
                 return try run.execute()
             }
+        } catch SyncError.tooMuchWork(let reason) {
+            throw SyncError.tooMuchWork(reason)  // a hand-off to the background, not a failure
         } catch {
             // Leave a trace of a run that could not happen at all.
             try? store.write { writer in
@@ -208,6 +214,7 @@ private struct Run {
             full = true
             summary.fullReason = "no record of the working tree from the last run; compared everything"
         }
+        if options.workLimit != nil && full { throw SyncError.tooMuchWork(summary.fullReason ?? "a full compare") }
         // A git hook needs only what the commits changed: uncommitted edits
         // are the watcher's and the scan loop's. No walk then, and the stamps
         // stay as they were (a stamp left stale only costs a re-read later).
@@ -246,6 +253,9 @@ private struct Run {
             } catch {
                 full = true
                 summary.fullReason = "git could not diff \(last(fromCommit)) to HEAD (\(error)); compared everything"
+            }
+            if let limit = options.workLimit, full || candidates.count > limit {
+                throw SyncError.tooMuchWork("\(candidates.count) paths changed by the new commits")
             }
             if walked {
                 let (moved, buckets) = timer.measure("compare stamps") { cached.changes(comparedWith: current) }

@@ -7,6 +7,8 @@ public enum SyncError: Error, CustomStringConvertible, Sendable {
     case unknownSpec(String)
     case ambiguousSpec(String, candidates: [String])
     case git(String)
+    /// A run with a work limit found more to do (a hook then goes to the background).
+    case tooMuchWork(String)
 
     public var description: String {
         switch self {
@@ -24,6 +26,8 @@ public enum SyncError: Error, CustomStringConvertible, Sendable {
             return "\"\(key)\" names more than one change; use one of these paths instead:\n  " + candidates.joined(separator: "\n  ")
         case let .git(message):
             return message
+        case let .tooMuchWork(what):
+            return "more to sync than a hook does in the foreground (\(what))"
         }
     }
 }

@@ -105,21 +105,18 @@ struct Hook: ParsableCommand {
     func run() {
         do {
             let engine = try global.engine()
+            Trace.mark("database open")
             guard let project = try? engine.project(forRepo: repo) else {
                 printError("\(repo ?? "this repository") is not registered; hooks do nothing until `openspec-sync init`")
                 return
             }
-            // A rebase fires post-checkout, then post-commit per replayed
-            // commit: mark the project only; post-rewrite syncs once at the end.
-            if name != "post-rewrite" && engine.isRebasing(project) {
-                engine.lock(for: project).markDirty()
-                return
-            }
-            if let work = try engine.committedWork(for: project), work <= Self.foregroundLimit {
-                var options = ReconcileOptions(trigger: name, maxFileBytes: Configuration.maxFileBytes())
-                options.committedOnly = true
-                _ = try engine.reconcileExclusively(project, options: options, mode: .coalesce)
-            } else {
+            Trace.mark("project found")
+            switch try engine.runHook(name, project: project, arguments: gitArguments, foregroundLimit: Self.foregroundLimit,
+                                      maxFileBytes: Configuration.maxFileBytes()) {
+            case .marked, .upToDate, .synced:
+                Trace.mark("done")
+            case let .background(reason):
+                print("\(name): \(reason); the sync continues in the background")
                 try continueInBackground(project: project)
             }
         } catch {

@@ -69,10 +69,18 @@ public struct ProjectLock: Sendable {
     @discardableResult
     private func takeDirty() -> Bool { unlink(dirtyPath) == 0 }
 
-    public func run(_ mode: Mode, _ body: () throws -> ReconcileSummary) throws -> Outcome {
-        markDirty()
+    /// Runs `body` under the lock as often as needed. `body` gets `true` for
+    /// the caller's own run and `false` for a run made for triggers that
+    /// came meanwhile (whose needs the caller does not know, so those runs
+    /// must cover everything). `ownRunCoversAll` says whether the caller's
+    /// own run also covers everything: only then may it take other
+    /// triggers' marks (a hook's run, which skips the working-tree walk, may not).
+    public func run(_ mode: Mode, ownRunCoversAll: Bool = true,
+                    _ body: (_ ownRun: Bool) throws -> ReconcileSummary) throws -> Outcome {
         var results: [ReconcileSummary] = []
-        var mustRun = mode == .wait
+        var ownRunDone = false
+        var marked = false
+        if ownRunCoversAll { markDirty(); marked = true }
         while true {
             let fd = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
             guard fd >= 0 else {
@@ -84,15 +92,26 @@ public struct ProjectLock: Sendable {
             if locked != 0 {
                 let code = errno
                 close(fd)
-                if code == EWOULDBLOCK { return results.isEmpty ? .handedOff : .ran(results) }
-                throw FileSystemError(path: lockPath, operation: "lock", code: code)
+                guard code == EWOULDBLOCK else { throw FileSystemError(path: lockPath, operation: "lock", code: code) }
+                if !ownRunDone && !marked {
+                    // Record our need for the holder, then try once more in
+                    // case it let go meanwhile.
+                    markDirty()
+                    marked = true
+                    continue
+                }
+                return results.isEmpty ? .handedOff : .ran(results)
             }
             do {
-                while mustRun || isDirty {
-                    if !results.isEmpty { settle() }
-                    _ = takeDirty()
-                    mustRun = false
-                    results.append(try body())
+                if !ownRunDone {
+                    if ownRunCoversAll { takeDirty() }
+                    results.append(try body(true))
+                    ownRunDone = true
+                }
+                while isDirty {
+                    settle()
+                    takeDirty()
+                    results.append(try body(false))
                 }
             } catch {
                 flock(fd, LOCK_UN)

@@ -12,33 +12,56 @@ extension SyncEngine {
     /// one and then runs; `.coalesce` hands off to it (see `ProjectLock`).
     public func reconcileExclusively(_ project: ProjectRecord, options: ReconcileOptions, mode: ProjectLock.Mode,
                                      progress: Reconciler.Progress? = nil) throws -> ProjectLock.Outcome {
-        try lock(for: project).run(mode) {
+        try lock(for: project).run(mode, ownRunCoversAll: !options.committedOnly && options.workLimit == nil) { ownRun in
             // Re-read the project: the run before ours moved its cursor.
             let current = try store.project(id: project.id) ?? project
-            return try reconcile(current, options: options, progress: progress)
+            var runOptions = options
+            if !ownRun {
+                // For triggers we know nothing about (an edit the watcher saw,
+                // say): an ordinary run, walking the working tree.
+                runOptions.committedOnly = false
+                runOptions.workLimit = nil
+                runOptions.recheck = []
+            }
+            return try reconcile(current, options: runOptions, progress: progress)
         }
     }
 
-    /// How many paths under the OpenSpec folder the commits since the last
-    /// sync touched, or nil when the next run must compare everything
-    /// (never synced, or the last synced commit is gone). Cheap: a
-    /// tree-to-tree diff. Hooks use it to decide whether to sync in the
-    /// foreground or hand a long catch-up to the background.
-    public func committedWork(for project: ProjectRecord) throws -> Int? {
-        guard project.reconciledOnce else { return nil }
-        let repo = try Repository(path: project.repoPath)
-        let base = project.lastReconciledCommit.flatMap { ObjectID(hex: $0) }
-        if let base, !repo.commitExists(base) { return nil }
-        return try repo.diff(from: base, to: repo.headCommit(), under: project.openspecPath).count
-    }
+    /// What a git hook does (`openspec-sync hook NAME`), decided with one
+    /// look at the repository: during a rebase only mark the project (git
+    /// fires post-checkout and a post-commit per replayed commit, then
+    /// post-rewrite once, which syncs); otherwise sync what the commits
+    /// changed, in the foreground when that is at most `foregroundLimit`
+    /// paths, else report `.background` for the caller to start a process.
+    public enum HookOutcome: Sendable { case marked, upToDate, synced(ProjectLock.Outcome), background(String) }
 
-    /// True while git is replaying commits (a rebase or `git am`): each
-    /// replayed commit fires post-commit, and post-rewrite fires at the end.
-    public func isRebasing(_ project: ProjectRecord) -> Bool {
-        guard let repo = try? Repository(path: project.repoPath) else { return false }
+    public func runHook(_ name: String, project: ProjectRecord, arguments: [String] = [], foregroundLimit: Int = 500,
+                        maxFileBytes: Int) throws -> HookOutcome {
+        let repo = try Repository(path: project.repoPath)
         switch repo.state {
-        case .rebase, .rebaseInteractive, .rebaseMerge, .applyMailbox, .applyMailboxOrRebase: return true
-        default: return false
+        case .rebase, .rebaseInteractive, .rebaseMerge, .applyMailbox, .applyMailboxOrRebase:
+            if name != "post-rewrite" {
+                lock(for: project).markDirty()
+                return .marked
+            }
+        default:
+            break
+        }
+        // Already synced at this HEAD, with nothing left over: the hooks of a
+        // storm that a sync already covered cost nothing. (`checkout -- path`,
+        // post-checkout's flag 0, changes files without moving HEAD.)
+        let fileCheckout = name == "post-checkout" && arguments.count >= 3 && arguments[2] == "0"
+        if !fileCheckout, let current = try store.project(id: project.id), current.pendingPathList.isEmpty,
+           let head = try repo.headCommit(), current.lastReconciledCommit == head.hex {
+            return .upToDate
+        }
+        var options = ReconcileOptions(trigger: name, maxFileBytes: maxFileBytes)
+        options.committedOnly = !fileCheckout
+        options.workLimit = foregroundLimit
+        do {
+            return .synced(try reconcileExclusively(project, options: options, mode: .coalesce))
+        } catch let SyncError.tooMuchWork(reason) {
+            return .background(reason)
         }
     }
 }
