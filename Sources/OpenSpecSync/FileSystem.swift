@@ -69,6 +69,19 @@ public enum IgnoredNames {
     }
 }
 
+/// The name of a `readdir` entry, read in place. A dirent record is only as
+/// long as its name needs, while `d_name` is declared for the longest name:
+/// copying `d_name` by value reads past the record, and at the end of
+/// readdir's buffer that faults. So: a pointer from the field's offset, and
+/// strlen.
+@inline(__always)
+func direntName(_ entry: UnsafeMutablePointer<dirent>) -> UnsafeBufferPointer<UInt8> {
+    let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+    let start = UnsafeRawPointer(entry).advanced(by: offset)
+    let length = strlen(start.assumingMemoryBound(to: CChar.self))
+    return UnsafeBufferPointer(start: start.assumingMemoryBound(to: UInt8.self), count: length)
+}
+
 /// One result slot per worker: each worker writes only its own slot, and
 /// the slots are read after all workers have finished.
 private final class Slots: @unchecked Sendable {
@@ -109,9 +122,7 @@ public struct PosixFileSystem: FileSystem {
         defer { closedir(dir) }
         var result: [(name: String, kind: EntryKind)] = []
         while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
-            }
+            let name = String(decoding: direntName(entry), as: UTF8.self)
             if name == "." || name == ".." { continue }
             let kind: EntryKind
             switch Int32(entry.pointee.d_type) {
@@ -169,14 +180,10 @@ public struct PosixFileSystem: FileSystem {
         defer { closedir(dir) }
         var names: [[UInt8]] = []
         while let entry = readdir(dir) {
-            withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                let bytes = raw.bindMemory(to: UInt8.self)
-                let length = bytes.firstIndex(of: 0) ?? bytes.count
-                let name = UnsafeBufferPointer(rebasing: bytes[..<length])
-                if name.elementsEqual([UInt8(ascii: ".")]) || name.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")]) { return }
-                if IgnoredNames.contains(name) { return }
-                names.append(Array(name))
-            }
+            let name = direntName(entry)
+            if name.elementsEqual([UInt8(ascii: ".")]) || name.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")]) { continue }
+            if IgnoredNames.contains(name) { continue }
+            names.append(Array(name))
         }
         return names
     }
@@ -210,15 +217,10 @@ public struct PosixFileSystem: FileSystem {
             defer { closedir(dir) }
             path.append(UInt8(ascii: "/"))
             while let entry = readdir(dir) {
-                withUnsafePointer(to: &entry.pointee.d_name) { raw in
-                    raw.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { entryName in
-                        let entryLength = strlen(entryName)
-                        let skip = entryName.withMemoryRebound(to: UInt8.self, capacity: entryLength) { bytes -> Bool in
-                            let buffer = UnsafeBufferPointer(start: bytes, count: entryLength)
-                            return (entryLength <= 2 && buffer.allSatisfy { $0 == UInt8(ascii: ".") }) || IgnoredNames.contains(buffer)
-                        }
-                        if !skip { visit(parent: child, name: entryName, length: entryLength, path: &path, into: &records) }
-                    }
+                let name = direntName(entry)
+                if (name.count <= 2 && name.allSatisfy { $0 == UInt8(ascii: ".") }) || IgnoredNames.contains(name) { continue }
+                name.baseAddress!.withMemoryRebound(to: CChar.self, capacity: name.count + 1) { entryName in
+                    visit(parent: child, name: entryName, length: name.count, path: &path, into: &records)
                 }
             }
         default:

@@ -459,14 +459,10 @@ public final class FileWatcher: @unchecked Sendable {
             while let entry = readdir(dir) {
                 let type = Int32(entry.pointee.d_type)
                 guard type == Int32(DT_DIR) || type == Int32(DT_UNKNOWN) else { continue }
-                let name: String? = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    let bytes = raw.bindMemory(to: UInt8.self)
-                    let name = UnsafeBufferPointer(rebasing: bytes[..<(bytes.firstIndex(of: 0) ?? bytes.count)])
-                    if name.count <= 2 && name.allSatisfy({ $0 == UInt8(ascii: ".") }) { return nil }
-                    if IgnoredNames.contains(name) { return nil }
-                    return String(decoding: name, as: UTF8.self)
-                }
-                guard let name else { continue }
+                let raw = direntName(entry)
+                if raw.count <= 2 && raw.allSatisfy({ $0 == UInt8(ascii: ".") }) { continue }
+                if IgnoredNames.contains(raw) { continue }
+                let name = String(decoding: raw, as: UTF8.self)
                 let path = folder + "/" + name
                 if type == Int32(DT_UNKNOWN) {
                     var info = stat()
