@@ -41,7 +41,8 @@ release: deps
 ## the watcher, daemon and crash tests measure time and share 2 cores)
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --no-parallel
+	@scratch=$$(mktemp -d) && trap 'rm -rf "$$scratch"' EXIT && \
+	TMPDIR="$$scratch" $(SWIFT) test --skip-build --no-parallel
 
 ## run: sync the demo repository (made from Fixtures/demo) or REPO=path, show status and list,
 ## then keep it in sync: the daemon with the file watcher, until Ctrl-C

@@ -2,8 +2,9 @@ import Foundation
 import OpenSpecSyncTestSupport
 import Testing
 
-/// The built `openspec-sync` executable, run as a user would run it.
-struct CLI {
+/// The built `openspec-sync` executable, run as a user would run it, with a
+/// database of its own that goes away with it.
+final class CLI: @unchecked Sendable {
     static let binary: String = {
         if let path = ProcessInfo.processInfo.environment["OPENSPEC_SYNC_BIN"] { return path }
         var url = URL(fileURLWithPath: #filePath)
@@ -15,6 +16,10 @@ struct CLI {
 
     init() throws {
         dbPath = try makeTemporaryDirectory(prefix: "cli-db") + "/sync.sqlite"
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: (dbPath as NSString).deletingLastPathComponent)
     }
 
     @discardableResult
