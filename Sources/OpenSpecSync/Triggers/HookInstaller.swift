@@ -544,217 +544,38 @@ private enum ShellText {
 
 // MARK: - Built-in templates (identical to Hooks/, checked by a test)
 
-private let builtInPostCommit = #"""
+/// The four scripts differ only in the hook's name and the line that says
+/// which git commands fire it (post-rewrite adds a note on its stdin).
+private func builtInScript(_ name: String, when: String) -> String {
+    scriptTemplate.replacingOccurrences(of: "@NAME@", with: name).replacingOccurrences(of: "@WHEN@", with: when)
+}
+
+private let builtInPostCommit = builtInScript("post-commit", when: "# follows this repository after `git commit`.\n")
+private let builtInPostMerge = builtInScript("post-merge", when: "# follows this repository after `git merge` and `git pull`.\n")
+private let builtInPostCheckout = builtInScript("post-checkout", when: "# follows this repository after `git checkout` and `git switch`.\n")
+private let builtInPostRewrite = builtInScript("post-rewrite", when: """
+    # follows this repository after `git commit --amend` and `git rebase`.
+    # The list of rewritten commits that git writes to stdin goes, untouched, to
+    # the hook that was here before.
+
+    """)
+
+private let scriptTemplate = #"""
 #!/bin/sh
 # openspec-sync hook v1
 #
 # Installed by `openspec-sync hooks install` so that the OpenSpec database
-# follows this repository after `git commit`.
-#
+@WHEN@#
 # To remove it, run `openspec-sync hooks uninstall`: it also puts back the
 # hook that was here before, kept meanwhile beside this file as
-# post-commit.pre-openspec-sync.
+# @NAME@.pre-openspec-sync.
 #
 # It never fails and never holds git up: it always exits 0, writes what went
 # wrong to <git dir>/openspec-sync/hook.log (shown by `openspec-sync hooks
 # status`), and `openspec-sync hook` moves a long catch-up to the background.
 # OPENSPEC_SYNC_SKIP_HOOKS=1 skips the sync for one command.
 
-hook=post-commit
-bin=@OPENSPEC_SYNC_BINARY@
-db=@OPENSPEC_SYNC_DATABASE@
-
-# The hook that was here before runs first, as git would have run it: only if
-# executable, with the same arguments and the same stdin. Its exit status is
-# ignored, as git ignores it for this hook. The guard stops a copy of this
-# script saved under that name from calling itself.
-case $0 in
-*.pre-openspec-sync) previous= ;;
-*/*) previous=${0%/*}/$hook.pre-openspec-sync ;;
-*) previous=./$hook.pre-openspec-sync ;;
-esac
-if [ -n "$previous" ] && [ -f "$previous" ] && [ -x "$previous" ]; then
-    "$previous" "$@"
-fi
-
-[ "${OPENSPEC_SYNC_SKIP_HOOKS:-}" = 1 ] && exit 0
-
-gitdir=$(git rev-parse --absolute-git-dir 2>/dev/null) || exit 0
-top=$(git rev-parse --show-toplevel 2>/dev/null) || exit 0
-
-# The sync writes to the log, never to git's terminal, and a background
-# catch-up inherits the log rather than git's output, so git never waits for it.
-log=/dev/null
-if mkdir -p "$gitdir/openspec-sync" 2>/dev/null; then
-    log=$gitdir/openspec-sync/hook.log
-    # Past 1 MiB the log becomes hook.log.1 and a new one starts.
-    if [ -n "$(find "$log" -size +2048 2>/dev/null)" ]; then
-        mv -f "$log" "$log.1" 2>/dev/null
-    fi
-fi
-
-if [ -f "$bin" ] && [ -x "$bin" ]; then
-    "$bin" hook "$hook" --db "$db" --repo "$top" -- "$@" </dev/null >>"$log" 2>&1
-    rc=$?
-    if [ "$rc" -ne 0 ]; then
-        printf '%s openspec-sync %s hook: %s exited with status %s\n' \
-            "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" "$hook" "$bin" "$rc" >>"$log" 2>/dev/null
-    fi
-else
-    printf '%s openspec-sync %s hook: %s is missing or not executable, so the database was not synced; to fix it, run: openspec-sync hooks install\n' \
-        "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" "$hook" "$bin" >>"$log" 2>/dev/null
-fi
-exit 0
-
-"""#
-
-private let builtInPostMerge = #"""
-#!/bin/sh
-# openspec-sync hook v1
-#
-# Installed by `openspec-sync hooks install` so that the OpenSpec database
-# follows this repository after `git merge` and `git pull`.
-#
-# To remove it, run `openspec-sync hooks uninstall`: it also puts back the
-# hook that was here before, kept meanwhile beside this file as
-# post-merge.pre-openspec-sync.
-#
-# It never fails and never holds git up: it always exits 0, writes what went
-# wrong to <git dir>/openspec-sync/hook.log (shown by `openspec-sync hooks
-# status`), and `openspec-sync hook` moves a long catch-up to the background.
-# OPENSPEC_SYNC_SKIP_HOOKS=1 skips the sync for one command.
-
-hook=post-merge
-bin=@OPENSPEC_SYNC_BINARY@
-db=@OPENSPEC_SYNC_DATABASE@
-
-# The hook that was here before runs first, as git would have run it: only if
-# executable, with the same arguments and the same stdin. Its exit status is
-# ignored, as git ignores it for this hook. The guard stops a copy of this
-# script saved under that name from calling itself.
-case $0 in
-*.pre-openspec-sync) previous= ;;
-*/*) previous=${0%/*}/$hook.pre-openspec-sync ;;
-*) previous=./$hook.pre-openspec-sync ;;
-esac
-if [ -n "$previous" ] && [ -f "$previous" ] && [ -x "$previous" ]; then
-    "$previous" "$@"
-fi
-
-[ "${OPENSPEC_SYNC_SKIP_HOOKS:-}" = 1 ] && exit 0
-
-gitdir=$(git rev-parse --absolute-git-dir 2>/dev/null) || exit 0
-top=$(git rev-parse --show-toplevel 2>/dev/null) || exit 0
-
-# The sync writes to the log, never to git's terminal, and a background
-# catch-up inherits the log rather than git's output, so git never waits for it.
-log=/dev/null
-if mkdir -p "$gitdir/openspec-sync" 2>/dev/null; then
-    log=$gitdir/openspec-sync/hook.log
-    # Past 1 MiB the log becomes hook.log.1 and a new one starts.
-    if [ -n "$(find "$log" -size +2048 2>/dev/null)" ]; then
-        mv -f "$log" "$log.1" 2>/dev/null
-    fi
-fi
-
-if [ -f "$bin" ] && [ -x "$bin" ]; then
-    "$bin" hook "$hook" --db "$db" --repo "$top" -- "$@" </dev/null >>"$log" 2>&1
-    rc=$?
-    if [ "$rc" -ne 0 ]; then
-        printf '%s openspec-sync %s hook: %s exited with status %s\n' \
-            "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" "$hook" "$bin" "$rc" >>"$log" 2>/dev/null
-    fi
-else
-    printf '%s openspec-sync %s hook: %s is missing or not executable, so the database was not synced; to fix it, run: openspec-sync hooks install\n' \
-        "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" "$hook" "$bin" >>"$log" 2>/dev/null
-fi
-exit 0
-
-"""#
-
-private let builtInPostCheckout = #"""
-#!/bin/sh
-# openspec-sync hook v1
-#
-# Installed by `openspec-sync hooks install` so that the OpenSpec database
-# follows this repository after `git checkout` and `git switch`.
-#
-# To remove it, run `openspec-sync hooks uninstall`: it also puts back the
-# hook that was here before, kept meanwhile beside this file as
-# post-checkout.pre-openspec-sync.
-#
-# It never fails and never holds git up: it always exits 0, writes what went
-# wrong to <git dir>/openspec-sync/hook.log (shown by `openspec-sync hooks
-# status`), and `openspec-sync hook` moves a long catch-up to the background.
-# OPENSPEC_SYNC_SKIP_HOOKS=1 skips the sync for one command.
-
-hook=post-checkout
-bin=@OPENSPEC_SYNC_BINARY@
-db=@OPENSPEC_SYNC_DATABASE@
-
-# The hook that was here before runs first, as git would have run it: only if
-# executable, with the same arguments and the same stdin. Its exit status is
-# ignored, as git ignores it for this hook. The guard stops a copy of this
-# script saved under that name from calling itself.
-case $0 in
-*.pre-openspec-sync) previous= ;;
-*/*) previous=${0%/*}/$hook.pre-openspec-sync ;;
-*) previous=./$hook.pre-openspec-sync ;;
-esac
-if [ -n "$previous" ] && [ -f "$previous" ] && [ -x "$previous" ]; then
-    "$previous" "$@"
-fi
-
-[ "${OPENSPEC_SYNC_SKIP_HOOKS:-}" = 1 ] && exit 0
-
-gitdir=$(git rev-parse --absolute-git-dir 2>/dev/null) || exit 0
-top=$(git rev-parse --show-toplevel 2>/dev/null) || exit 0
-
-# The sync writes to the log, never to git's terminal, and a background
-# catch-up inherits the log rather than git's output, so git never waits for it.
-log=/dev/null
-if mkdir -p "$gitdir/openspec-sync" 2>/dev/null; then
-    log=$gitdir/openspec-sync/hook.log
-    # Past 1 MiB the log becomes hook.log.1 and a new one starts.
-    if [ -n "$(find "$log" -size +2048 2>/dev/null)" ]; then
-        mv -f "$log" "$log.1" 2>/dev/null
-    fi
-fi
-
-if [ -f "$bin" ] && [ -x "$bin" ]; then
-    "$bin" hook "$hook" --db "$db" --repo "$top" -- "$@" </dev/null >>"$log" 2>&1
-    rc=$?
-    if [ "$rc" -ne 0 ]; then
-        printf '%s openspec-sync %s hook: %s exited with status %s\n' \
-            "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" "$hook" "$bin" "$rc" >>"$log" 2>/dev/null
-    fi
-else
-    printf '%s openspec-sync %s hook: %s is missing or not executable, so the database was not synced; to fix it, run: openspec-sync hooks install\n' \
-        "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" "$hook" "$bin" >>"$log" 2>/dev/null
-fi
-exit 0
-
-"""#
-
-private let builtInPostRewrite = #"""
-#!/bin/sh
-# openspec-sync hook v1
-#
-# Installed by `openspec-sync hooks install` so that the OpenSpec database
-# follows this repository after `git commit --amend` and `git rebase`.
-# The list of rewritten commits that git writes to stdin goes, untouched, to
-# the hook that was here before.
-#
-# To remove it, run `openspec-sync hooks uninstall`: it also puts back the
-# hook that was here before, kept meanwhile beside this file as
-# post-rewrite.pre-openspec-sync.
-#
-# It never fails and never holds git up: it always exits 0, writes what went
-# wrong to <git dir>/openspec-sync/hook.log (shown by `openspec-sync hooks
-# status`), and `openspec-sync hook` moves a long catch-up to the background.
-# OPENSPEC_SYNC_SKIP_HOOKS=1 skips the sync for one command.
-
-hook=post-rewrite
+hook=@NAME@
 bin=@OPENSPEC_SYNC_BINARY@
 db=@OPENSPEC_SYNC_DATABASE@
 
