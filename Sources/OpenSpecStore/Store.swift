@@ -4,6 +4,8 @@ import GRDB
 /// Errors the store reports in words a user can act on.
 public enum StoreError: Error, CustomStringConvertible, Sendable {
     case cannotOpen(path: String, reason: String)
+    /// The file is not a SQLite database, or a damaged one.
+    case damaged(path: String, reason: String)
     case projectNameTaken(name: String, repoPath: String)
     case notFound(String)
 
@@ -11,6 +13,12 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
         switch self {
         case let .cannotOpen(path, reason):
             return "cannot open the database \(path): \(reason)"
+        case let .damaged(path, reason):
+            return """
+                the database \(path) is damaged (\(reason)). Nothing in it is needed to rebuild it: \
+                move it aside (with its -wal and -shm files), then run `openspec-sync init` and \
+                `openspec-sync reconcile` for each repository; only the sync history starts over.
+                """
         case let .projectNameTaken(name, repoPath):
             return "a project named \"\(name)\" is already registered for \(repoPath); choose another --name"
         case let .notFound(what):
@@ -49,6 +57,8 @@ public final class Store: Sendable {
                 ? try DatabasePool(path: path, configuration: config)
                 : try DatabaseQueue(path: path, configuration: config)
             try Schema.migrator.migrate(pool)
+        } catch let error as DatabaseError where [.SQLITE_NOTADB, .SQLITE_CORRUPT].contains(error.resultCode.primaryResultCode) {
+            throw StoreError.damaged(path: path, reason: error.message ?? "\(error.resultCode)")
         } catch {
             throw StoreError.cannotOpen(path: path, reason: "\(error)")
         }

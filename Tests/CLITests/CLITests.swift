@@ -193,3 +193,42 @@ struct CLITests {
         #expect(again["updated"] as? Int == 0)
     }
 }
+
+/// RELIABILITY T20: the database is derived data; losing it loses nothing
+/// the files do not hold.
+@Suite("A lost or damaged database")
+struct DatabaseLossTests {
+    @Test("a deleted database is rebuilt from the files by init and reconcile")
+    func deletedDatabaseRebuilds() throws {
+        let cli = try CLI()
+        let repo = try TempRepo()
+        try repo.write("openspec/changes/add-a/tasks.md", "- [x] one\n- [ ] two\n")
+        try repo.write("openspec/changes/archive/2026-01-01-add-b/tasks.md", "- [x] done\n")
+        try repo.commitAll("two changes")
+        #expect(try cli.run(["init", "--repo", repo.path]).status == 0)
+        #expect(try cli.run(["reconcile", "--repo", repo.path]).status == 0)
+        let before = try cli.json(["list", "--all", "--repo", repo.path])["changes"] as? [[String: Any]]
+
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: cli.dbPath + suffix) }
+        #expect(try cli.run(["reconcile", "--repo", repo.path]).status == 4, "an empty database knows no project")
+        #expect(try cli.run(["init", "--repo", repo.path]).status == 0)
+        #expect(try cli.run(["reconcile", "--repo", repo.path]).status == 0)
+        let after = try cli.json(["list", "--all", "--repo", repo.path])["changes"] as? [[String: Any]]
+        func summary(_ rows: [[String: Any]]?) -> [String] {
+            (rows ?? []).map { "\($0["path"] ?? "") \($0["status"] ?? "") \($0["completedTasks"] ?? "")/\($0["totalTasks"] ?? "")" }.sorted()
+        }
+        #expect(summary(after) == summary(before))
+        #expect(summary(after).count == 2)
+    }
+
+    @Test("a damaged database file gets an error that says how to rebuild")
+    func damagedDatabaseExplained() throws {
+        let cli = try CLI()
+        try Data("this is not a database, not even close to one".utf8).write(to: URL(fileURLWithPath: cli.dbPath))
+        let result = try cli.run(["status"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("is damaged"))
+        #expect(result.stderr.contains("move it aside"))
+        #expect(result.stderr.contains(cli.dbPath))
+    }
+}
