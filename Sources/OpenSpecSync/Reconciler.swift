@@ -185,14 +185,27 @@ private struct Run {
         return String(repoPath.dropFirst(prefix.count))
     }
 
-    mutating func execute() throws -> ReconcileSummary {
-        let repo: Repository
+    /// The repository, opened on first use: a run where HEAD has not moved
+    /// and the index has not changed never starts libgit2 at all.
+    private var repository: Repository?
+
+    private mutating func repo() throws -> Repository {
+        if let repository { return repository }
         do {
-            repo = try timer.measure("open repository") { try Repository(path: project.repoPath) }
+            let opened = try timer.measure("open repository") { try Repository(path: project.repoPath) }
+            repository = opened
+            return opened
         } catch {
             throw SyncError.notARepository(path: project.repoPath, reason: "\(error)")
         }
-        let head = try repo.headCommit()
+    }
+
+    mutating func execute() throws -> ReconcileSummary {
+        // HEAD read from the files when that is unambiguous; libgit2 otherwise.
+        let peeked = Repository.peekHead(workdir: project.repoPath)
+        let head = try peeked ?? repo().headCommit()
+        let headUnmoved = peeked != nil && peeked?.hex == project.lastReconciledCommit
+        let gitDir = peeked != nil ? project.repoPath + "/.git" : try repo().gitDir
         toCommit = head?.hex
         fromCommit = project.lastReconciledCommit
         summary.fromCommit = fromCommit
@@ -206,7 +219,7 @@ private struct Run {
         var full = options.full || !project.reconciledOnce
         if options.full { summary.fullReason = "asked for (--full)" }
         if !project.reconciledOnce { summary.fullReason = "first sync of this project" }
-        if !full, let last = project.lastReconciledCommit, !(ObjectID(hex: last).map(repo.commitExists) ?? false) {
+        if !full, !headUnmoved, let last = project.lastReconciledCommit, !(try ObjectID(hex: last).map(repo().commitExists) ?? false) {
             full = true
             summary.fullReason = "the last synced commit \(last.prefix(12)) is gone (rebase or reset); compared everything"
         }
@@ -225,11 +238,12 @@ private struct Run {
             current = timer.measure("stat walk") { StatCache.split(stampWorkingTree(), takenAt: walkStarted) }
             // Unmerged index entries (a conflicted merge, rebase or stash pop),
             // read from the index only when the index file itself changed.
-            let indexStamp = fs.stamp(of: repo.gitDir + "/index")
+            let indexStamp = fs.stamp(of: gitDir + "/index")
             if let cached, let indexStamp, cached.index == indexStamp, !cached.isRacyIndex(indexStamp) {
                 conflicted = Set(cached.conflicted)
             } else {
-                for path in (try? timer.measure("index conflicts", { try repo.conflictedPaths(under: project.openspecPath) })) ?? [] {
+                let repository = try repo()
+                for path in (try? timer.measure("index conflicts", { try repository.conflictedPaths(under: project.openspecPath) })) ?? [] {
                     if let relative = openspecRelative(path) { conflicted.insert(relative) }
                 }
             }
@@ -242,10 +256,17 @@ private struct Run {
 
         var candidates = Set<String>()
         if !full, let cached {
-            // What the commits since the last run changed, by tree id.
+            // What the commits since the last run changed, by tree id (nothing
+            // when HEAD has not moved).
             let base = project.lastReconciledCommit.flatMap { ObjectID(hex: $0) }
             do {
-                for change in try timer.measure("tree-to-tree diff", { try repo.diff(from: base, to: head, under: project.openspecPath) }) {
+                var changes: [PathChange] = []
+                if !headUnmoved {
+                    let repository = try repo()
+                    let prefix = project.openspecPath
+                    changes = try timer.measure("tree-to-tree diff") { try repository.diff(from: base, to: head, under: prefix) }
+                }
+                for change in changes {
                     for path in [change.oldPath, change.newPath].compactMap({ $0 }) {
                         if let relative = openspecRelative(path) { candidates.insert(relative) }
                     }
@@ -269,7 +290,7 @@ private struct Run {
             // The diff failed in a hook's run: compare everything after all.
             walked = true
             let walkStarted = Int64(Date().timeIntervalSince1970 * 1_000_000_000)
-            newStatCache = StatCache(index: fs.stamp(of: repo.gitDir + "/index"), indexTakenAt: walkStarted,
+            newStatCache = StatCache(index: fs.stamp(of: gitDir + "/index"), indexTakenAt: walkStarted,
                                      conflicted: conflicted.sorted(), buckets: StatCache.split(stampWorkingTree(), takenAt: walkStarted))
         }
         summary.mode = full ? "full" : "incremental"
