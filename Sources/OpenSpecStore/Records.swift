@@ -146,3 +146,42 @@ public struct ProjectCounts: Sendable, Equatable {
     public var withErrors = 0
     public var mainSpecs = 0
 }
+
+/// Where an edit made through the database stands.
+public enum WriteStatus: String, Codable, Sendable {
+    case pending, written, conflicted, failed
+}
+
+/// An edit made through the database, to be (or already) written to a file.
+public struct PendingWriteRecord: Codable, Sendable, Equatable, FetchableRecord {
+    public var id: Int64
+    public var projectId: String
+    public var specId: String
+    /// Relative to the change folder.
+    public var path: String
+    public var content: Data
+    /// Blob id of the file as last synced; nil for a new file.
+    public var baseBlobId: String?
+    public var createdAt: Date
+    public var attempts: Int
+    public var nextAttemptAt: Date
+    public var lastError: String?
+    public var status: WriteStatus
+}
+
+/// A database edit that lost to a change on disk, kept whole.
+public struct ConflictRecord: Codable, Sendable, Equatable, FetchableRecord {
+    public var id: Int64
+    public var projectId: String
+    public var specId: String?
+    public var path: String
+    public var dbContent: Data
+    public var baseBlobId: String?
+    public var fsBlobId: String?
+    public var dbModifiedAt: Date?
+    public var filesystemModifiedAt: Date?
+    public var lastSyncedAt: Date?
+    public var detectedAt: Date
+    public var resolvedAt: Date?
+    public var resolution: String?
+}

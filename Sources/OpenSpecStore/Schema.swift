@@ -115,6 +115,45 @@ enum Schema {
                 CREATE INDEX syncHistory_projectId ON syncHistory(projectId, id);
                 """)
         }
+        migrator.registerMigration("v2-writes") { db in
+            try db.execute(sql: """
+                -- Edits made through the database, waiting to be written to a file
+                -- (or kept as the record of one that was). The edit is here before
+                -- any file is touched, so a crash never loses it.
+                CREATE TABLE pendingWrites (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    projectId TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+                    specId TEXT NOT NULL REFERENCES openspecSpecs(id) ON DELETE CASCADE,
+                    path TEXT NOT NULL,            -- relative to the change folder
+                    content BLOB NOT NULL,         -- the exact bytes to write
+                    baseBlobId TEXT,               -- blob id of the file as last synced; NULL: a new file
+                    createdAt DATETIME NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    nextAttemptAt DATETIME NOT NULL,
+                    lastError TEXT,
+                    status TEXT NOT NULL DEFAULT 'pending'  -- pending | written | conflicted | failed
+                );
+                CREATE INDEX pendingWrites_due ON pendingWrites(projectId, status, nextAttemptAt);
+
+                -- Both sides changed: the file won, and the losing edit is kept whole here.
+                CREATE TABLE conflicts (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    projectId TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+                    specId TEXT REFERENCES openspecSpecs(id) ON DELETE SET NULL,
+                    path TEXT NOT NULL,            -- relative to the change folder
+                    dbContent BLOB NOT NULL,
+                    baseBlobId TEXT,
+                    fsBlobId TEXT,                 -- NULL: the file was gone
+                    dbModifiedAt DATETIME,
+                    filesystemModifiedAt DATETIME,
+                    lastSyncedAt DATETIME,
+                    detectedAt DATETIME NOT NULL,
+                    resolvedAt DATETIME,
+                    resolution TEXT                -- filesystem | reapply
+                );
+                CREATE INDEX conflicts_open ON conflicts(projectId, resolvedAt);
+                """)
+        }
         return migrator
     }
 }

@@ -7,10 +7,14 @@ import OpenSpecStore
 public final class SyncEngine: Sendable {
     public let store: Store
     public let fileSystem: FileSystem
+    /// The file operations of database-to-file writes (a seam for fault injection).
+    public let writeFileSystem: WriteFileSystem
 
-    public init(databasePath: String, fileSystem: FileSystem = PosixFileSystem()) throws {
+    public init(databasePath: String, fileSystem: FileSystem = PosixFileSystem(),
+                writeFileSystem: WriteFileSystem = PosixWriteFileSystem()) throws {
         store = try Store(path: databasePath)
         self.fileSystem = fileSystem
+        self.writeFileSystem = writeFileSystem
     }
 
     public var reconciler: Reconciler { Reconciler(store: store, fileSystem: fileSystem) }

@@ -7,6 +7,16 @@ public enum SyncError: Error, CustomStringConvertible, Sendable {
     case unknownSpec(String)
     case ambiguousSpec(String, candidates: [String])
     case git(String)
+    /// A file path for a write that is not a plain path inside the change folder.
+    case invalidWritePath(String, reason: String)
+    /// A write whose path goes through a symbolic link: writes never follow links.
+    case symlinkInPath(String)
+    case unknownTask(spec: String, task: String)
+    /// An edit larger than the file size cap, which the reconciler would not read back.
+    case contentTooLarge(path: String, size: Int, limit: Int)
+    case unknownConflict(String)
+    /// The change cannot take writes (removed, or its folder is gone).
+    case changeGone(String)
     /// A run with a work limit found more to do (a hook then goes to the background).
     case tooMuchWork(String)
 
@@ -26,6 +36,18 @@ public enum SyncError: Error, CustomStringConvertible, Sendable {
             return "\"\(key)\" names more than one change; use one of these paths instead:\n  " + candidates.joined(separator: "\n  ")
         case let .git(message):
             return message
+        case let .invalidWritePath(path, reason):
+            return "cannot write \"\(path)\": \(reason); give a path relative to the change folder, such as tasks.md or specs/auth/spec.md"
+        case let .symlinkInPath(path):
+            return "cannot write \(path): a component of the path is a symbolic link, and writes never follow links; replace the link with a real folder or file"
+        case let .unknownTask(spec, task):
+            return "change \(spec) has no task \"\(task)\" in tasks.md; `openspec-sync show \(spec)` lists its tasks (use the written number such as 1.2, or #N for the Nth checkbox)"
+        case let .contentTooLarge(path, size, limit):
+            return "cannot write \(path): \(size) bytes is over the \(limit)-byte size cap; raise OPENSPEC_SYNC_MAX_FILE_BYTES or write a smaller file"
+        case let .unknownConflict(what):
+            return "no open conflict \(what); `openspec-sync conflicts` lists them"
+        case let .changeGone(path):
+            return "the change \(path) no longer exists on disk; run `openspec-sync reconcile` and edit the change where it is now"
         case let .tooMuchWork(what):
             return "more to sync than a hook does in the foreground (\(what))"
         }

@@ -93,6 +93,10 @@ public struct ProjectStatus: Codable, Sendable {
     public var removed: Int
     public var withErrors: Int
     public var mainSpecs: Int
+    /// Edits made through the database still waiting to reach their files.
+    public var pendingWrites: Int
+    /// Edits that lost to a change on disk and are kept for re-applying.
+    public var openConflicts: Int
     public var lastRun: HistoryItem?
 }
 
@@ -154,13 +158,15 @@ extension SyncEngine {
     public func status() throws -> [ProjectStatus] {
         try store.projects().map { project in
             let counts = try store.projectCounts(projectId: project.id)
+            let writes = try store.writeCounts(projectId: project.id)
             let last = try store.lastRun(projectId: project.id).map { item($0, project: project.name, specPath: nil) }
             return ProjectStatus(
                 id: project.id, name: project.name, repoPath: project.repoPath, openspecPath: project.openspecPath,
                 lastReconciledCommit: project.lastReconciledCommit, lastReconciledAt: project.lastReconciledAt,
                 lastError: project.lastError, pendingPaths: project.pendingPathList, active: counts.active,
                 archived: counts.archived, removed: counts.removed, withErrors: counts.withErrors,
-                mainSpecs: counts.mainSpecs, lastRun: last)
+                mainSpecs: counts.mainSpecs, pendingWrites: writes.pendingWrites, openConflicts: writes.openConflicts,
+                lastRun: last)
         }
     }
 }

@@ -60,6 +60,10 @@ struct Reconcile: ParsableCommand {
             Trace.mark("project found")
             var summaries: [ReconcileSummary] = []
             for project in projects {
+                // Edits waiting to be written (a merge or index.lock held them back) go first.
+                if !coalesce, let outcomes = try? engine.flushPendingWrites(project: project, trigger: trigger), !json {
+                    for case let .pending(reason) in outcomes { print("\(project.name): an edit still waits: \(reason)") }
+                }
                 let bar = ProgressBar(enabled: !json, label: project.name)
                 let options = ReconcileOptions(full: full, trigger: trigger, maxFileBytes: Configuration.maxFileBytes())
                 let outcome = try engine.reconcileExclusively(project, options: options, mode: coalesce ? .coalesce : .wait) { done, total in
@@ -207,6 +211,8 @@ struct Status: ParsableCommand {
                 }
                 if p.withErrors > 0 { print("  \(p.withErrors) change(s) with sync errors: `openspec-sync list --all --json` shows them") }
                 if let error = p.lastError { print("  error: \(error)") }
+                if p.pendingWrites > 0 { print("  \(p.pendingWrites) edit(s) waiting to be written to files (retried automatically)") }
+                if p.openConflicts > 0 { print("  \(p.openConflicts) conflict(s) kept: `openspec-sync conflicts` lists them") }
                 if !p.pendingPaths.isEmpty { print("  uncommitted or failed paths re-checked next run: \(p.pendingPaths.count)") }
             }
         }

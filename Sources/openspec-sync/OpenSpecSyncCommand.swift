@@ -12,13 +12,17 @@ struct OpenSpecSyncCommand: AsyncParsableCommand {
             Register a repository with `init`, bring the database up to date with
             `reconcile`, and read it with `list`, `show`, `status` and `history`.
             Keep it up to date by itself with `hooks install` (sync after git commands)
-            and `run` (a scan loop, and optionally a file watcher).
+            and `run` (a scan loop, and optionally a file watcher). Change files through the
+            database with `edit` and `task`; see kept conflicts with `conflicts` and `resolve`.
 
             Exit codes: 0 success; 1 failure; 3 the run finished but some files could not
-            be synced (see `status`); 4 the named project or change does not exist;
+            be synced (see `status`); 4 the named project, change, task or conflict does not
+            exist; 5 an edit is saved but waits to be written (mid-merge, index.lock, ...);
+            6 conflict: the file changed on disk, the file won and the edit is kept;
             64 bad arguments.
             """,
         subcommands: [Init.self, Reconcile.self, List.self, Show.self, Status.self, History.self,
+                      Edit.self, TaskCommand.self, Conflicts.self, Resolve.self,
                       RunDaemon.self, Hooks.self, Hook.self]
     )
 }
@@ -43,10 +47,15 @@ func perform(_ body: () throws -> Void) throws {
         try body()
     } catch let error as ExitCode {
         throw error
+    } catch let error as ValidationError {
+        printError(error.message)
+        throw ExitCode(64)
     } catch let error as SyncError {
         printError("\(error)")
         switch error {
-        case .unknownProject, .unknownSpec, .ambiguousSpec, .notRegistered: throw ExitCode(4)
+        case .unknownProject, .unknownSpec, .ambiguousSpec, .notRegistered, .unknownTask, .unknownConflict, .changeGone:
+            throw ExitCode(4)
+        case .invalidWritePath: throw ExitCode(64)
         default: throw ExitCode(1)
         }
     } catch {

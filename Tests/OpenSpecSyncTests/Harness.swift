@@ -11,12 +11,13 @@ final class Harness: @unchecked Sendable {
     let engine: SyncEngine
     let project: ProjectRecord
 
-    init(fileSystem: FileSystem = PosixFileSystem(), commitInitial: Bool = true) throws {
+    init(fileSystem: FileSystem = PosixFileSystem(), writeFileSystem: WriteFileSystem = PosixWriteFileSystem(),
+         commitInitial: Bool = true) throws {
         repo = try TempRepo()
         try repo.write("openspec/config.yaml", "schema: spec-driven\n")
         if commitInitial { try repo.commitAll("openspec init") }
         dbPath = try makeTemporaryDirectory(prefix: "db") + "/sync.sqlite"
-        engine = try SyncEngine(databasePath: dbPath, fileSystem: fileSystem)
+        engine = try SyncEngine(databasePath: dbPath, fileSystem: fileSystem, writeFileSystem: writeFileSystem)
         project = try engine.register(repo: repo.path, name: nil, openspecDir: nil)
     }
 

@@ -65,6 +65,30 @@ public struct ProjectLock: Sendable {
 
     public var isDirty: Bool { access(dirtyPath, F_OK) == 0 }
 
+    /// Runs `body` once under the lock, waiting for it: other work than a
+    /// reconcile (a database-to-file write) that must not interleave with
+    /// one. Triggers that came meanwhile found the lock taken and left their
+    /// mark; `whenDirty` runs for them before the lock is let go. Not
+    /// reentrant: `body` must not take this project's lock again.
+    public func exclusively<T>(_ body: () throws -> T, whenDirty: () throws -> Void) throws -> T {
+        let fd = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw FileSystemError(path: lockPath, operation: "open the project lock", code: errno)
+        }
+        defer { close(fd) }
+        var locked: Int32
+        repeat { locked = flock(fd, LOCK_EX) } while locked != 0 && errno == EINTR
+        guard locked == 0 else { throw FileSystemError(path: lockPath, operation: "lock", code: errno) }
+        defer { flock(fd, LOCK_UN) }
+        let result = try body()
+        while isDirty {
+            settle()
+            takeDirty()
+            try whenDirty()
+        }
+        return result
+    }
+
     /// True when the dirty mark was there (and is now taken).
     @discardableResult
     private func takeDirty() -> Bool { unlink(dirtyPath) == 0 }

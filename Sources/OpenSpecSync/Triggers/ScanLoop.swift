@@ -122,6 +122,13 @@ extension SyncEngine {
         for project in due {
             queue.addOperation { [self] in
                 do {
+                    // Edits held back by a merge, rebase or index.lock: retried first, so
+                    // the reconcile below already sees them.
+                    do {
+                        _ = try flushPendingWrites(project: project)
+                    } catch {
+                        results.warn("\(project.name): pending write: \(error)")
+                    }
                     let stale = try store.staleSpecs(projectId: project.id, before: started.addingTimeInterval(-options.interval),
                                                      limit: options.batch).map(\.path)
                     let reconcileOptions = ReconcileOptions(trigger: SyncTrigger.periodic.rawValue,
@@ -153,16 +160,19 @@ private final class RoundResults: @unchecked Sendable {
     private let lock = NSLock()
     private var changed = 0, rechecked = 0, handedOff = 0
     private var failures: [String] = []
+    private var warnings: [String] = []
 
     func add(changed: Int, rechecked: Int, problems: [String]) {
         lock.withLock { self.changed += changed; self.rechecked += rechecked; failures += problems }
     }
     func handOff() { lock.withLock { handedOff += 1 } }
     func fail(_ message: String) { lock.withLock { failures.append(message) } }
+    func warn(_ message: String) { lock.withLock { warnings.append(message) } }
     func fill(_ round: inout ScanRound) {
         lock.withLock {
             round.changed = changed; round.rechecked = rechecked; round.handedOff = handedOff
             round.failures = failures
+            round.warnings += warnings
         }
     }
 }

@@ -1,0 +1,98 @@
+import Foundation
+import GRDB
+
+/// Reads of database-to-file writes and conflicts.
+extension Store {
+    public func pendingWrite(id: Int64) throws -> PendingWriteRecord? {
+        try pool.read { db in try PendingWriteRecord.fetchOne(db, sql: "SELECT * FROM pendingWrites WHERE id = ?", arguments: [id]) }
+    }
+
+    /// Pending writes of a project whose next attempt is due, oldest first.
+    public func duePendingWrites(projectId: String, now: Date) throws -> [PendingWriteRecord] {
+        try pool.read { db in
+            try PendingWriteRecord.fetchAll(db, sql: """
+                SELECT * FROM pendingWrites WHERE projectId = ? AND status = 'pending' AND nextAttemptAt <= ?
+                ORDER BY id
+                """, arguments: [projectId, DateText.string(now)])
+        }
+    }
+
+    public func conflict(id: Int64) throws -> ConflictRecord? {
+        try pool.read { db in try ConflictRecord.fetchOne(db, sql: "SELECT * FROM conflicts WHERE id = ?", arguments: [id]) }
+    }
+
+    /// Conflicts of a project (or all), newest first; only unresolved ones unless `includeResolved`.
+    public func conflicts(projectId: String?, specId: String? = nil, includeResolved: Bool = false) throws -> [ConflictRecord] {
+        try pool.read { db in
+            var clauses: [String] = []
+            var arguments: StatementArguments = []
+            if let projectId { clauses.append("projectId = ?"); arguments += [projectId] }
+            if let specId { clauses.append("specId = ?"); arguments += [specId] }
+            if !includeResolved { clauses.append("resolvedAt IS NULL") }
+            let whereClause = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
+            return try ConflictRecord.fetchAll(db, sql: "SELECT * FROM conflicts \(whereClause) ORDER BY id DESC", arguments: arguments)
+        }
+    }
+
+    /// Pending writes and unresolved conflicts of a project, for `status`.
+    public func writeCounts(projectId: String) throws -> (pendingWrites: Int, openConflicts: Int) {
+        try pool.read { db in
+            let pending = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pendingWrites WHERE projectId = ? AND status = 'pending'", arguments: [projectId]) ?? 0
+            let open = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflicts WHERE projectId = ? AND resolvedAt IS NULL", arguments: [projectId]) ?? 0
+            return (pending, open)
+        }
+    }
+}
+
+/// Writes of database-to-file edits and conflicts, inside one transaction.
+extension StoreWriter {
+    /// Queues an edit and stamps the spec's `dbModifiedAt`. An older pending
+    /// edit of the same file is superseded: the new content is the whole file.
+    public func insertPendingWrite(projectId: String, specId: String, path: String, content: Data,
+                                   baseBlobId: String?, at now: Date) throws -> Int64 {
+        try db.execute(sql: """
+            UPDATE pendingWrites SET status = 'failed', lastError = 'superseded by a newer edit of the same file'
+            WHERE specId = ? AND path = ? AND status = 'pending'
+            """, arguments: [specId, path])
+        try db.execute(sql: """
+            INSERT INTO pendingWrites (projectId, specId, path, content, baseBlobId, createdAt, attempts, nextAttemptAt, status)
+            VALUES (?,?,?,?,?,?,0,?,'pending')
+            """, arguments: [projectId, specId, path, content, baseBlobId, DateText.string(now), DateText.string(now)])
+        let id = db.lastInsertedRowID
+        try db.execute(sql: "UPDATE openspecSpecs SET dbModifiedAt = ? WHERE id = ?", arguments: [DateText.string(now), specId])
+        return id
+    }
+
+    /// A write that must wait: counts the attempt and sets when to try again.
+    public func deferWrite(id: Int64, attempts: Int, nextAttemptAt: Date, error: String) throws {
+        try db.execute(sql: "UPDATE pendingWrites SET attempts = ?, nextAttemptAt = ?, lastError = ? WHERE id = ?",
+                       arguments: [attempts, DateText.string(nextAttemptAt), error, id])
+    }
+
+    public func setWriteStatus(id: Int64, _ status: WriteStatus, error: String?) throws {
+        try db.execute(sql: "UPDATE pendingWrites SET status = ?, lastError = ? WHERE id = ?",
+                       arguments: [status.rawValue, error, id])
+    }
+
+    public func setSpecSyncError(specId: String, _ error: String?) throws {
+        try db.execute(sql: "UPDATE openspecSpecs SET syncError = ? WHERE id = ?", arguments: [error, specId])
+    }
+
+    /// Keeps a losing edit whole; returns the conflict's id.
+    public func insertConflict(projectId: String, specId: String, path: String, dbContent: Data, baseBlobId: String?,
+                               fsBlobId: String?, at now: Date) throws -> Int64 {
+        try db.execute(sql: """
+            INSERT INTO conflicts (projectId, specId, path, dbContent, baseBlobId, fsBlobId, dbModifiedAt,
+              filesystemModifiedAt, lastSyncedAt, detectedAt)
+            SELECT ?, id, ?, ?, ?, ?, dbModifiedAt, filesystemModifiedAt, lastSyncedAt, ? FROM openspecSpecs WHERE id = ?
+            """, arguments: [projectId, path, dbContent, baseBlobId, fsBlobId, DateText.string(now), specId])
+        return db.lastInsertedRowID
+    }
+
+    /// Closes a conflict; false when it was already closed.
+    public func resolveConflict(id: Int64, resolution: String, at now: Date) throws -> Bool {
+        try db.execute(sql: "UPDATE conflicts SET resolvedAt = ?, resolution = ? WHERE id = ? AND resolvedAt IS NULL",
+                       arguments: [DateText.string(now), resolution, id])
+        return db.changesCount > 0
+    }
+}

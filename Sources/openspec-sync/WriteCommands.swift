@@ -1,0 +1,177 @@
+import ArgumentParser
+import Foundation
+import OpenSpecSync
+
+/// `--json` form of a write's outcome.
+private struct WriteReport: Encodable {
+    var outcome: String
+    var commit: String?
+    var reason: String?
+    var conflictId: Int64?
+}
+
+/// Prints what became of an edit and exits 0 (written), 5 (pending) or 6 (conflict).
+private func report(_ outcome: WriteOutcome, what: String, json: Bool) throws {
+    switch outcome {
+    case let .written(commit):
+        if json { try printJSON(WriteReport(outcome: "written", commit: commit)) }
+        else { print("\(what): written and committed as \(commit.prefix(12))") }
+    case let .pending(reason):
+        if json { try printJSON(WriteReport(outcome: "pending", reason: reason)) }
+        else { print("\(what): saved, not written yet: \(reason)") }
+        throw ExitCode(5)
+    case let .conflict(id):
+        if json { try printJSON(WriteReport(outcome: "conflict", conflictId: id)) }
+        else {
+            print("\(what): conflict #\(id): the file changed on disk since the last sync, so the file was kept.")
+            print("Your edit is saved: `openspec-sync conflicts` shows it; `openspec-sync resolve SPEC --reapply --conflict \(id)` writes it over the file.")
+        }
+        throw ExitCode(6)
+    }
+}
+
+struct Edit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Replace one file of a change with new content, then commit it.",
+        discussion: """
+            The content is read from stdin (or --input), exactly as given. The edit is saved in the
+            database first, then written atomically and committed as "openspec-sync". If the file
+            changed on disk since the last sync, the file wins and the edit is kept as a conflict.
+            Exit codes: 0 written, 5 saved but waiting (mid-merge, index.lock), 6 conflict.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The change.") var spec: String
+    @Argument(help: "The file, relative to the change folder (tasks.md, specs/auth/spec.md, ...).") var file: String
+    @Option(help: "Read the content from this file instead of stdin.") var input: String?
+    @Option(help: "Look only in this project.") var project: String?
+    @Flag(help: "Print the outcome as JSON.") var json = false
+
+    func run() throws {
+        try perform {
+            let engine = try global.engine()
+            let content: [UInt8]
+            if let input {
+                guard let data = FileManager.default.contents(atPath: input) else {
+                    throw ValidationError("cannot read --input \(input)")
+                }
+                content = [UInt8](data)
+            } else {
+                content = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+            }
+            let projectId = try project.map { try engine.project(named: $0).id }
+            let target = try engine.resolveSpec(spec, projectId: projectId)
+            try report(try engine.edit(spec: target, file: file, content: content), what: "\(target.changeId)/\(file)", json: json)
+        }
+    }
+}
+
+struct TaskCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "task",
+        abstract: "Tick or untick one task of a change's tasks.md, then commit it.",
+        discussion: """
+            TASK is the written number (1.2) or #N for the Nth checkbox. Only the checkbox's marker
+            changes; every other byte of the file stays. Exit codes as for `edit`.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The change.") var spec: String
+    @Argument(help: "The task: a number such as 1.2, or #N.") var task: String
+    @Flag(help: "Mark the task done.") var done = false
+    @Flag(help: "Mark the task not done.") var undone = false
+    @Option(help: "Look only in this project.") var project: String?
+    @Flag(help: "Print the outcome as JSON.") var json = false
+
+    func validate() throws {
+        if done == undone { throw ValidationError("give exactly one of --done and --undone") }
+    }
+
+    func run() throws {
+        try perform {
+            let engine = try global.engine()
+            let projectId = try project.map { try engine.project(named: $0).id }
+            let target = try engine.resolveSpec(spec, projectId: projectId)
+            try report(try engine.toggleTask(spec: target, task: task, done: done),
+                       what: "\(target.changeId) task \(task)", json: json)
+        }
+    }
+}
+
+struct Conflicts: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List kept conflicts: edits that lost to a change on disk.",
+        discussion: "Nothing is thrown away: each conflict holds the whole losing edit. `resolve` closes or re-applies it.")
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Only this project's conflicts.") var project: String?
+    @Flag(help: "Include resolved conflicts.") var all = false
+    @Flag(help: "Print {\"conflicts\": [...]} as JSON, kept content included.") var json = false
+
+    func run() throws {
+        try perform {
+            let engine = try global.engine()
+            let projectId = try project.map { try engine.project(named: $0).id }
+            let conflicts = try engine.conflicts(projectId: projectId, includeResolved: all)
+            if json { try printJSON(["conflicts": conflicts]); return }
+            if conflicts.isEmpty { print("No open conflicts."); return }
+            let rows = conflicts.map { c in
+                ["#\(c.id)", c.changeId ?? "(gone)", c.path, "\(c.detectedAt)", c.resolution ?? "open", "\(c.keptBytes) bytes kept"]
+            }
+            print(renderTable(header: ["ID", "CHANGE", "FILE", "DETECTED", "STATE", "EDIT"], rows: rows))
+            print("`openspec-sync conflicts --json` shows the kept content; `openspec-sync resolve SPEC --reapply` writes it.")
+        }
+    }
+}
+
+struct Resolve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Close a change's conflict: keep the file, or re-apply the kept edit.",
+        discussion: """
+            --filesystem keeps the file as it is. --reapply writes the kept edit over the file as it is
+            now and commits it (exit codes as for `edit`). With several open conflicts on the change,
+            name one with --conflict ID.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The change.") var spec: String
+    @Flag(help: "Keep the file as it is.") var filesystem = false
+    @Flag(help: "Write the kept edit over the file.") var reapply = false
+    @Option(help: "The conflict's id (from `conflicts`).") var conflict: Int64?
+    @Option(help: "Look only in this project.") var project: String?
+    @Flag(help: "Print the outcome as JSON.") var json = false
+
+    func validate() throws {
+        if filesystem == reapply { throw ValidationError("give exactly one of --filesystem and --reapply") }
+    }
+
+    func run() throws {
+        try perform {
+            let engine = try global.engine()
+            let projectId = try project.map { try engine.project(named: $0).id }
+            let target = try engine.resolveSpec(spec, projectId: projectId)
+            let open = try engine.conflicts(projectId: target.projectId, specId: target.id)
+            let chosen: ConflictView
+            if let conflict {
+                guard let found = open.first(where: { $0.id == conflict }) else {
+                    throw SyncError.unknownConflict("#\(conflict) on \(target.changeId)")
+                }
+                chosen = found
+            } else if open.count == 1 {
+                chosen = open[0]
+            } else if open.isEmpty {
+                throw SyncError.unknownConflict("on \(target.changeId)")
+            } else {
+                throw ValidationError("\(target.changeId) has \(open.count) open conflicts (\(open.map { "#\($0.id)" }.joined(separator: ", "))); pick one with --conflict ID")
+            }
+            let outcome = try engine.resolveConflict(chosen.id, resolution: reapply ? .reapply : .filesystem)
+            if let outcome {
+                try report(outcome, what: "\(target.changeId)/\(chosen.path) (conflict #\(chosen.id) re-applied)", json: json)
+            } else if json {
+                try printJSON(WriteReport(outcome: "resolved"))
+            } else {
+                print("conflict #\(chosen.id) closed; the file stays as it is")
+            }
+        }
+    }
+}
