@@ -216,6 +216,34 @@ struct WriteTests {
         #expect(try h.spec("changes/add-login")?.syncError == nil)
     }
 
+    @Test("mid-rebase, the write waits and succeeds after the rebase is aborted")
+    func midRebase() throws {
+        let (h, spec) = try syncedChange()
+        // A rebase that stops on a conflict in a file outside openspec/.
+        try h.repo.git("checkout", "-q", "-b", "topic")
+        try h.repo.write("README.md", "topic\n")
+        try h.repo.commitAll("topic")
+        try h.repo.git("checkout", "-q", "main")
+        try h.repo.write("README.md", "main\n")
+        try h.repo.commitAll("main")
+        try h.repo.git("checkout", "-q", "topic")
+        #expect(try h.repo.gitResult(["rebase", "main"]).status != 0, "the rebase must stop for this test")
+        let before = try h.repo.read(tasksPath)
+
+        let outcome = try h.engine.toggleTask(spec: spec, task: "1.1", done: true)
+        guard case let .pending(reason) = outcome else { Issue.record("expected pending, got \(outcome)"); return }
+        #expect(reason.contains("mid-rebase"))
+        #expect(try h.repo.read(tasksPath) == before)
+        #expect(try pendingCount(h) == 1)
+
+        try h.repo.git("rebase", "--abort")
+        let results = try h.engine.flushPendingWrites(project: h.project, now: Date().addingTimeInterval(3600))
+        _ = try #require(results.first.flatMap(commit(of:)))
+        #expect(String(decoding: try h.repo.read(tasksPath), as: UTF8.self).contains("- [x] 1.1 Do it"))
+        #expect(try h.repo.git("diff", "HEAD~1", "HEAD", "--name-only") == tasksPath)
+        #expect(try pendingCount(h) == 0)
+    }
+
     @Test("a held index.lock makes the write wait; it is never removed, and the retry succeeds after")
     func indexLock() throws {
         let (h, spec) = try syncedChange()
