@@ -22,7 +22,7 @@ struct OpenSpecSyncCommand: AsyncParsableCommand {
             64 bad arguments.
             """,
         subcommands: [Init.self, Reconcile.self, List.self, Show.self, Status.self, History.self,
-                      Edit.self, TaskCommand.self, Conflicts.self, Resolve.self,
+                      Edit.self, TaskCommand.self, Conflicts.self, Resolve.self, Log.self,
                       RunDaemon.self, Hooks.self, Hook.self]
     )
 }

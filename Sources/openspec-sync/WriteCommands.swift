@@ -175,3 +175,35 @@ struct Resolve: ParsableCommand {
         }
     }
 }
+
+struct Log: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the commits that touched a change's files, newest first.",
+        discussion: "Commits made by openspec-sync (writes from the database) are marked. An archived change's list includes its commits from before the archive.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The change (id, folder path, or project:path).") var spec: String
+    @Option(help: "Look only in this project.") var project: String?
+    @Option(help: "At most this many commits.") var limit: Int = 50
+    @Flag(help: "Print {\"commits\": [...]} as JSON.") var json = false
+
+    func validate() throws {
+        if limit < 1 || limit > 10_000 { throw ValidationError("--limit takes 1 to 10000") }
+    }
+
+    func run() throws {
+        try perform {
+            let engine = try global.engine()
+            let projectId = try project.map { try engine.project(named: $0).id }
+            let entries = try engine.log(spec: engine.resolveSpec(spec, projectId: projectId), limit: limit)
+            if json { try printJSON(["commits": entries]); return }
+            if entries.isEmpty { print("No commits touch this change (it may not be committed yet)."); return }
+            let formatter = ISO8601DateFormatter()
+            let rows = entries.map { entry in
+                [String(entry.commit.prefix(10)), formatter.string(from: entry.time), entry.syncCommit ? "sync" : "",
+                 entry.author, truncate(entry.summary, 60)]
+            }
+            print(renderTable(header: ["COMMIT", "WHEN", "", "AUTHOR", "SUMMARY"], rows: rows))
+        }
+    }
+}
