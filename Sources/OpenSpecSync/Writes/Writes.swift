@@ -260,7 +260,10 @@ extension SyncEngine {
             try w.setSpecSyncError(specId: spec.id, nil)
         }
         // The row takes the file as written; its blob now equals the synced one, so nothing echoes back.
-        _ = try? reconciler.reconcile(projectId: project.id, options: ReconcileOptions(trigger: trigger, maxFileBytes: Configuration.maxFileBytes()))
+        // Only the commit just made needs reading: no walk of the working tree.
+        var follow = ReconcileOptions(trigger: trigger, maxFileBytes: Configuration.maxFileBytes())
+        follow.committedOnly = true
+        _ = try? reconciler.reconcile(projectId: project.id, options: follow)
         return .written(commit: commit.hex)
     }
 
