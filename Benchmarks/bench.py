@@ -719,6 +719,156 @@ def bench_hook(ctx):
     ]
 
 
+# --------------------------------------------------------------------------
+# edit: one task ticked through the tool vs the same edit committed with git
+
+EDIT_TOOL_NAME = "openspec-sync"   # the author of the tool's commits (SyncCommit.author)
+FLOOR_EDIT_NAME = "git add + git commit"
+EDIT_SIZE = 2000  # the size issue 3 names; others only when --sizes names them
+EDIT_EXIT = {5: "pending: the edit was saved in the database but not written",
+             6: "conflict: the file won and the edit was kept as a conflict"}
+
+
+def unticked_tasks(data):
+    """[(line index, number)] of the lines of a tasks.md (bytes) that start
+    with an unticked numbered checkbox, "- [ ] 1.N"."""
+    found = []
+    for i, line in enumerate(data.split(b"\n")):
+        if line.startswith(b"- [ ] "):
+            number = line[6:].split(b" ", 1)[0].decode("ascii", "replace")
+            if number.startswith("1.") and number[2:].isdigit():
+                found.append((i, number))
+    return found
+
+
+def ticked(data, line_index, number):
+    """data (bytes) with the checkbox of line line_index ("- [ ] N ...")
+    ticked: that one character changed, every other byte the same."""
+    lines = data.split(b"\n")
+    prefix = b"- [ ] " + number.encode() + b" "
+    if not lines[line_index].startswith(prefix):
+        raise BenchError(f"line {line_index + 1} is not an unticked task {number}: {lines[line_index]!r}")
+    lines[line_index] = b"- [x]" + lines[line_index][5:]
+    return b"\n".join(lines)
+
+
+def pick_task(ctx, rng, exclude=()):
+    """A live change (not in exclude) with an unticked task "- [ ] 1.N", and
+    one of those tasks: (change id, repo-relative tasks.md, line index, number)."""
+    changes = [c for c in ctx.live_changes() if c not in exclude]
+    rng.shuffle(changes)
+    for cid in changes:
+        rel = f"openspec/changes/{cid}/tasks.md"
+        try:
+            with open(os.path.join(ctx.repo, rel), "rb") as f:
+                tasks = unticked_tasks(f.read())
+        except FileNotFoundError:
+            continue
+        if tasks:
+            line_index, number = rng.choice(tasks)
+            return cid, rel, line_index, number
+    raise BenchError("no live change has an unticked task \"- [ ] 1.N\" left")
+
+
+def check_single_commit(ctx, parent, rel, author, what):
+    """HEAD must be one new commit on parent, by author, that changes exactly rel."""
+    problems = []
+    head = ctx.git_output("rev-parse", "HEAD")
+    if head == parent:
+        problems.append("HEAD did not move: nothing was committed")
+    else:
+        have_parent = ctx.git_output("rev-parse", "HEAD^")
+        if have_parent != parent:
+            problems.append(f"HEAD's parent is {have_parent}, the HEAD before was {parent}")
+        have_author = ctx.git_output("log", "-1", "--format=%an")
+        if have_author != author:
+            problems.append(f"`git log -1 --format=%an` says {have_author!r}, not {author!r}")
+        names = ctx.git_output("show", "--name-only", "--format=", "HEAD").splitlines()
+        if names != [rel]:
+            problems.append(f"`git show --name-only HEAD` names {names or 'no file'}, not exactly {rel}")
+    dirty = ctx.git_output("status", "--porcelain", "--", rel)
+    if dirty:
+        problems.append(f"{rel} is not as committed afterwards (`git status --porcelain`: {dirty})")
+    if problems:
+        raise BenchError(f"{what}:\n" + indent("\n".join(problems)))
+    return head
+
+
+@benchmark("edit", "one task ticked, written, committed and synced")
+def bench_edit(ctx):
+    """`openspec-sync task SPEC 1.N --done` (write tasks.md atomically,
+    commit exactly that file, update the database) vs `git add FILE && git
+    commit` of the same one-character edit to another change."""
+    if ctx.size != EDIT_SIZE and not ctx.args.sizes_given:
+        log(f"[{ctx.label}] edit: skipped (runs at {size_label(EDIT_SIZE)}; name other sizes"
+            " with --sizes to measure it there)")
+        return []
+    repo = ctx.repo
+    db = os.path.join(ctx.work, "edit.db")
+    remove_db(db)
+    ctx.tool("init", "--repo", repo, db=db, isolated=True)
+    ctx.tool("reconcile", "--repo", repo, db=db, isolated=True)
+    env = ctx.tool_env(db, isolated=True)
+    git_no_hooks = ["git", "-c", "core.hooksPath=/dev/null"]
+    rng = random.Random(f"{ctx.size}-edit")
+    values, floors = [], []
+    for i in range(1, ctx.runs + 1):
+        # The tool: tick one task of one change, from a database at HEAD.
+        cid, rel, line_index, number = pick_task(ctx, rng)
+        path = os.path.join(repo, rel)
+        with open(path, "rb") as f:
+            want = ticked(f.read(), line_index, number)
+        parent = ctx.git_output("rev-parse", "HEAD")
+        try:
+            values.append(ctx.tool("task", cid, number, "--done", db=db, isolated=True)[0])
+        except BenchError as e:
+            why = next((text for code, text in EDIT_EXIT.items() if f"(exit status {code})" in str(e)), None)
+            if why:
+                last = (ctx.tool_output("history", cid, "--limit", "1", "--json", db=db)
+                        .get("items") or [{}])[0]
+                raise BenchError(f"{e}\n{why} ({last.get('errorMessage') or 'no reason in the history'});"
+                                 " the figure needs the edit written and committed") from None
+            raise
+        check_single_commit(ctx, parent, rel, EDIT_TOOL_NAME, f"after `openspec-sync task {cid} {number} --done`")
+        with open(path, "rb") as f:
+            have = f.read()
+        if have != want:
+            line = have.split(b"\n")[line_index] if line_index < len(have.split(b"\n")) else b""
+            raise BenchError(f"after `openspec-sync task {cid} {number} --done`, {rel} is not the file with"
+                             f" task {number} ticked and every other byte kept; line {line_index + 1} is {line!r}")
+        listed = {c.get("changeId"): c for c in
+                  ctx.tool_output("list", "--repo", repo, "--json", db=db).get("changes", [])}
+        want_counts = task_counts(path)
+        have_counts = (listed[cid].get("completedTasks"), listed[cid].get("totalTasks")) if cid in listed else None
+        if have_counts != want_counts:
+            raise BenchError(f"after `openspec-sync task {cid} {number} --done`, the database has tasks"
+                             f" done/total {have_counts} for {cid}, tasks.md {want_counts}: not synced")
+
+        # The floor: the same one-character edit to another change, by Python,
+        # then `git add FILE && git commit`, hooks off; both processes timed.
+        f_cid, f_rel, f_line, f_number = pick_task(ctx, rng, exclude={cid})
+        f_path = os.path.join(repo, f_rel)
+        with open(f_path, "rb") as f:
+            data = ticked(f.read(), f_line, f_number)
+        with open(f_path, "wb") as f:
+            f.write(data)
+        parent = ctx.git_output("rev-parse", "HEAD")
+        t_add = run([*git_no_hooks, "add", "--", f_rel], cwd=repo, env=env)[0]
+        t_commit = run([*git_no_hooks, "commit", "-q", "-m", f"bench edit-{i}: tick {f_cid} {f_number}"],
+                       cwd=repo, env=env)[0]
+        floors.append(t_add + t_commit)
+        check_single_commit(ctx, parent, f_rel, gen_corpus.GIT_ENV["GIT_AUTHOR_NAME"],
+                            f"after the floor's `git add {f_rel} && git commit`")
+        # Untimed: the database takes the floor's commit, so the next timed
+        # `task` starts from a database at HEAD and syncs its own edit only.
+        ctx.tool("reconcile", "--repo", repo, db=db, isolated=True)
+        ctx.progress("edit", i, ctx.runs, floor=floors[-1], task=values[-1])
+    return [Row(size=ctx.size, family="edit", key="edit.task",
+                figure="one task ticked, written, committed and synced (task --done)", unit="s",
+                samples=values, floor_name=FLOOR_EDIT_NAME, floor_samples=floors,
+                target=Target(0.5))]
+
+
 DAEMON_SIZE = 2000      # the daemon figure's corpus size (others: --daemon-all-sizes)
 DAEMON_INTERVAL = 30    # seconds between scan rounds: the daemon's default
 DAEMON_STARTUP = 5      # seconds allowed for start-up before the window opens
@@ -940,7 +1090,7 @@ def parse_args(argv=None):
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "openspec-sync"),
                     help="the openspec-sync executable (default: .build/release/openspec-sync)")
-    ap.add_argument("--sizes", default=DEFAULT_SIZES,
+    ap.add_argument("--sizes", default=None,
                     help=f"comma-separated corpus sizes in changes, 2000 or 2k (default {DEFAULT_SIZES})")
     ap.add_argument("--runs", type=int, default=5, help="timed runs per figure (default 5)")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench-out"),
@@ -954,6 +1104,9 @@ def parse_args(argv=None):
     ap.add_argument("--daemon-all-sizes", action="store_true",
                     help=f"measure the idle daemon at every size, not only {DAEMON_SIZE:,} changes")
     a = ap.parse_args(argv)
+    a.sizes_given = a.sizes is not None  # `edit` runs beyond EDIT_SIZE only when asked
+    if a.sizes is None:
+        a.sizes = DEFAULT_SIZES
     try:
         a.sizes = [parse_size(s) for s in a.sizes.split(",") if s.strip()]
     except ValueError:
