@@ -235,3 +235,50 @@ struct TriggerTests {
         #expect(daemon.terminationStatus == 0)
     }
 }
+
+@Suite("Daemon shutdown")
+struct DaemonShutdownTests {
+    @Test("SIGTERM in the middle of a round finishes the transaction in flight, exits 0, and leaves a whole database")
+    func sigtermMidRun() throws {
+        let cli = try CLI()
+        let repo = try TempRepo()
+        let count = 400
+        for i in 0..<count {
+            let id = String(format: "change-%04d", i)
+            try repo.write("openspec/changes/\(id)/proposal.md", "# Change: \(id)\n\n## Why\n" + String(repeating: "words ", count: 200) + "\n")
+            try repo.write("openspec/changes/\(id)/tasks.md", "- [x] 1.1 a\n- [ ] 1.2 b\n")
+        }
+        try repo.commitAll("many")
+        #expect(try cli.run(["init", "--repo", repo.path]).status == 0)
+
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: CLI.binary)
+        daemon.arguments = ["run", "--interval", "600", "--db", cli.dbPath]
+        daemon.standardOutput = FileHandle.nullDevice
+        daemon.standardError = FileHandle.nullDevice
+        try daemon.run()
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+        // The first round is a full import of 400 changes: stop it while it
+        // runs. The project's lock file appears only once a round has begun.
+        let deadline = Date().addingTimeInterval(10)
+        var inRound = false
+        while Date() < deadline && !inRound {
+            usleep(5_000)
+            let locks = (try? FileManager.default.contentsOfDirectory(atPath: cli.dbPath + ".locks")) ?? []
+            inRound = locks.contains { $0.hasSuffix(".lock") }
+        }
+        #expect(inRound)
+        kill(daemon.processIdentifier, SIGTERM)
+        daemon.waitUntilExit()
+        #expect(daemon.terminationReason == .exit && daemon.terminationStatus == 0)
+
+        let check = try runProcess("/usr/bin/sqlite3", [cli.dbPath, "PRAGMA integrity_check; SELECT COUNT(*) FROM openspecSpecs;"])
+        let lines = check.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "ok")
+        #expect(lines.count == 2 && lines[1] == String(count), "the round in flight must finish: \(check.stdout)")
+        // And whatever the round got to, the next reconcile converges.
+        #expect(try cli.run(["reconcile", "--repo", repo.path]).status == 0)
+        let again = try cli.json(["reconcile", "--repo", repo.path])
+        #expect(again["created"] as? Int == 0 && again["updated"] as? Int == 0)
+    }
+}
