@@ -68,30 +68,22 @@ public struct ProjectLock: Sendable {
     /// Runs `body` once under the lock, waiting for it: other work than a
     /// reconcile (a database-to-file write) that must not interleave with
     /// one. Triggers that came meanwhile found the lock taken and left their
-    /// mark; `whenDirty` runs for them before the lock is let go. Not
-    /// reentrant: `body` must not take this project's lock again.
+    /// mark; `whenDirty` runs for them, as `run` does. Not reentrant: `body`
+    /// must not take this project's lock again.
     public func exclusively<T>(_ body: () throws -> T, whenDirty: () throws -> Void) throws -> T {
-        let fd = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw FileSystemError(path: lockPath, operation: "open the project lock", code: errno)
+        guard let fd = try acquire(blocking: true) else { throw FileSystemError(path: lockPath, operation: "lock", code: EWOULDBLOCK) }
+        let result: T
+        do {
+            result = try body()
+            try drainMarks(whenDirty)
+        } catch {
+            release(fd)
+            throw error
         }
-        defer { close(fd) }
-        var locked: Int32
-        repeat { locked = flock(fd, LOCK_EX) } while locked != 0 && errno == EINTR
-        guard locked == 0 else { throw FileSystemError(path: lockPath, operation: "lock", code: errno) }
-        defer { flock(fd, LOCK_UN) }
-        let result = try body()
-        while isDirty {
-            settle()
-            takeDirty()
-            try whenDirty()
-        }
+        release(fd)
+        try runForLateMarks(whenDirty)
         return result
     }
-
-    /// True when the dirty mark was there (and is now taken).
-    @discardableResult
-    private func takeDirty() -> Bool { unlink(dirtyPath) == 0 }
 
     /// Runs `body` under the lock as often as needed. `body` gets `true` for
     /// the caller's own run and `false` for a run made for triggers that
@@ -101,52 +93,74 @@ public struct ProjectLock: Sendable {
     /// triggers' marks (a hook's run, which skips the working-tree walk, may not).
     public func run(_ mode: Mode, ownRunCoversAll: Bool = true,
                     _ body: (_ ownRun: Bool) throws -> ReconcileSummary) throws -> Outcome {
+        if ownRunCoversAll { markDirty() }
+        var fd = try acquire(blocking: mode == .wait)
+        if fd == nil && !ownRunCoversAll {
+            // Record our need for the holder, then try once more in case it let go meanwhile.
+            markDirty()
+            fd = try acquire(blocking: false)
+        }
+        guard let held = fd else { return .handedOff }
         var results: [ReconcileSummary] = []
-        var ownRunDone = false
-        var marked = false
-        if ownRunCoversAll { markDirty(); marked = true }
-        while true {
-            let fd = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
-            guard fd >= 0 else {
-                throw FileSystemError(path: lockPath, operation: "open the project lock", code: errno)
-            }
-            let operation = mode == .wait ? LOCK_EX : LOCK_EX | LOCK_NB
-            var locked: Int32
-            repeat { locked = flock(fd, operation) } while locked != 0 && errno == EINTR
-            if locked != 0 {
-                let code = errno
-                close(fd)
-                guard code == EWOULDBLOCK else { throw FileSystemError(path: lockPath, operation: "lock", code: code) }
-                if !ownRunDone && !marked {
-                    // Record our need for the holder, then try once more in
-                    // case it let go meanwhile.
-                    markDirty()
-                    marked = true
-                    continue
-                }
-                return results.isEmpty ? .handedOff : .ran(results)
-            }
-            do {
-                if !ownRunDone {
-                    if ownRunCoversAll { takeDirty() }
-                    results.append(try body(true))
-                    ownRunDone = true
-                }
-                while isDirty {
-                    settle()
-                    takeDirty()
-                    results.append(try body(false))
-                }
-            } catch {
-                flock(fd, LOCK_UN)
-                close(fd)
+        do {
+            if ownRunCoversAll { takeDirty() }
+            results.append(try body(true))
+            try drainMarks { results.append(try body(false)) }
+        } catch {
+            release(held)
+            throw error
+        }
+        release(held)
+        try runForLateMarks { results.append(try body(false)) }
+        return .ran(results)
+    }
+
+    // MARK: The mechanism both share
+
+    /// Opens and locks the lock file; nil when not `blocking` and another
+    /// process holds it.
+    private func acquire(blocking: Bool) throws -> Int32? {
+        let fd = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw FileSystemError(path: lockPath, operation: "open the project lock", code: errno) }
+        var locked: Int32
+        repeat { locked = flock(fd, blocking ? LOCK_EX : LOCK_EX | LOCK_NB) } while locked != 0 && errno == EINTR
+        guard locked == 0 else {
+            let code = errno
+            close(fd)
+            if code == EWOULDBLOCK { return nil }
+            throw FileSystemError(path: lockPath, operation: "lock", code: code)
+        }
+        return fd
+    }
+
+    /// True when the dirty mark was there (and is now taken).
+    @discardableResult
+    private func takeDirty() -> Bool { unlink(dirtyPath) == 0 }
+
+    private func release(_ fd: Int32) {
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
+
+    /// Under the lock: one run for every burst of marks other triggers left.
+    private func drainMarks(_ forOthers: () throws -> Void) throws {
+        while isDirty {
+            settle()
+            takeDirty()
+            try forOthers()
+        }
+    }
+
+    /// After letting go: a trigger that marked the project after our last
+    /// look, while we still held the lock, found it taken and left. Run for
+    /// it, unless another process holds the lock now (that one will).
+    private func runForLateMarks(_ forOthers: () throws -> Void) throws {
+        while isDirty, let fd = try acquire(blocking: false) {
+            do { try drainMarks(forOthers) } catch {
+                release(fd)
                 throw error
             }
-            flock(fd, LOCK_UN)
-            close(fd)
-            // A trigger that marked us dirty after our last look, while we
-            // still held the lock, found it taken and left: run for it.
-            if !isDirty { return .ran(results) }
+            release(fd)
         }
     }
 }
