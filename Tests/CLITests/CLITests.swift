@@ -160,19 +160,9 @@ struct CLITests {
         var completed = false
         var kills = 0
         while !completed && delay < 20_000_000 {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: CLI.binary)
-            process.arguments = ["reconcile", "--repo", repo.path, "--db", cli.dbPath]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            usleep(delay)
-            if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-                kills += 1
-            }
-            process.waitUntilExit()
-            completed = process.terminationReason == .exit && process.terminationStatus == 0
+            let run = try runKilling(CLI.binary, ["reconcile", "--repo", repo.path, "--db", cli.dbPath], after: delay)
+            if run.killed { kills += 1 }
+            completed = run.completed
 
             let check = try runProcess("/usr/bin/sqlite3", [cli.dbPath, "PRAGMA integrity_check; SELECT COUNT(*) FROM openspecSpecs; SELECT COUNT(*) FROM syncHistory WHERE success = 1 AND specId IS NULL; SELECT reconciledOnce FROM projects;"])
             let lines = check.stdout.split(separator: "\n").map(String.init)

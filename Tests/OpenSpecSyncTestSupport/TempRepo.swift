@@ -154,3 +154,33 @@ public final class TempRepo: @unchecked Sendable {
         return try git("rev-parse", "HEAD")
     }
 }
+
+/// How a process started by `runKilling` ended.
+public struct KilledRun: Sendable {
+    /// It exited by itself (not killed).
+    public let exited: Bool
+    public let status: Int32
+    public let killed: Bool
+    public var completed: Bool { exited && status == 0 }
+}
+
+/// Starts a program and SIGKILLs it after `microseconds` if it is still
+/// running: one step of a crash loop (kill at step N, N = 1, 2, …).
+public func runKilling(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                       after microseconds: useconds_t) throws -> KilledRun {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    if let environment { process.environment = environment }
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    usleep(microseconds)
+    var killed = false
+    if process.isRunning {
+        kill(process.processIdentifier, SIGKILL)
+        killed = true
+    }
+    process.waitUntilExit()
+    return KilledRun(exited: process.terminationReason == .exit, status: process.terminationStatus, killed: killed)
+}
