@@ -61,8 +61,16 @@ struct Reconcile: ParsableCommand {
             var summaries: [ReconcileSummary] = []
             for project in projects {
                 // Edits waiting to be written (a merge or index.lock held them back) go first.
-                if !coalesce, let outcomes = try? engine.flushPendingWrites(project: project, trigger: trigger), !json {
-                    for case let .pending(reason) in outcomes { print("\(project.name): an edit still waits: \(reason)") }
+                if !coalesce {
+                    do {
+                        let outcomes = try engine.flushPendingWrites(project: project, trigger: trigger)
+                        if !json {
+                            for case let .pending(reason) in outcomes { print("\(project.name): an edit still waits: \(reason)") }
+                        }
+                    } catch {
+                        // The reconcile still runs; the waiting edits are retried next time.
+                        printError("\(project.name): waiting edits could not be retried: \(error)")
+                    }
                 }
                 let bar = ProgressBar(enabled: !json, label: project.name)
                 let options = ReconcileOptions(full: full, trigger: trigger, maxFileBytes: Configuration.maxFileBytes())
