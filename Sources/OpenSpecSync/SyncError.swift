@@ -19,6 +19,12 @@ public enum SyncError: Error, CustomStringConvertible, Sendable {
     case changeGone(String)
     /// A run with a work limit found more to do (a hook then goes to the background).
     case tooMuchWork(String)
+    /// A revision (`--to REV`) that names no commit.
+    case unknownRevision(String)
+    /// A rollback target at which the change had no files.
+    case notAtRevision(change: String, revision: String)
+    /// A rollback that cannot run now (mid-merge, `index.lock`, HEAD moved); nothing was changed.
+    case rollbackRefused(String)
 
     public var description: String {
         switch self {
@@ -50,6 +56,12 @@ public enum SyncError: Error, CustomStringConvertible, Sendable {
             return "the change \(path) no longer exists on disk; run `openspec-sync reconcile` and edit the change where it is now"
         case let .tooMuchWork(what):
             return "more to sync than a hook does in the foreground (\(what))"
+        case let .unknownRevision(revision):
+            return "\"\(revision)\" names no commit; give a commit id, a branch, a tag or HEAD~N (`openspec-sync log SPEC` lists the change's commits)"
+        case let .notAtRevision(change, revision):
+            return "the change \(change) had no files at \(revision); pick a commit from `openspec-sync log \(change)`"
+        case let .rollbackRefused(reason):
+            return "cannot roll back now: \(reason); nothing was changed, run the rollback again then"
         }
     }
 }

@@ -22,7 +22,7 @@ struct OpenSpecSyncCommand: AsyncParsableCommand {
             64 bad arguments.
             """,
         subcommands: [Init.self, Reconcile.self, List.self, Show.self, Status.self, History.self,
-                      Edit.self, TaskCommand.self, Conflicts.self, Resolve.self, Log.self,
+                      Edit.self, TaskCommand.self, Conflicts.self, Resolve.self, Log.self, Rollback.self,
                       RunDaemon.self, Hooks.self, Hook.self]
     )
 }
@@ -53,7 +53,8 @@ func perform(_ body: () throws -> Void) throws {
     } catch let error as SyncError {
         printError("\(error)")
         switch error {
-        case .unknownProject, .unknownSpec, .ambiguousSpec, .notRegistered, .unknownTask, .unknownConflict, .changeGone:
+        case .unknownProject, .unknownSpec, .ambiguousSpec, .notRegistered, .unknownTask, .unknownConflict, .changeGone,
+             .unknownRevision, .notAtRevision:
             throw ExitCode(4)
         case .invalidWritePath: throw ExitCode(64)
         default: throw ExitCode(1)

@@ -207,3 +207,49 @@ struct Log: ParsableCommand {
         }
     }
 }
+
+struct Rollback: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Restore a change's files to their content at an earlier commit, as a new commit.",
+        discussion: """
+            Files the commit had are written back, files it lacked are deleted, and the result is
+            committed as "openspec-sync" on top of HEAD: history is never rewritten, so a rollback can
+            itself be rolled back (`rollback SPEC --to HEAD~1`). `log SPEC` lists the commits to pick from.
+            A file changed on disk since the last sync, or not committed, wins: nothing is written, and
+            the commit's version of each such file is kept as a conflict (`conflicts`, `resolve --reapply`).
+            Exit codes: 0 restored (or already as asked), 4 unknown change or commit, 6 conflict,
+            1 refused while the repository is mid-merge or locked (nothing changed; run it again then).
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The change (id, folder path, or project:path).") var spec: String
+    @Option(help: "The commit to restore from: an id, a branch, a tag, HEAD~N.") var to: String
+    @Option(help: "Look only in this project.") var project: String?
+    @Flag(help: "Print the outcome as JSON.") var json = false
+
+    func run() throws {
+        try perform {
+            let engine = try global.engine()
+            let projectId = try project.map { try engine.project(named: $0).id }
+            let target = try engine.resolveSpec(spec, projectId: projectId)
+            let result = try engine.rollback(spec: target, to: to)
+            if json { try printJSON(result) }
+            switch result.outcome {
+            case .written:
+                if !json {
+                    print("\(target.changeId): restored to \(result.target.prefix(12)) and committed as \(result.commit?.prefix(12) ?? "")")
+                    for path in result.restored { print("  restored \(path)") }
+                    for path in result.deleted { print("  deleted  \(path)") }
+                }
+            case .unchanged:
+                if !json { print("\(target.changeId): the files already match \(result.target.prefix(12)); nothing to commit") }
+            case .conflict:
+                if !json {
+                    print("\(target.changeId): conflict: \(result.conflictPaths.joined(separator: ", ")) changed on disk since the last sync or are not committed, so nothing was written.")
+                    print("Commit or discard those changes and roll back again; the commit's versions are kept as conflict(s) \(result.conflictIds.map { "#\($0)" }.joined(separator: ", ")) (`openspec-sync conflicts`).")
+                }
+                throw ExitCode(6)
+            }
+        }
+    }
+}

@@ -46,4 +46,39 @@ struct WriteCommandTests {
         #expect(try cli.run(["conflicts"]).stdout.contains("No open conflicts."))
         #expect(try cli.run(["status"]).stdout.contains("1 edit(s) waiting") == false)
     }
+
+    @Test("rollback --to restores a commit's files, --json reports it, and bad revisions exit 4")
+    func rollback() throws {
+        let cli = try CLI()
+        let repo = try TempRepo()
+        let tasks = "openspec/changes/add-login/tasks.md"
+        try repo.write(tasks, "## 1. Work\n- [ ] 1.1 Form\n")
+        let v1 = try repo.commitAll("v1")
+        try repo.write(tasks, "## 1. Work\n- [x] 1.1 Form\n- [ ] 1.2 More\n")
+        try repo.commitAll("v2")
+        #expect(try cli.run(["init", "--repo", repo.path]).status == 0)
+        #expect(try cli.run(["reconcile", "--repo", repo.path]).status == 0)
+
+        let result = try cli.json(["rollback", "add-login", "--to", "HEAD~1"])
+        #expect(result["outcome"] as? String == "written")
+        #expect(result["target"] as? String == v1)
+        #expect(result["restored"] as? [String] == ["tasks.md"])
+        #expect(try repo.readText(tasks) == "## 1. Work\n- [ ] 1.1 Form\n")
+        #expect(try repo.git("rev-parse", "HEAD") == result["commit"] as? String)
+        let log = try cli.run(["log", "add-login"])
+        #expect(log.stdout.contains("sync") && log.stdout.contains("roll back add-login"))
+        let list = try cli.json(["list"])
+        let change = try #require((list["changes"] as? [[String: Any]])?.first)
+        #expect(change["totalTasks"] as? Int == 1)
+
+        let unknown = try cli.run(["rollback", "add-login", "--to", "nonsense~9"])
+        #expect(unknown.status == 4)
+        #expect(unknown.stderr.contains("names no commit"))
+        #expect(try cli.run(["rollback", "add-login"]).status == 64)
+
+        try repo.write(tasks, "uncommitted\n")
+        let conflict = try cli.run(["rollback", "add-login", "--to", "HEAD~1"])
+        #expect(conflict.status == 6, "\(conflict.stderr)")
+        #expect(try repo.readText(tasks) == "uncommitted\n")
+    }
 }

@@ -128,7 +128,7 @@ extension SyncEngine {
     }
 
     /// Runs `body` under the project's lock, so a write never interleaves with a reconcile.
-    private func underLock<T>(_ project: ProjectRecord, _ body: () throws -> T) throws -> T {
+    func underLock<T>(_ project: ProjectRecord, _ body: () throws -> T) throws -> T {
         try lock(for: project).exclusively(body, whenDirty: {
             // Triggers that came during the write: the run they asked for.
             _ = try reconciler.reconcile(projectId: project.id, options: ReconcileOptions(trigger: SyncTrigger.manual.rawValue, maxFileBytes: Configuration.maxFileBytes()))
@@ -304,14 +304,14 @@ extension SyncEngine {
 
     /// Puts the file back as it was before this attempt (removes it if it was
     /// new); returns words for the error message.
-    private func restore(_ target: String, to old: [UInt8]?) -> String {
+    func restore(_ target: String, to old: [UInt8]?, mode: mode_t? = nil) -> String {
         let fs = writeFileSystem
         do {
             if let old {
                 let folder = (target as NSString).deletingLastPathComponent
                 let temp = folder + "/." + (target as NSString).lastPathComponent + ".openspec-sync-" + randomHex() + ".tmp"
                 do {
-                    try fs.writeNewFile(temp, bytes: old, mode: fs.permissions(of: target) ?? 0o644)
+                    try fs.writeNewFile(temp, bytes: old, mode: mode ?? fs.permissions(of: target) ?? 0o644)
                     try fs.rename(temp, to: target)
                 } catch { try? fs.remove(temp); throw error }
             } else {
@@ -325,7 +325,7 @@ extension SyncEngine {
 
     /// Temporary files of this file left by an attempt that was killed
     /// before its rename (they are hidden, so no scan ever reads them).
-    private func removeStaleTemporaryFiles(in folder: String, of name: String) {
+    func removeStaleTemporaryFiles(in folder: String, of name: String) {
         let prefix = "." + name + ".openspec-sync-"
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
         for leftover in names where leftover.hasPrefix(prefix) && leftover.hasSuffix(".tmp") {
@@ -333,13 +333,13 @@ extension SyncEngine {
         }
     }
 
-    private func ioReason(_ path: String, _ error: Error) -> String {
+    func ioReason(_ path: String, _ error: Error) -> String {
         let text = (error as? FileSystemError)?.reason ?? "\(error)"
         return "cannot write \(path): \(text); the write waits and retries"
     }
 
     /// Creates the folders between the change folder and `folder` (a new file in a new subfolder).
-    private func createFolders(from changeFolder: String, to folder: String) throws {
+    func createFolders(from changeFolder: String, to folder: String) throws {
         guard folder != changeFolder, folder.hasPrefix(changeFolder + "/") else { return }
         var path = changeFolder
         for part in folder.dropFirst(changeFolder.count + 1).split(separator: "/") {
@@ -351,7 +351,7 @@ extension SyncEngine {
     /// Copies the current file to `<git dir>/openspec-sync/backups/<UTC time>-<random>/<path>`,
     /// outside the working tree (never parsed, never committed), and keeps
     /// only the newest `SyncCommit.backupsKept` backup folders.
-    private func backUp(_ bytes: [UInt8], gitDir: String, openspecRelative: String, mode: mode_t) throws {
+    func backUp(_ bytes: [UInt8], gitDir: String, openspecRelative: String, mode: mode_t) throws {
         let fs = writeFileSystem
         let root = gitDir + "/openspec-sync/backups"
         var stamp = time_t(Date().timeIntervalSince1970)
@@ -377,7 +377,7 @@ extension SyncEngine {
         }
     }
 
-    private func randomHex() -> String {
+    func randomHex() -> String {
         String(format: "%06x", UInt32.random(in: 0..<0x100_0000))
     }
 }
