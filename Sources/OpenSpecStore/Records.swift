@@ -7,7 +7,7 @@ public enum SpecStatus: String, Codable, Sendable, CaseIterable {
 }
 
 /// One registered git repository with an OpenSpec folder.
-public struct ProjectRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+public struct ProjectRecord: Codable, Sendable, Equatable, FetchableRecord, DateTextColumns, PersistableRecord {
     public static let databaseTableName = "projects"
     public var id: String
     public var name: String
@@ -26,7 +26,7 @@ public struct ProjectRecord: Codable, Sendable, Equatable, FetchableRecord, Pers
 }
 
 /// A change folder's row: identity, lifecycle and the parsed content.
-public struct SpecRecord: Codable, Sendable, Equatable, FetchableRecord {
+public struct SpecRecord: Codable, Sendable, Equatable, FetchableRecord, DateTextColumns {
     public static let databaseTableName = "openspecSpecs"
     public var id: String
     public var projectId: String
@@ -53,7 +53,7 @@ public struct SpecRecord: Codable, Sendable, Equatable, FetchableRecord {
 }
 
 /// A spec row without its content: what lists and lookups need.
-public struct SpecSummary: Codable, Sendable, Equatable, FetchableRecord {
+public struct SpecSummary: Codable, Sendable, Equatable, FetchableRecord, DateTextColumns {
     public var id: String
     public var projectId: String
     public var path: String
@@ -70,7 +70,7 @@ public struct SpecSummary: Codable, Sendable, Equatable, FetchableRecord {
 }
 
 /// One file of a change folder as last synced.
-public struct SpecFileRecord: Codable, Sendable, Equatable, FetchableRecord {
+public struct SpecFileRecord: Codable, Sendable, Equatable, FetchableRecord, DateTextColumns {
     public var specId: String
     public var path: String
     public var blobId: String
@@ -81,7 +81,7 @@ public struct SpecFileRecord: Codable, Sendable, Equatable, FetchableRecord {
 }
 
 /// A main spec (`openspec/specs/<capability>/spec.md`).
-public struct MainSpecRecord: Codable, Sendable, Equatable, FetchableRecord {
+public struct MainSpecRecord: Codable, Sendable, Equatable, FetchableRecord, DateTextColumns {
     public var id: String
     public var projectId: String
     public var capability: String
@@ -117,7 +117,7 @@ public enum SyncDirection: String, Codable, Sendable {
 }
 
 /// One row of the sync log.
-public struct HistoryRecord: Codable, Sendable, Equatable, FetchableRecord {
+public struct HistoryRecord: Codable, Sendable, Equatable, FetchableRecord, DateTextColumns {
     public var id: Int64
     public var projectId: String
     public var specId: String?
@@ -153,7 +153,7 @@ public enum WriteStatus: String, Codable, Sendable {
 }
 
 /// An edit made through the database, to be (or already) written to a file.
-public struct PendingWriteRecord: Codable, Sendable, Equatable, FetchableRecord {
+public struct PendingWriteRecord: Codable, Sendable, Equatable, FetchableRecord, DateTextColumns {
     public var id: Int64
     public var projectId: String
     public var specId: String
@@ -170,7 +170,7 @@ public struct PendingWriteRecord: Codable, Sendable, Equatable, FetchableRecord 
 }
 
 /// A database edit that lost to a change on disk, kept whole.
-public struct ConflictRecord: Codable, Sendable, Equatable, FetchableRecord {
+public struct ConflictRecord: Codable, Sendable, Equatable, FetchableRecord, DateTextColumns {
     public var id: Int64
     public var projectId: String
     public var specId: String?

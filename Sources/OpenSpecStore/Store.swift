@@ -185,10 +185,20 @@ public final class Store: Sendable {
     /// Specs whose change id, folder path or row id equals `key`.
     public func specsMatching(_ key: String, projectId: String? = nil) throws -> [SpecSummary] {
         try pool.read { db in
-            var sql = "SELECT \(SpecSummary.columns) FROM openspecSpecs WHERE (id = ? OR changeId = ? OR path = ? OR path = ?)"
-            var arguments: StatementArguments = [key, key, key, "changes/" + key]
-            if let projectId { sql += " AND projectId = ?"; arguments += [projectId] }
-            return try SpecSummary.fetchAll(db, sql: sql + " ORDER BY status, path", arguments: arguments)
+            // One indexed lookup per way of naming a change: an OR of the three
+            // would scan every row (the content columns included) on each command.
+            let projects = projectId == nil ? "SELECT id FROM projects" : "?"
+            let columns = SpecSummary.columns
+            let sql = """
+                SELECT * FROM (
+                  SELECT \(columns) FROM openspecSpecs WHERE id = ? AND projectId IN (\(projects))
+                  UNION SELECT \(columns) FROM openspecSpecs WHERE projectId IN (\(projects)) AND changeId = ?
+                  UNION SELECT \(columns) FROM openspecSpecs WHERE projectId IN (\(projects)) AND path IN (?, ?)
+                ) ORDER BY status, path
+                """
+            let arguments: StatementArguments = projectId.map { [key, $0, $0, key, $0, key, "changes/" + key] }
+                ?? [key, key, key, "changes/" + key]
+            return try SpecSummary.fetchAll(db, sql: sql, arguments: arguments)
         }
     }
 
