@@ -154,6 +154,8 @@ private struct Run {
     var previousBuckets = Set<Int>()
     var changedBuckets: Set<Int>?
     var indexMoved = true
+    /// The index was read for unmerged entries this run (it moved, or was too new to trust).
+    var indexReread = false
     /// Whether this run walked the working tree (and so may save stamps).
     var walked = true
     let recheck: Set<String>
@@ -243,6 +245,7 @@ private struct Run {
                 conflicted = Set(cached.conflicted)
             } else {
                 let repository = try repo()
+                indexReread = true
                 for path in (try? timer.measure("index conflicts", { try repository.conflictedPaths(under: project.openspecPath) })) ?? [] {
                     if let relative = openspecRelative(path) { conflicted.insert(relative) }
                 }
@@ -584,7 +587,9 @@ private struct Run {
         for bucket in save {
             rows[bucket] = newStatCache.buckets[bucket].map { StatCache.encode($0) }
         }
-        if walked && (indexMoved || changedBuckets == nil) { rows[-1] = newStatCache.encodedHeader() }
+        // Also after a re-read of a racy index: the new walk time makes it trustworthy next run,
+        // which otherwise re-reads it (and starts libgit2) on every run.
+        if walked && (indexMoved || indexReread || changedBuckets == nil) { rows[-1] = newStatCache.encodedHeader() }
         if !rows.isEmpty {
             try timer.measure("save stat cache") { try writer.saveStatCacheRows(projectId: project.id, rows: rows) }
         }
