@@ -127,6 +127,27 @@ struct CLITests {
         #expect(usage.status == 64)
     }
 
+    @Test("a run with nothing changed reads no git index once the index is over a second old")
+    func settledIndexIsNotReread() throws {
+        let cli = try CLI()
+        let repo = try demoRepo()
+        #expect(try cli.run(["init", "--repo", repo.path]).status == 0)
+        #expect(try cli.run(["reconcile", "--repo", repo.path]).status == 0)
+        // git writes the index; the run right after cannot trust its stamp (racy) and reads it.
+        try repo.git("update-index", "--really-refresh")
+        #expect(utimes(repo.path + "/.git/index", nil) == 0)
+        let traced = ["OPENSPEC_SYNC_TRACE": "1"]
+        let racy = try cli.run(["reconcile", "--repo", repo.path], environment: traced)
+        #expect(racy.stderr.contains("index conflicts"), "\(racy.stderr)")
+        Thread.sleep(forTimeInterval: 1.2)
+        // One more read, now outside the racy window, settles it; after that, nothing.
+        #expect(try cli.run(["reconcile", "--repo", repo.path], environment: traced).status == 0)
+        let settled = try cli.run(["reconcile", "--repo", repo.path], environment: traced)
+        #expect(settled.status == 0)
+        #expect(settled.stderr.contains("stat walk"), "\(settled.stderr)")
+        #expect(!settled.stderr.contains("index conflicts") && !settled.stderr.contains("open repository"), "\(settled.stderr)")
+    }
+
     @Test("a run with a bad file exits 3 and the rest is synced")
     func partialExit() throws {
         let cli = try CLI()
