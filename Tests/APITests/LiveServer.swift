@@ -70,6 +70,7 @@ final class LiveServer: @unchecked Sendable {
         env["OPENSPEC_SYNC_TOKEN"] = token
         let out = folder + "/server.out"
         FileManager.default.createFile(atPath: out, contents: nil)
+        FileManager.default.createFile(atPath: folder + "/server.err", contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments + ["--port", "0"]

@@ -23,7 +23,7 @@ final class EventStream: @unchecked Sendable {
     deinit { close() }
 
     func close() {
-        if process.isRunning { process.terminate() }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 
