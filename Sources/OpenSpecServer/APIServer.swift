@@ -24,6 +24,10 @@ public struct ServerOptions: Sendable {
     /// Every call needs the token, queries and subscriptions too. Always on
     /// when listening beyond loopback.
     public var tokenForReads = false
+    /// Web origins (`http://localhost:5173`) whose pages may call the API
+    /// from a browser (CORS). None by default: same-origin pages and
+    /// non-browser clients need nothing.
+    public var allowedOrigins: [String] = []
     /// `specs.rollback`, when the engine provides it.
     public var rollback: RollbackHandler?
 
@@ -69,7 +73,7 @@ public final class APIServer: Service, Sendable {
     public func run() async throws {
         let workers = Workers(readThreads: 6, writeThreads: 3)
         let handler = RequestHandler(engine: engine, token: token, options: options, logger: logger, workers: workers)
-        let responder = CallbackResponder<BasicRequestContext> { request, _ in await handler.respond(to: request) }
+        let responder = CallbackResponder<BasicRequestContext> { request, _ in await handler.respondAllowingOrigin(to: request) }
         let host = options.host == "localhost" ? "127.0.0.1" : options.host
         let onListening = onListening
         let app = Application(
@@ -116,6 +120,25 @@ struct RequestHandler: Sendable {
     private struct Call {
         var name: String
         var input: JSONValue?
+    }
+
+    /// `respond`, with CORS headers for an allowed web origin, and its preflight answered.
+    func respondAllowingOrigin(to request: Request) async -> Response {
+        guard let origin = request.headers[.origin], options.allowedOrigins.contains(origin) else {
+            return await respond(to: request)
+        }
+        var response: Response
+        if request.method == .options {
+            response = Response(status: .noContent)
+            response.headers[.accessControlAllowMethods] = "GET, POST"
+            response.headers[.accessControlAllowHeaders] = "Authorization, Content-Type, Last-Event-ID, trpc-accept, x-trpc-source"
+            response.headers[.accessControlMaxAge] = "600"
+        } else {
+            response = await respond(to: request)
+        }
+        response.headers[.accessControlAllowOrigin] = origin
+        response.headers[.vary] = "Origin, trpc-accept"
+        return response
     }
 
     func respond(to request: Request) async -> Response {

@@ -10,12 +10,20 @@ struct ServerFlags: ParsableArguments {
     @Option(help: "The address to listen on. Anything but loopback needs OPENSPEC_SYNC_TOKEN.") var host = "127.0.0.1"
     @Option(help: "The port (0 picks a free one; the address is printed).") var port = ServerOptions.defaultPort
     @Option(name: .customLong("max-body-bytes"), help: "The largest request body accepted.") var maxBodyBytes = 16 << 20
+    @Option(name: .customLong("allow-origin"), help: ArgumentHelp(
+        "A web origin whose pages may call the API from a browser (repeatable).",
+        discussion: "For a UI served from another port, such as http://localhost:5173.",
+        valueName: "origin"))
+    var allowedOrigins: [String] = []
     @Flag(name: .customLong("token-for-reads"), help: "Require the token for queries and subscriptions too (always so beyond loopback).")
     var tokenForReads = false
 
     func validate() throws {
         if !(0...65535).contains(port) { throw ValidationError("--port takes 0 to 65535") }
         if maxBodyBytes < 1024 { throw ValidationError("--max-body-bytes must be at least 1024") }
+        for origin in allowedOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.dropFirst(8).contains("/") {
+            throw ValidationError("--allow-origin takes an origin such as http://localhost:5173 (scheme, host and port, no path), not \(origin)")
+        }
     }
 
     /// The server for `engine`, with its token; prints where it listens once it does.
@@ -27,6 +35,7 @@ struct ServerFlags: ParsableArguments {
         options.port = port
         options.maxBodyBytes = maxBodyBytes
         options.tokenForReads = tokenForReads
+        options.allowedOrigins = allowedOrigins
         let where_: String
         switch token.source {
         case .environment: where_ = "$\(APIToken.environmentVariable)"

@@ -157,6 +157,24 @@ struct WireTests {
         #expect(weak.status == 1 && weak.stderr.contains("shorter than 16"), "\(weak.stderr)")
     }
 
+    @Test("a web origin named with --allow-origin gets CORS headers and its preflight answered; others get none")
+    func allowedOrigin() throws {
+        let server = try LiveServer()
+        _ = try makeProject(server)
+        try server.start(["serve", "--allow-origin", "http://localhost:5173"])
+        let preflight = try server.curl(["-i", "-X", "OPTIONS", server.base + "specs.toggleTask",
+                                         "-H", "Origin: http://localhost:5173", "-H", "Access-Control-Request-Method: POST"])
+        #expect(preflight.status == 204, "\(preflight)")
+        #expect(preflight.body.lowercased().contains("access-control-allow-origin: http://localhost:5173"))
+        #expect(preflight.body.lowercased().contains("access-control-allow-headers: authorization"))
+        let allowed = try server.curl(["-i", "-G", server.base + "projects.list", "-H", "Origin: http://localhost:5173"])
+        #expect(allowed.status == 200 && allowed.body.lowercased().contains("access-control-allow-origin: http://localhost:5173"), "\(allowed)")
+        let other = try server.curl(["-i", "-G", server.base + "projects.list", "-H", "Origin: http://evil.example"])
+        #expect(!other.body.lowercased().contains("access-control-allow-origin"), "\(other)")
+        let otherPreflight = try server.curl(["-X", "OPTIONS", server.base + "specs.toggleTask", "-H", "Origin: http://evil.example"])
+        #expect(otherPreflight.status == 405, "\(otherPreflight)")
+    }
+
     @Test("file names that leave the change folder are refused before anything is touched", arguments: [
         "../escape.md", "../../../../outside.md", "/etc/passwd", "specs/../../x.md", "a\u{0}b.md", "specs\\auth\\spec.md",
         ".git/config", "specs/.git/hooks/post-commit", "", "./tasks.md", "specs//spec.md",
