@@ -117,7 +117,7 @@ struct RequestHandler: Sendable {
     }
 
     /// One call of a request: its procedure name and raw input.
-    private struct Call {
+    private struct Call: Sendable {
         var name: String
         var input: JSONValue?
     }
@@ -186,7 +186,7 @@ struct RequestHandler: Sendable {
             return errorResponse(mapper.map(error, procedure: firstName), path: isBatch ? nil : firstName)
         }
 
-        var calls: [Call] = []
+        let calls: [Call]
         if isBatch {
             var inputs: [String: JSONValue] = [:]
             switch rawInput {
@@ -195,7 +195,7 @@ struct RequestHandler: Sendable {
             default:
                 return errorResponse(TRPCError(.badRequest, "\"input\" needs to be an object when doing a batch call: {\"0\": …, \"1\": …}"), path: nil)
             }
-            for (index, name) in names.enumerated() { calls.append(Call(name: name, input: inputs[String(index)])) }
+            calls = names.enumerated().map { index, name in Call(name: name, input: inputs[String(index)]) }
         } else {
             calls = [Call(name: firstName, input: rawInput)]
         }
@@ -208,27 +208,24 @@ struct RequestHandler: Sendable {
             return await subscribe(calls[0].input, request: request)
         }
 
-        // Calls of a batch run side by side, as tRPC runs them; replies keep their order.
         let method = request.method
-        let results = await withTaskGroup(of: (Int, Result<Data, TRPCError>).self) { group in
+        if !isBatch {
+            return reply(await perform(calls[0], method: method, authorized: authorized, batch: false), path: firstName)
+        }
+        // Calls of a batch run side by side, as tRPC runs them; replies keep their order.
+        let finished = await withTaskGroup(of: IndexedResult.self, returning: [Int: Result<Data, TRPCError>].self) { group in
             for (index, call) in calls.enumerated() {
                 group.addTask {
-                    if let refusal = check(call, method: method, authorized: authorized, batch: isBatch) {
-                        return (index, .failure(refusal))
-                    }
-                    do {
-                        return (index, .success(try await procedures.call(call.name, input: call.input)))
-                    } catch {
-                        return (index, .failure(failure(error, procedure: call.name)))
-                    }
+                    IndexedResult(index: index, result: await perform(call, method: method, authorized: authorized, batch: true))
                 }
             }
-            var ordered = [Result<Data, TRPCError>?](repeating: nil, count: calls.count)
-            for await (index, result) in group { ordered[index] = result }
-            return ordered.map { $0! }
+            var byIndex: [Int: Result<Data, TRPCError>] = [:]
+            for await done in group { byIndex[done.index] = done.result }
+            return byIndex
         }
-
-        if !isBatch { return reply(results[0], path: firstName) }
+        let results = calls.indices.map { index in
+            finished[index] ?? .failure(TRPCError(.internalServerError, "\(calls[index].name) did not finish; try again"))
+        }
         // tRPC: the common status when every call agrees, else 207 Multi-Status.
         let statuses = Set(results.map { result -> Int in
             if case let .failure(error) = result { return error.code.httpStatus }
@@ -242,6 +239,21 @@ struct RequestHandler: Sendable {
         body.append(UInt8(ascii: "]"))
         let status = statuses.count == 1 ? statuses.first! : 207
         return jsonResponse(status: status, body: body, unauthorized: statuses.contains(401))
+    }
+
+    private struct IndexedResult: Sendable {
+        var index: Int
+        var result: Result<Data, TRPCError>
+    }
+
+    /// One call: refused, or run, with its error mapped.
+    private func perform(_ call: Call, method: HTTPRequest.Method, authorized: Bool, batch: Bool) async -> Result<Data, TRPCError> {
+        if let refusal = check(call, method: method, authorized: authorized, batch: batch) { return .failure(refusal) }
+        do {
+            return .success(try await procedures.call(call.name, input: call.input))
+        } catch {
+            return .failure(failure(error, procedure: call.name))
+        }
     }
 
     /// Why a call may not run, if it may not: unknown, wrong method, or no token.

@@ -86,10 +86,18 @@ struct Procedures: Sendable {
             let scope = try projectKey.map { try engine.project(named: $0).id }
             let spec = try specKey.map { try engine.resolveSpec($0, projectId: scope) }
             let projectId = spec?.projectId ?? scope
-            let projects = try engine.status().filter { projectId == nil || $0.id == projectId }
+            // Only indexed reads: this is what a UI polls.
+            let projects = try engine.store.projects().filter { projectId == nil || $0.id == projectId }
+            let views = try projects.map { p in
+                let counts = try engine.store.writeCounts(projectId: p.id)
+                return ProjectSyncStatus(projectId: p.id, project: p.name, lastSyncedAt: p.lastReconciledAt,
+                                         lastCommit: p.lastReconciledCommit, syncError: p.lastError,
+                                         pendingWrites: counts.pendingWrites, openConflicts: counts.openConflicts,
+                                         pendingPaths: p.pendingPathList.count, lastRun: try engine.lastRun(projectId: p.id))
+            }
             var specStatus: SpecSyncStatus?
             if let spec {
-                let counts = try engine.store.writeCounts(specId: spec.id)
+                let counts = try engine.store.writeCounts(projectId: spec.projectId, specId: spec.id)
                 let last = try engine.history(projectId: spec.projectId, specId: spec.id, limit: 1, before: nil).first
                 specStatus = SpecSyncStatus(
                     specId: spec.id, changeId: spec.changeId, path: spec.path,
@@ -97,13 +105,6 @@ struct Procedures: Sendable {
                     lastSyncedAt: spec.lastSyncedAt, lastCommit: projects.first?.lastReconciledCommit,
                     syncError: spec.syncError, pendingWrites: counts.pendingWrites,
                     openConflicts: counts.openConflicts, lastHistory: last)
-            }
-            let views = projects.map { p in
-                ProjectSyncStatus(projectId: p.id, project: p.name, lastSyncedAt: p.lastReconciledAt,
-                                  lastCommit: p.lastReconciledCommit, syncError: p.lastError,
-                                  pendingWrites: p.pendingWrites, openConflicts: p.openConflicts,
-                                  pendingPaths: p.pendingPaths.count, changesWithErrors: p.withErrors,
-                                  lastRun: p.lastRun)
             }
             return try encode(StatusReply(projects: views, spec: specStatus))
         }
@@ -226,21 +227,11 @@ struct Procedures: Sendable {
             let spec = try engine.resolveSpec(specKey, projectId: scope)
             let detail = try engine.detail(of: spec)
             // Each file with its text, and its blob id as `version`: what specs.update takes as baseVersion.
-            let contents = try engine.store.specFiles(specId: spec.id, withContent: true)
-            var files: [JSONValue] = []
-            for file in contents {
-                let text = file.content.flatMap { String(validating: [UInt8]($0), as: UTF8.self) }
-                files.append(.object([
-                    "path": .string(file.path), "version": .string(file.blobId), "blobId": .string(file.blobId),
-                    "size": .number(Double(file.size)), "isUTF8": .bool(file.isUTF8),
-                    "content": text.map(JSONValue.string) ?? .null,
-                ]))
+            let files = try engine.store.specFiles(specId: spec.id, withContent: true).map { file in
+                SpecFileReply(path: file.path, version: file.blobId, blobId: file.blobId, size: file.size, isUTF8: file.isUTF8,
+                              content: file.content.flatMap { String(validating: [UInt8]($0), as: UTF8.self) })
             }
-            guard case var .object(object) = try JSONDecoder().decode(JSONValue.self, from: encode(detail)) else {
-                throw TRPCError(.internalServerError, "specs.get failed; the server log has the details")
-            }
-            object["files"] = .array(files)
-            return try encode(JSONValue.object(object))
+            return try encode(SpecReply(detail: detail, files: files))
         }
     }
 
@@ -372,6 +363,39 @@ struct AnyEncodable: Encodable {
 
 // MARK: Replies
 
+/// `specs.get`: `show --json`, with each file's content and version.
+struct SpecReply: Encodable {
+    var detail: SpecDetail
+    var files: [SpecFileReply]
+    func encode(to encoder: Encoder) throws {
+        try detail.encode(to: encoder)
+        // The same object: `files` replaces the detail's list, which has no content.
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(files, forKey: .files)
+    }
+    enum CodingKeys: String, CodingKey { case files }
+}
+
+struct SpecFileReply: Encodable {
+    var path: String
+    var version: String
+    var blobId: String
+    var size: Int
+    var isUTF8: Bool
+    /// Null when the file is not UTF-8 (or was over the size cap).
+    var content: String?
+    func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(path, forKey: .path)
+        try container.encode(version, forKey: .version)
+        try container.encode(blobId, forKey: .blobId)
+        try container.encode(size, forKey: .size)
+        try container.encode(isUTF8, forKey: .isUTF8)
+        try container.encode(content, forKey: .content)
+    }
+    enum CodingKeys: String, CodingKey { case path, version, blobId, size, isUTF8, content }
+}
+
 /// `sync.getStatus` for one project.
 struct ProjectSyncStatus: Encodable {
     var projectId: String
@@ -382,7 +406,6 @@ struct ProjectSyncStatus: Encodable {
     var pendingWrites: Int
     var openConflicts: Int
     var pendingPaths: Int
-    var changesWithErrors: Int
     var lastRun: HistoryItem?
 }
 

@@ -34,11 +34,12 @@ extension Store {
         }
     }
 
-    /// Pending writes and unresolved conflicts of one change.
-    public func writeCounts(specId: String) throws -> (pendingWrites: Int, openConflicts: Int) {
+    /// Pending writes and unresolved conflicts of one change (through the
+    /// project's indexes: only the open ones are looked at).
+    public func writeCounts(projectId: String, specId: String) throws -> (pendingWrites: Int, openConflicts: Int) {
         try pool.read { db in
-            let pending = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pendingWrites WHERE specId = ? AND status = 'pending'", arguments: [specId]) ?? 0
-            let open = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflicts WHERE specId = ? AND resolvedAt IS NULL", arguments: [specId]) ?? 0
+            let pending = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pendingWrites WHERE projectId = ? AND status = 'pending' AND specId = ?", arguments: [projectId, specId]) ?? 0
+            let open = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflicts WHERE projectId = ? AND resolvedAt IS NULL AND specId = ?", arguments: [projectId, specId]) ?? 0
             return (pending, open)
         }
     }

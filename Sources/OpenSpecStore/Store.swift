@@ -51,6 +51,9 @@ public final class Store: Sendable {
         config.busyMode = .timeout(60)
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // A long-lived server's readers keep what they read (32 MiB each
+            // at most) instead of reading it again from the file every call.
+            if concurrentReads { try db.execute(sql: "PRAGMA cache_size = -32768") }
         }
         do {
             pool = concurrentReads
@@ -185,10 +188,21 @@ public final class Store: Sendable {
     /// Specs whose change id, folder path or row id equals `key`.
     public func specsMatching(_ key: String, projectId: String? = nil) throws -> [SpecSummary] {
         try pool.read { db in
-            var sql = "SELECT \(SpecSummary.columns) FROM openspecSpecs WHERE (id = ? OR changeId = ? OR path = ? OR path = ?)"
-            var arguments: StatementArguments = [key, key, key, "changes/" + key]
-            if let projectId { sql += " AND projectId = ?"; arguments += [projectId] }
-            return try SpecSummary.fetchAll(db, sql: sql + " ORDER BY status, path", arguments: arguments)
+            // Each term on an index of its own (the change id and path indexes
+            // lead with the project): a scan of every row reads the content of
+            // every change, which costs milliseconds per lookup at 2,000 changes.
+            let projects = projectId == nil ? "SELECT id FROM projects" : "?"
+            let sql = """
+                SELECT \(SpecSummary.columns) FROM openspecSpecs WHERE rowid IN (
+                  SELECT rowid FROM openspecSpecs WHERE id = ?
+                  UNION SELECT rowid FROM openspecSpecs WHERE projectId IN (\(projects)) AND changeId = ?
+                  UNION SELECT rowid FROM openspecSpecs WHERE projectId IN (\(projects)) AND path IN (?, ?))
+                \(projectId == nil ? "" : "AND projectId = ?")
+                ORDER BY status, path
+                """
+            let values: [String] = projectId.map { [key, $0, key, $0, key, "changes/" + key, $0] }
+                ?? [key, key, key, "changes/" + key]
+            return try SpecSummary.fetchAll(db, sql: sql, arguments: StatementArguments(values))
         }
     }
 
