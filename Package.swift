@@ -6,6 +6,7 @@ import PackageDescription
 //   OpenSpecGit     the only module that imports libgit2 (CLibgit2)
 //   OpenSpecStore   the only module that speaks SQL (GRDB)
 //   OpenSpecSync    the reconciler and everything that drives it
+//   OpenSpecServer  the HTTP API (tRPC wire format) on Hummingbird
 //   openspec-sync   thin ArgumentParser executable
 let package = Package(
     name: "openspec-sync",
@@ -13,12 +14,18 @@ let package = Package(
     products: [
         .executable(name: "openspec-sync", targets: ["openspec-sync"]),
         .library(name: "OpenSpecSync", targets: ["OpenSpecSync"]),
+        .library(name: "OpenSpecServer", targets: ["OpenSpecServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        // Both already dependencies of Hummingbird: NIOThreadPool runs the blocking engine
+        // calls; HTTPTypes names the headers Hummingbird does not re-export.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -40,10 +47,22 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .target(
+            name: "OpenSpecServer",
+            dependencies: [
+                "OpenSpecSync", "OpenSpecStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "openspec-sync",
             dependencies: [
-                "OpenSpecSync",
+                "OpenSpecSync", "OpenSpecServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -59,5 +78,6 @@ let package = Package(
         .testTarget(name: "OpenSpecStoreTests", dependencies: ["OpenSpecStore"]),
         .testTarget(name: "OpenSpecSyncTests", dependencies: ["OpenSpecSync", "OpenSpecSyncTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["OpenSpecSyncTestSupport"]),
+        .testTarget(name: "APITests", dependencies: ["OpenSpecSyncTestSupport"]),
     ]
 )

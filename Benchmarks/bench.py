@@ -208,6 +208,7 @@ UNITS = {
     "KiB": lambda v: f"{v / KiB_PER_MiB:.1f} MiB",
     "%": lambda v: f"{v:.2f} %" if abs(v) < 10 else f"{v:.1f} %",
     "req/s": lambda v: f"{v:,.0f} req/s",
+    "count": lambda v: f"{v:,.0f}",
 }
 
 
@@ -959,6 +960,237 @@ def bench_daemon(ctx):
 
 
 # --------------------------------------------------------------------------
+# API load: the HTTP server under concurrent readers and writers.
+
+API_SIZE = 2000          # the load run's corpus size (others: --sizes names them)
+API_MAX_SECONDS = 300    # the longest load run allowed, whatever --api-seconds says
+API_STARTUP = 30         # seconds allowed for the server to print its address
+
+
+def percentile(samples, p):
+    """The p-th percentile (0-100) by nearest rank."""
+    ordered = sorted(samples)
+    rank = max(1, int(round(p / 100 * len(ordered) + 0.5)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+class APIClient:
+    """One keep-alive connection to the server, as one browser tab would hold it."""
+
+    def __init__(self, port, token):
+        import http.client
+        self.http = http.client
+        self.port = port
+        self.token = token
+        self.conn = None
+
+    def call(self, method, procedure, data=None):
+        """(HTTP status, parsed JSON reply); one retry on a dropped keep-alive connection."""
+        import urllib.parse
+        for attempt in (1, 2):
+            if self.conn is None:
+                self.conn = self.http.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            try:
+                if method == "GET":
+                    path = "/trpc/" + procedure
+                    if data is not None:
+                        path += "?input=" + urllib.parse.quote(json.dumps(data), safe="")
+                    self.conn.request("GET", path)
+                else:
+                    self.conn.request("POST", "/trpc/" + procedure, body=json.dumps(data),
+                                      headers={"Content-Type": "application/json",
+                                               "Authorization": "Bearer " + self.token})
+                reply = self.conn.getresponse()
+                body = reply.read()
+                return reply.status, json.loads(body) if body else None
+            except (ConnectionError, self.http.HTTPException) as e:
+                self.conn.close()
+                self.conn = None
+                if attempt == 2:
+                    raise BenchError(f"{method} {procedure}: {e}") from None
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+
+
+@benchmark("api", "HTTP API under load")
+def bench_api(ctx):
+    """`openspec-sync serve` on loopback with the imported corpus: readers
+    (specs.get, sync.getStatus, sync.getSyncHistory, specs.list) and
+    writers (specs.toggleTask, each on changes of its own) for a fixed time.
+    Every reply must be a success; p50/p99 latencies are recorded."""
+    if ctx.size != API_SIZE and not ctx.args.sizes_given:
+        log(f"[{ctx.label}] api: skipped (runs at {size_label(API_SIZE)}; name other sizes"
+            " with --sizes to measure it there)")
+        return []
+    seconds = min(ctx.args.api_seconds, API_MAX_SECONDS)
+    readers, writers = ctx.args.api_readers, ctx.args.api_writers
+    repo = ctx.repo
+    db = os.path.join(ctx.work, "api.db")
+    remove_db(db)
+    ctx.tool("init", "--repo", repo, db=db, isolated=True)
+    ctx.tool("reconcile", "--repo", repo, db=db, isolated=True)
+    head_before = ctx.git_output("rev-parse", "HEAD")
+    token = "bench-" + hashlib.sha256(os.urandom(32)).hexdigest()
+    env = ctx.tool_env(db, isolated=True)
+    env["OPENSPEC_SYNC_TOKEN"] = token
+    server_log = os.path.join(ctx.args.out, f"api-{ctx.size}.log")
+    cmd = [ctx.binary, "serve", "--db", db, "--host", "127.0.0.1", "--port", "0"]
+    with open(server_log, "wb") as out:
+        try:
+            p = subprocess.Popen(cmd, cwd=ctx.work, env=env, stdin=subprocess.DEVNULL,
+                                 stdout=out, stderr=subprocess.STDOUT)
+        except OSError as e:
+            raise BenchError(f"cannot start `{show_cmd(cmd)}`: {e}") from None
+    try:
+        port = None
+        deadline = time.monotonic() + API_STARTUP
+        while port is None and time.monotonic() < deadline and p.poll() is None:
+            with open(server_log, errors="replace") as f:
+                for line in f:
+                    if "API on http://127.0.0.1:" in line:
+                        port = int(line.split("127.0.0.1:", 1)[1].split("/", 1)[0])
+            time.sleep(0.05)
+        if port is None:
+            raise BenchError(f"`{show_cmd(cmd)}` printed no address within {API_STARTUP} s; its log ends:\n"
+                             + indent(file_tail(server_log)))
+
+        changes = ctx.live_changes()
+        # Each writer owns every writers-th change, so no two writers touch one file.
+        owned = [changes[w::writers][:50] for w in range(writers)]
+        state = {}
+        probe = APIClient(port, token)
+        for mine in owned:
+            for cid in mine:
+                status, reply = probe.call("GET", "specs.get", {"specId": cid})
+                tasks = (reply or {}).get("result", {}).get("data", {}).get("tasks", []) if status == 200 else []
+                if not tasks:
+                    raise BenchError(f"specs.get {cid} gave HTTP {status} or no tasks: {str(reply)[:300]}")
+                state[cid] = tasks[0]["done"]
+        probe.close()
+
+        lock = threading.Lock()
+        reads, writes, errors = [], [], []
+        stop_at = time.monotonic() + seconds
+        rng_seed = f"api-{ctx.size}"
+
+        def reader(n):
+            rng = random.Random(f"{rng_seed}-r{n}")
+            client, mine = APIClient(port, token), []
+            try:
+                while time.monotonic() < stop_at:
+                    pick = rng.random()
+                    if pick < 0.70:
+                        call = ("specs.get", {"specId": rng.choice(changes)})
+                    elif pick < 0.85:
+                        call = ("sync.getStatus", {"specId": rng.choice(changes)})
+                    elif pick < 0.97:
+                        call = ("sync.getSyncHistory", {"limit": 20})
+                    else:
+                        call = ("specs.list", {"search": rng.choice(changes)})
+                    t0 = time.perf_counter()
+                    try:
+                        status, reply = client.call("GET", *call)
+                        ok = status == 200 and reply is not None and "result" in reply
+                    except BenchError as e:
+                        status, reply, ok = None, str(e), False
+                    mine.append(time.perf_counter() - t0)
+                    if not ok:
+                        with lock:
+                            errors.append(f"{call[0]}: HTTP {status}: {str(reply)[:300]}")
+            finally:
+                client.close()
+                with lock:
+                    reads.extend(mine)
+
+        def writer(n):
+            client, mine, i = APIClient(port, token), [], 0
+            try:
+                while time.monotonic() < stop_at:
+                    cid = owned[n][i % len(owned[n])]
+                    i += 1
+                    done = not state[cid]
+                    t0 = time.perf_counter()
+                    try:
+                        status, reply = client.call("POST", "specs.toggleTask",
+                                                    {"specId": cid, "task": "#1", "done": done})
+                        outcome = (reply or {}).get("result", {}).get("data", {}).get("outcome")
+                        ok = status == 200 and outcome == "written"
+                    except BenchError as e:
+                        status, reply, ok = None, str(e), False
+                    mine.append(time.perf_counter() - t0)
+                    if ok:
+                        state[cid] = done
+                    else:
+                        with lock:
+                            errors.append(f"specs.toggleTask {cid}: HTTP {status}: {str(reply)[:300]}")
+            finally:
+                client.close()
+                with lock:
+                    writes.extend(mine)
+
+        log(f"[{ctx.label}] api: {readers} readers and {writers} writers for {seconds:g} s"
+            f" against 127.0.0.1:{port} ...")
+        threads = [threading.Thread(target=reader, args=(n,), daemon=True) for n in range(readers)]
+        threads += [threading.Thread(target=writer, args=(n,), daemon=True) for n in range(writers)]
+        t_start = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=seconds + 120)
+        wall = time.perf_counter() - t_start
+        if any(t.is_alive() for t in threads):
+            errors.append("some client threads did not finish within two minutes of the end")
+        if p.poll() is not None:
+            errors.append(f"the server exited during the run (exit status {p.returncode})")
+    finally:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+    # Every write the server said it wrote is one commit, and nothing is left over.
+    commits = int(ctx.git_output("rev-list", "--count", f"{head_before}..HEAD"))
+    if commits != len(writes) - sum(1 for e in errors if e.startswith("specs.toggleTask")):
+        errors.append(f"{commits} commits for {len(writes)} writes")
+    if ctx.git_output("status", "--porcelain", "--", "openspec"):
+        errors.append("the working tree is not clean after the run")
+    waiting = capture(["sqlite3", db, "SELECT count(*) FROM pendingWrites WHERE status = 'pending'"])
+    if waiting != "0":
+        errors.append(f"{waiting} writes still pending after the run")
+    log(f"[{ctx.label}] api: {len(reads)} reads, {len(writes)} writes in {wall:.1f} s,"
+        f" {len(errors)} errors")
+    for e in errors[:10]:
+        log("    " + e)
+
+    common = dict(size=ctx.size, family="api")
+    load = f"{readers} readers + {writers} writers, {seconds:g} s"
+    rows = [
+        Row(key="api.errors", figure=f"API errors ({load})", unit="count",
+            samples=[len(errors)], target=Target(0, on="value"), **common),
+        Row(key="api.read.p50", figure=f"API read latency p50 ({load})", unit="s",
+            samples=[percentile(reads, 50)] if reads else [], **common),
+        Row(key="api.read.p99", figure=f"API read latency p99 ({load})", unit="s",
+            samples=[percentile(reads, 99)] if reads else [], **common),
+        Row(key="api.read.rate", figure="API reads served", unit="req/s",
+            samples=[len(reads) / wall], **common),
+        Row(key="api.write.p50", figure=f"API write latency p50 (task ticked, committed, synced)", unit="s",
+            samples=[percentile(writes, 50)] if writes else [], **common),
+        Row(key="api.write.p99", figure=f"API write latency p99 (task ticked, committed, synced)", unit="s",
+            samples=[percentile(writes, 99)] if writes else [], **common),
+        Row(key="api.write.rate", figure="API writes committed", unit="req/s",
+            samples=[len(writes) / wall], **common),
+    ]
+    if not reads or not writes:
+        rows[0].error = "no reads or no writes were made"
+    return rows
+
+
+# --------------------------------------------------------------------------
 # Report
 
 
@@ -1103,8 +1335,12 @@ def parse_args(argv=None):
                     help="length of the idle daemon's measuring window (default 120)")
     ap.add_argument("--daemon-all-sizes", action="store_true",
                     help=f"measure the idle daemon at every size, not only {DAEMON_SIZE:,} changes")
+    ap.add_argument("--api-seconds", type=float, default=30,
+                    help=f"length of the API load run (default 30, at most {API_MAX_SECONDS})")
+    ap.add_argument("--api-readers", type=int, default=100, help="reader threads of the API load run (default 100)")
+    ap.add_argument("--api-writers", type=int, default=10, help="writer threads of the API load run (default 10)")
     a = ap.parse_args(argv)
-    a.sizes_given = a.sizes is not None  # `edit` runs beyond EDIT_SIZE only when asked
+    a.sizes_given = a.sizes is not None  # `edit` and `api` run beyond 2,000 changes only when asked
     if a.sizes is None:
         a.sizes = DEFAULT_SIZES
     try:
@@ -1115,6 +1351,10 @@ def parse_args(argv=None):
         ap.error("--sizes: each size must be at least 5 changes")
     if a.runs < 1:
         ap.error("--runs must be at least 1")
+    if not 0 < a.api_seconds <= API_MAX_SECONDS:
+        ap.error(f"--api-seconds takes more than 0 and at most {API_MAX_SECONDS}")
+    if not 1 <= a.api_readers <= 500 or not 1 <= a.api_writers <= 50:
+        ap.error("--api-readers takes 1 to 500, --api-writers 1 to 50")
     if a.daemon_seconds <= 0:
         ap.error("--daemon-seconds must be positive")
     families = list(BENCHMARKS)

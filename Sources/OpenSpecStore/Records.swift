@@ -133,6 +133,10 @@ public struct HistoryRecord: Codable, Sendable, Equatable, FetchableRecord, Date
     public var toCommit: String?
     public var durationMs: Int?
 
+    /// The action of the row a run writes as it begins, before its own
+    /// transaction: what lets other processes see that a sync started.
+    public static let startedAction = "started"
+
     public var filesChangedList: [String] {
         (try? JSONDecoder().decode([String].self, from: Data(filesChanged.utf8))) ?? []
     }

@@ -34,6 +34,16 @@ extension Store {
         }
     }
 
+    /// Pending writes and unresolved conflicts of one change (through the
+    /// project's indexes: only the open ones are looked at).
+    public func writeCounts(projectId: String, specId: String) throws -> (pendingWrites: Int, openConflicts: Int) {
+        try pool.read { db in
+            let pending = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pendingWrites WHERE projectId = ? AND status = 'pending' AND specId = ?", arguments: [projectId, specId]) ?? 0
+            let open = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflicts WHERE projectId = ? AND resolvedAt IS NULL AND specId = ?", arguments: [projectId, specId]) ?? 0
+            return (pending, open)
+        }
+    }
+
     /// Pending writes and unresolved conflicts of a project, for `status`.
     public func writeCounts(projectId: String) throws -> (pendingWrites: Int, openConflicts: Int) {
         try pool.read { db in
@@ -61,6 +71,11 @@ extension StoreWriter {
         let id = db.lastInsertedRowID
         try db.execute(sql: "UPDATE openspecSpecs SET dbModifiedAt = ? WHERE id = ?", arguments: [DateText.string(now), specId])
         return id
+    }
+
+    /// The blob id of one file of a change as last synced; nil when the change has no such file.
+    public func specFileBlobId(specId: String, path: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT blobId FROM specFiles WHERE specId = ? AND path = ?", arguments: [specId, path])
     }
 
     /// A write that must wait: counts the attempt and sets when to try again.

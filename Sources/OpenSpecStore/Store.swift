@@ -51,6 +51,9 @@ public final class Store: Sendable {
         config.busyMode = .timeout(60)
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // A long-lived server's readers keep what they read (32 MiB each
+            // at most) instead of reading it again from the file every call.
+            if concurrentReads { try db.execute(sql: "PRAGMA cache_size = -32768") }
         }
         do {
             pool = concurrentReads
@@ -245,10 +248,14 @@ public final class Store: Sendable {
 
     /// History rows, newest first. `before` is a cursor: the id of the last row
     /// already seen; ids only grow, so pages stay stable under new inserts.
-    public func history(projectId: String? = nil, specId: String? = nil, limit: Int, before: Int64? = nil) throws -> [HistoryRecord] {
+    /// The `started` marks written as a run begins are left out unless
+    /// `includeStarted`: the history is what runs did, the marks are for live events.
+    public func history(projectId: String? = nil, specId: String? = nil, limit: Int, before: Int64? = nil,
+                        includeStarted: Bool = false) throws -> [HistoryRecord] {
         try pool.read { db in
             var clauses: [String] = []
             var arguments: StatementArguments = []
+            if !includeStarted { clauses.append("action <> '\(HistoryRecord.startedAction)'") }
             if let projectId { clauses.append("projectId = ?"); arguments += [projectId] }
             if let specId { clauses.append("specId = ?"); arguments += [specId] }
             if let before { clauses.append("id < ?"); arguments += [before] }
@@ -261,7 +268,31 @@ public final class Store: Sendable {
     /// The latest summary row of each reconcile run of a project.
     public func lastRun(projectId: String) throws -> HistoryRecord? {
         try pool.read { db in
-            try HistoryRecord.fetchOne(db, sql: "SELECT * FROM syncHistory WHERE projectId = ? AND specId IS NULL ORDER BY id DESC LIMIT 1", arguments: [projectId])
+            try HistoryRecord.fetchOne(db, sql: """
+                SELECT * FROM syncHistory WHERE projectId = ? AND specId IS NULL AND action <> '\(HistoryRecord.startedAction)'
+                ORDER BY id DESC LIMIT 1
+                """, arguments: [projectId])
         }
+    }
+
+    /// History rows after `id`, oldest first, `started` marks included: the
+    /// event log. A single writer assigns ids in commit order, so once row N
+    /// is visible every row below N is too, and "after the last id seen"
+    /// neither skips nor repeats a row.
+    public func history(after id: Int64, projectId: String? = nil, limit: Int) throws -> [HistoryRecord] {
+        try pool.read { db in
+            if let projectId {
+                return try HistoryRecord.fetchAll(db, sql: """
+                    SELECT * FROM syncHistory WHERE projectId = ? AND id > ? ORDER BY id LIMIT ?
+                    """, arguments: [projectId, id, limit])
+            }
+            return try HistoryRecord.fetchAll(db, sql: "SELECT * FROM syncHistory WHERE id > ? ORDER BY id LIMIT ?",
+                                              arguments: [id, limit])
+        }
+    }
+
+    /// The newest history row id (0 when there is none): where a new event subscriber starts.
+    public func lastHistoryId() throws -> Int64 {
+        try pool.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM syncHistory") ?? 0 }
     }
 }

@@ -252,6 +252,11 @@ public struct StoreWriter {
         return db.lastInsertedRowID
     }
 
+    /// Removes one history row: the start mark of a run that handed its work to another process.
+    public func deleteHistory(id: Int64) throws {
+        try db.execute(sql: "DELETE FROM syncHistory WHERE id = ?", arguments: [id])
+    }
+
     /// Records where the project now stands: the commit matched and what to re-check next time.
     public func finishReconcile(projectId: String, commit: String?, pendingPaths: [String], at now: Date, error: String?) throws {
         let pending = JSONArray.encode(pendingPaths.sorted())

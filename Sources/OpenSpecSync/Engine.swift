@@ -10,9 +10,11 @@ public final class SyncEngine: Sendable {
     /// The file operations of database-to-file writes (a seam for fault injection).
     public let writeFileSystem: WriteFileSystem
 
+    /// `concurrentReads` opens a pool of readers (a long-lived server); a
+    /// command-line process is better served by one connection.
     public init(databasePath: String, fileSystem: FileSystem = PosixFileSystem(),
-                writeFileSystem: WriteFileSystem = PosixWriteFileSystem()) throws {
-        store = try Store(path: databasePath)
+                writeFileSystem: WriteFileSystem = PosixWriteFileSystem(), concurrentReads: Bool = false) throws {
+        store = try Store(path: databasePath, concurrentReads: concurrentReads)
         self.fileSystem = fileSystem
         self.writeFileSystem = writeFileSystem
     }

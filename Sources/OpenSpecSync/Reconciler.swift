@@ -95,6 +95,16 @@ public struct Reconciler: Sendable {
     public func reconcile(projectId: String, options: ReconcileOptions = ReconcileOptions(),
                           progress: Progress? = nil) throws -> ReconcileSummary {
         let started = Date()
+        let runId = UUID().uuidString.lowercased()
+        // Committed on its own before the run's transaction, so subscribers in
+        // any process see the sync begin; the run's summary row (same runId) ends it.
+        let startRow = try? store.write { writer -> Int64? in
+            guard try writer.project(id: projectId) != nil else { return nil }
+            return try writer.insertHistory(HistoryValues(
+                projectId: projectId, specId: nil, runId: runId, direction: .filesystemToDatabase, syncedAt: started,
+                success: true, errorMessage: nil, filesChanged: [], triggeredBy: options.trigger,
+                action: HistoryRecord.startedAction, fromCommit: nil, toCommit: nil, durationMs: nil))
+        }
         do {
             // The whole run, git diff included, happens under the database's
             // write lock: two runs for one project can never interleave.
@@ -103,18 +113,21 @@ public struct Reconciler: Sendable {
                     throw SyncError.unknownProject(projectId)
                 }
                 var run = Run(reconciler: self, writer: writer, project: project, options: options,
-                              started: started, progress: progress)
+                              started: started, runId: runId, progress: progress)
                 return try run.execute()
             }
         } catch SyncError.tooMuchWork(let reason) {
-            throw SyncError.tooMuchWork(reason)  // a hand-off to the background, not a failure
+            // A hand-off to the background, not a failure: nothing ran here, and
+            // the background run logs its own start and end.
+            if let startRow = startRow.flatMap({ $0 }) { try? store.write { try $0.deleteHistory(id: startRow) } }
+            throw SyncError.tooMuchWork(reason)
         } catch {
             // Leave a trace of a run that could not happen at all.
             try? store.write { writer in
                 try writer.recordProjectError(projectId: projectId, error: "\(error)")
                 if try writer.project(id: projectId) != nil {
                     try writer.insertHistory(HistoryValues(
-                        projectId: projectId, specId: nil, runId: UUID().uuidString.lowercased(),
+                        projectId: projectId, specId: nil, runId: runId,
                         direction: .filesystemToDatabase, syncedAt: Date(), success: false,
                         errorMessage: "\(error)", filesChanged: [], triggeredBy: options.trigger,
                         action: "failed", fromCommit: nil, toCommit: nil,
@@ -141,7 +154,7 @@ private struct Run {
     let started: Date
     let progress: Reconciler.Progress?
     let now = Date()
-    let runId = UUID().uuidString.lowercased()
+    let runId: String
     var summary: ReconcileSummary
     /// openspec-relative paths to look at again next time.
     var pending = Set<String>()
@@ -166,8 +179,9 @@ private struct Run {
     let timer = PhaseTimer()
 
     init(reconciler: Reconciler, writer: StoreWriter, project: ProjectRecord, options: ReconcileOptions,
-         started: Date, progress: Reconciler.Progress?) {
+         started: Date, runId: String, progress: Reconciler.Progress?) {
         self.reconciler = reconciler
+        self.runId = runId
         self.writer = writer
         self.project = project
         self.options = options

@@ -17,6 +17,8 @@ public enum SyncError: Error, CustomStringConvertible, Sendable {
     case unknownConflict(String)
     /// The change cannot take writes (removed, or its folder is gone).
     case changeGone(String)
+    /// An edit made against a version of the file that is no longer the one synced.
+    case staleVersion(path: String, expected: String?, current: String?)
     /// A run with a work limit found more to do (a hook then goes to the background).
     case tooMuchWork(String)
     /// A revision (`--to REV`) that names no commit.
@@ -54,6 +56,9 @@ public enum SyncError: Error, CustomStringConvertible, Sendable {
             return "no open conflict \(what); `openspec-sync conflicts` lists them"
         case let .changeGone(path):
             return "the change \(path) no longer exists on disk; run `openspec-sync reconcile` and edit the change where it is now"
+        case let .staleVersion(path, expected, current):
+            func name(_ blob: String?) -> String { blob.map { String($0.prefix(12)) } ?? "no file" }
+            return "\(path) changed since it was read (edited against \(name(expected)), now \(name(current))); nothing was written: read the change again and re-apply the edit to the current content"
         case let .tooMuchWork(what):
             return "more to sync than a hook does in the foreground (\(what))"
         case let .unknownRevision(revision):

@@ -155,6 +155,12 @@ extension SyncEngine {
                     fromCommit: row.fromCommit, toCommit: row.toCommit, durationMs: row.durationMs)
     }
 
+    /// The newest summary row of a project's runs, as a history item.
+    public func lastRun(projectId: String) throws -> HistoryItem? {
+        let name = try store.project(id: projectId)?.name
+        return try store.lastRun(projectId: projectId).map { item($0, project: name, specPath: nil) }
+    }
+
     public func status() throws -> [ProjectStatus] {
         try store.projects().map { project in
             let counts = try store.projectCounts(projectId: project.id)

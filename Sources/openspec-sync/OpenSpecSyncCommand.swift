@@ -14,6 +14,7 @@ struct OpenSpecSyncCommand: AsyncParsableCommand {
             Keep it up to date by itself with `hooks install` (sync after git commands)
             and `run` (a scan loop, and optionally a file watcher). Change files through the
             database with `edit` and `task`; see kept conflicts with `conflicts` and `resolve`.
+            Serve the HTTP API for a web UI with `serve` (or `run --serve`).
 
             Exit codes: 0 success; 1 failure; 3 the run finished but some files could not
             be synced (see `status`); 4 the named project, change, task or conflict does not
@@ -23,7 +24,7 @@ struct OpenSpecSyncCommand: AsyncParsableCommand {
             """,
         subcommands: [Init.self, Reconcile.self, List.self, Show.self, Status.self, History.self,
                       Edit.self, TaskCommand.self, Conflicts.self, Resolve.self, Log.self, Rollback.self,
-                      RunDaemon.self, Hooks.self, Hook.self]
+                      RunDaemon.self, Serve.self, Hooks.self, Hook.self]
     )
 }
 

@@ -149,6 +149,8 @@ struct RunDaemon: AsyncParsableCommand {
             edits reach the database within a fraction of a second. Ctrl-C or SIGTERM finishes the
             transaction in flight and exits 0.
 
+            --serve also serves the HTTP API (see `serve`).
+
             Environment: OPENSPEC_SYNC_INTERVAL, OPENSPEC_SYNC_BATCH, OPENSPEC_PROJECTS_DIR,
             FILE_WATCHER_ENABLED=true (flags win).
             """)
@@ -160,6 +162,8 @@ struct RunDaemon: AsyncParsableCommand {
     @Option(name: .customLong("projects-dir"), help: "Register and sync every git repository with an openspec/ folder under this folder.")
     var projectsDir: String?
     @Flag(help: "Also watch the OpenSpec folders for uncommitted edits.") var watch = false
+    @Flag(help: "Also serve the HTTP API (flags as for `serve`).") var serve = false
+    @OptionGroup var server: ServerFlags
 
     func validate() throws {
         if let interval, interval <= 0 { throw ValidationError("--interval must be positive") }
@@ -168,11 +172,7 @@ struct RunDaemon: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
-        }
+        bootstrapLogging()
         let logger = Logger(label: "openspec-sync")
         let environment = ProcessInfo.processInfo.environment
         let options = ScanOptions(
@@ -183,14 +183,18 @@ struct RunDaemon: AsyncParsableCommand {
             maxFileBytes: Configuration.maxFileBytes())
         let watching = watch || environment["FILE_WATCHER_ENABLED"]?.lowercased() == "true"
         let engine: SyncEngine
+        var services: [any Service] = []
         do {
-            engine = try global.engine()
+            let databasePath = Configuration.databasePath(flag: global.db)
+            // The server's readers must not wait behind the scan loop's writes.
+            engine = try SyncEngine(databasePath: databasePath, concurrentReads: serve)
+            if serve { services.append(try server.server(engine: engine, databasePath: databasePath, logger: logger)) }
         } catch {
             printError("\(error)")
             throw ExitCode(1)
         }
         let daemon = SyncDaemon(engine: engine, options: options, watch: watching, logger: logger)
-        let group = ServiceGroup(services: [daemon], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let group = ServiceGroup(services: [daemon] + services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
 }

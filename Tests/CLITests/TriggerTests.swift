@@ -28,7 +28,7 @@ struct TriggerTests {
     }
 
     private func runCount(_ cli: CLI) throws -> Int {
-        let result = try runProcess("/usr/bin/sqlite3", [cli.dbPath, "SELECT COUNT(*) FROM syncHistory WHERE specId IS NULL"])
+        let result = try runProcess("/usr/bin/sqlite3", [cli.dbPath, "SELECT COUNT(*) FROM syncHistory WHERE specId IS NULL AND action <> 'started'"])
         return Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
     }
 

@@ -74,7 +74,10 @@ struct RollbackTests {
         #expect(row.id == spec.id)
         #expect((row.completedTasks, row.totalTasks) == (0, 2))
         #expect(try h.engine.store.specFiles(specId: spec.id, withContent: false).map(\.path).contains("design.md") == false)
-        #expect(try h.history(specId: spec.id).contains { $0.action == "rollback" && $0.success && $0.toCommit == head })
+        let logged = try #require(try h.history(specId: spec.id).first { $0.action == "rollback" && $0.success && $0.toCommit == head })
+        // Subscribers saw it begin: a start mark with the same run id, written before it.
+        let all = try h.engine.store.history(after: 0, projectId: h.project.id, limit: 1000)
+        #expect(all.contains { $0.action == HistoryRecord.startedAction && $0.runId == logged.runId && $0.id < logged.id })
         let log = try h.engine.log(spec: row)
         #expect(log.first?.commit == head && log.first?.syncCommit == true)
     }

@@ -121,13 +121,26 @@ extension SyncEngine {
                 if diskBlob != headBlob || diskBlob != synced[path] { conflicting.append(step) } else { steps.append(step) }
             }
 
-            if !conflicting.isEmpty {
-                return try keepRollbackAsConflict(conflicting, spec: current, project: project, target: target,
-                                                  synced: synced, trigger: trigger)
-            }
-            if steps.isEmpty {
+            if steps.isEmpty && conflicting.isEmpty {
                 return RollbackResult(outcome: .unchanged, target: target.hex, commit: nil, restored: [], deleted: [],
                                       conflictIds: [], conflictPaths: [])
+            }
+            // Seen by subscribers as the rollback begins; the row it ends with has the same run id.
+            let runId = UUID().uuidString.lowercased()
+            let files = (conflicting.isEmpty ? steps : conflicting).map { current.path + "/" + $0.path }
+            func logRow(_ action: String, success: Bool, error: String?, from: ObjectID? = nil, to: ObjectID? = nil) throws {
+                try store.write { w in
+                    try w.insertHistory(HistoryValues(
+                        projectId: project.id, specId: current.id, runId: runId, direction: .databaseToFilesystem,
+                        syncedAt: Date(), success: success, errorMessage: error, filesChanged: files, triggeredBy: trigger,
+                        action: action, fromCommit: from?.hex, toCommit: to?.hex, durationMs: nil))
+                    if action == "rollback" { try w.setSpecSyncError(specId: current.id, nil) }
+                }
+            }
+            try logRow(HistoryRecord.startedAction, success: true, error: nil)
+            if !conflicting.isEmpty {
+                return try keepRollbackAsConflict(conflicting, spec: current, project: project, target: target,
+                                                  synced: synced, trigger: trigger, runId: runId)
             }
 
             // Back up and write every new file beside its target first, then
@@ -174,9 +187,12 @@ extension SyncEngine {
                 }
             } catch let error as SyncError {
                 _ = undo()
+                try? logRow("failed", success: false, error: "\(error)")
                 throw error
             } catch {
-                throw SyncError.rollbackRefused(ioReason(folder, error) + undo())
+                let refused = SyncError.rollbackRefused(ioReason(folder, error) + undo())
+                try? logRow("failed", success: false, error: "\(refused)")
+                throw refused
             }
 
             let info = try? repo.commit(target)
@@ -192,18 +208,12 @@ extension SyncEngine {
                     steps.map { FileWrite(path: folder + "/" + $0.path, content: $0.content, mode: $0.mode) },
                     message: message, author: SyncCommit.author, expectedHead: head)
             } catch {
-                let restoredNote = undo()
-                throw SyncError.rollbackRefused("cannot commit (\(error))" + restoredNote)
+                let refused = SyncError.rollbackRefused("cannot commit (\(error))" + undo())
+                try? logRow("failed", success: false, error: "\(refused)")
+                throw refused
             }
 
-            try store.write { w in
-                try w.insertHistory(HistoryValues(
-                    projectId: project.id, specId: current.id, runId: UUID().uuidString.lowercased(),
-                    direction: .databaseToFilesystem, syncedAt: Date(), success: true, errorMessage: nil,
-                    filesChanged: steps.map { current.path + "/" + $0.path }, triggeredBy: trigger, action: "rollback",
-                    fromCommit: head?.hex, toCommit: commit.hex, durationMs: nil))
-                try w.setSpecSyncError(specId: current.id, nil)
-            }
+            try logRow("rollback", success: true, error: nil, from: head, to: commit)
             _ = try? reconciler.reconcile(projectId: project.id, options: committed)
             return RollbackResult(outcome: .written, target: target.hex, commit: commit.hex, restored: restored,
                                   deleted: deleted, conflictIds: [], conflictPaths: [])
@@ -213,7 +223,8 @@ extension SyncEngine {
     /// The files won: nothing is written; each file the target has is kept as a
     /// conflict holding the target's content, and the database takes the files.
     private func keepRollbackAsConflict(_ steps: [RollbackStep], spec: SpecRecord, project: ProjectRecord,
-                                        target: ObjectID, synced: [String: String], trigger: String) throws -> RollbackResult {
+                                        target: ObjectID, synced: [String: String], trigger: String,
+                                        runId: String) throws -> RollbackResult {
         let paths = steps.map(\.path)
         let message = "conflict: rolling back to \(target.hex.prefix(12)) would overwrite "
             + paths.map { "\(project.openspecPath)/\(spec.path)/\($0)" }.joined(separator: ", ")
@@ -227,7 +238,7 @@ extension SyncEngine {
                     baseBlobId: synced[step.path], fsBlobId: step.old.map { Repository.hashBlob($0).hex }, at: Date()))
             }
             try w.insertHistory(HistoryValues(
-                projectId: project.id, specId: spec.id, runId: UUID().uuidString.lowercased(),
+                projectId: project.id, specId: spec.id, runId: runId,
                 direction: .databaseToFilesystem, syncedAt: Date(), success: false, errorMessage: message,
                 filesChanged: paths.map { spec.path + "/" + $0 }, triggeredBy: trigger, action: "conflict",
                 fromCommit: nil, toCommit: nil, durationMs: nil))

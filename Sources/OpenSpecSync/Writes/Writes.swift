@@ -16,6 +16,15 @@ public enum WriteOutcome: Sendable, Equatable {
     case conflict(id: Int64)
 }
 
+/// The version of a file an edit was made against: the git blob id of the
+/// content as last synced (`SpecDetail.File.blobId`), or nil for a file that
+/// did not exist. An edit whose version is no longer current is refused
+/// before anything is stored.
+public struct ExpectedVersion: Sendable, Equatable {
+    public var blobId: String?
+    public init(blobId: String?) { self.blobId = blobId }
+}
+
 /// The identity of the commits this tool makes.
 public enum SyncCommit {
     public static let author = Signature(name: "openspec-sync", email: "openspec-sync@localhost")
@@ -31,7 +40,8 @@ extension SyncEngine {
     /// and committed at once when the repository allows; otherwise it waits
     /// (see `flushPendingWrites`).
     public func edit(spec: SpecSummary, file: String, content: [UInt8],
-                     trigger: String = SyncTrigger.userEdit.rawValue) throws -> WriteOutcome {
+                     trigger: String = SyncTrigger.userEdit.rawValue,
+                     expecting expected: ExpectedVersion? = nil) throws -> WriteOutcome {
         // Nothing is queued for a path that could never be written.
         try WritePath.validate(file)
         let limit = Configuration.maxFileBytes()
@@ -43,9 +53,13 @@ extension SyncEngine {
         try WritePath.refuseLinks(repo: project.repoPath,
                                   relative: project.openspecPath + "/" + current.path + "/" + file,
                                   fileSystem: writeFileSystem)
-        let base = try store.specFiles(specId: spec.id, withContent: false).first { $0.path == file }?.blobId
         let writeId = try store.write { w in
-            try w.insertPendingWrite(projectId: project.id, specId: spec.id, path: file, content: Data(content),
+            // Read inside the write transaction, so no other edit can land between the check and the queueing.
+            let base = try w.specFileBlobId(specId: spec.id, path: file)
+            if let expected, expected.blobId != base {
+                throw SyncError.staleVersion(path: file, expected: expected.blobId, current: base)
+            }
+            return try w.insertPendingWrite(projectId: project.id, specId: spec.id, path: file, content: Data(content),
                                      baseBlobId: base, at: Date())
         }
         return try underLock(project) { try attemptWrite(writeId, trigger: trigger) }
@@ -57,6 +71,20 @@ extension SyncEngine {
     /// as `1.2`, or `#N` for the Nth checkbox.
     public func toggleTask(spec: SpecSummary, task: String, done: Bool,
                            trigger: String = SyncTrigger.userEdit.rawValue) throws -> WriteOutcome {
+        // The edit is made against the bytes just read: when another edit of
+        // tasks.md lands in between, read again rather than overwrite it.
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try toggleTaskOnce(spec: spec, task: task, done: done, trigger: trigger)
+            } catch SyncError.staleVersion where attempt < 5 {
+                continue
+            }
+        }
+    }
+
+    private func toggleTaskOnce(spec: SpecSummary, task: String, done: Bool, trigger: String) throws -> WriteOutcome {
         guard let file = try store.specFiles(specId: spec.id, withContent: true).first(where: { $0.path == "tasks.md" }),
               let data = file.content else {
             throw SyncError.unknownTask(spec: spec.changeId, task: task)
@@ -71,7 +99,8 @@ extension SyncEngine {
         } else {
             throw SyncError.unknownTask(spec: spec.changeId, task: task)
         }
-        return try edit(spec: spec, file: "tasks.md", content: Self.toggled(bytes, item, done: done), trigger: trigger)
+        return try edit(spec: spec, file: "tasks.md", content: Self.toggled(bytes, item, done: done), trigger: trigger,
+                        expecting: ExpectedVersion(blobId: file.blobId))
     }
 
     /// `bytes` with `item`'s checkbox set to done or not done, changing only the marker.
@@ -145,6 +174,15 @@ extension SyncEngine {
             return .pending(reason: "the write is \(write.status.rawValue): \(write.lastError ?? "no longer pending")")
         }
         guard let project = try store.project(id: write.projectId) else { throw SyncError.unknownProject(write.projectId) }
+        // Seen by subscribers in any process as the write begins; the row the
+        // attempt ends with carries the same run id.
+        try store.write { w in
+            try w.insertHistory(HistoryValues(
+                projectId: project.id, specId: write.specId, runId: Self.attemptRunId(write),
+                direction: .databaseToFilesystem, syncedAt: Date(), success: true, errorMessage: nil,
+                filesChanged: [write.path], triggeredBy: trigger, action: HistoryRecord.startedAction,
+                fromCommit: nil, toCommit: nil, durationMs: nil))
+        }
         let content = [UInt8](write.content)
         guard let spec = try store.spec(id: write.specId), spec.status != .removed else {
             return try keepAsConflict(write, project: project, fsBlobId: nil, trigger: trigger,
@@ -175,7 +213,7 @@ extension SyncEngine {
             try store.write { w in
                 try w.setWriteStatus(id: write.id, .failed, error: "\(error)")
                 try w.insertHistory(HistoryValues(
-                    projectId: project.id, specId: spec.id, runId: UUID().uuidString.lowercased(),
+                    projectId: project.id, specId: spec.id, runId: Self.attemptRunId(write),
                     direction: .databaseToFilesystem, syncedAt: Date(), success: false, errorMessage: "\(error)",
                     filesChanged: [], triggeredBy: trigger, action: "failed", fromCommit: nil, toCommit: nil, durationMs: nil))
                 try w.setSpecSyncError(specId: spec.id, "\(error)")
@@ -253,7 +291,7 @@ extension SyncEngine {
         try store.write { w in
             try w.setWriteStatus(id: write.id, .written, error: nil)
             try w.insertHistory(HistoryValues(
-                projectId: project.id, specId: spec.id, runId: UUID().uuidString.lowercased(),
+                projectId: project.id, specId: spec.id, runId: Self.attemptRunId(write),
                 direction: .databaseToFilesystem, syncedAt: Date(), success: true, errorMessage: nil,
                 filesChanged: [openspecRelative], triggeredBy: trigger, action: "updated",
                 fromCommit: head?.hex, toCommit: commit.hex, durationMs: nil))
@@ -267,6 +305,11 @@ extension SyncEngine {
         return .written(commit: commit.hex)
     }
 
+    /// The run id of one attempt at a write: its start mark and its outcome share it.
+    static func attemptRunId(_ write: PendingWriteRecord) -> String {
+        "write-\(write.id)-\(write.attempts + 1)"
+    }
+
     /// Leaves the write pending: counts the attempt, schedules the next one
     /// (2^attempts seconds, at most ten minutes) and logs why.
     private func deferWrite(_ write: PendingWriteRecord, specId: String, trigger: String, reason: String) throws -> WriteOutcome {
@@ -275,7 +318,7 @@ extension SyncEngine {
         try store.write { w in
             try w.deferWrite(id: write.id, attempts: attempts, nextAttemptAt: Date().addingTimeInterval(delay), error: reason)
             try w.insertHistory(HistoryValues(
-                projectId: write.projectId, specId: specId, runId: UUID().uuidString.lowercased(),
+                projectId: write.projectId, specId: specId, runId: Self.attemptRunId(write),
                 direction: .databaseToFilesystem, syncedAt: Date(), success: false, errorMessage: reason,
                 filesChanged: [], triggeredBy: trigger, action: "pending", fromCommit: nil, toCommit: nil, durationMs: nil))
             try w.setSpecSyncError(specId: specId, reason)
@@ -292,7 +335,7 @@ extension SyncEngine {
                                           dbContent: write.content, baseBlobId: write.baseBlobId, fsBlobId: fsBlobId, at: Date())
             try w.setWriteStatus(id: write.id, .conflicted, error: message)
             try w.insertHistory(HistoryValues(
-                projectId: project.id, specId: write.specId, runId: UUID().uuidString.lowercased(),
+                projectId: project.id, specId: write.specId, runId: Self.attemptRunId(write),
                 direction: .databaseToFilesystem, syncedAt: Date(), success: false, errorMessage: message,
                 filesChanged: [write.path], triggeredBy: trigger, action: "conflict", fromCommit: nil, toCommit: nil,
                 durationMs: nil))

@@ -1,0 +1,108 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The bearer token that mutating calls must carry.
+public struct APIToken: Sendable {
+    public enum Source: Sendable, Equatable {
+        /// `OPENSPEC_SYNC_TOKEN`.
+        case environment
+        /// Read from (or created in) this file next to the database.
+        case file(String)
+    }
+
+    let secret: [UInt8]
+    public let source: Source
+
+    /// Shorter secrets are refused: a token is the only thing between the
+    /// network and a commit in the user's repository.
+    public static let minimumLength = 16
+    public static let environmentVariable = "OPENSPEC_SYNC_TOKEN"
+
+    public init(secret: String, source: Source) throws {
+        let trimmed = secret.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard trimmed.utf8.count >= Self.minimumLength else {
+            throw ServerError.weakToken(source: source)
+        }
+        self.secret = Array(trimmed.utf8)
+        self.source = source
+    }
+
+    /// The file a generated token lives in: `<database folder>/api-token`.
+    public static func defaultFile(databasePath: String) -> String {
+        let folder = (databasePath as NSString).deletingLastPathComponent
+        return (folder.isEmpty ? "." : folder) + "/api-token"
+    }
+
+    /// `OPENSPEC_SYNC_TOKEN` when set; otherwise the token file, created on
+    /// first start with 32 random bytes and mode 0600.
+    public static func resolve(environment: [String: String], tokenFile: String) throws -> APIToken {
+        if let value = environment[environmentVariable], !value.isEmpty {
+            return try APIToken(secret: value, source: .environment)
+        }
+        if let data = FileManager.default.contents(atPath: tokenFile) {
+            var info = stat()
+            if stat(tokenFile, &info) == 0, info.st_mode & 0o077 != 0 {
+                throw ServerError.tokenFileTooOpen(tokenFile)
+            }
+            return try APIToken(secret: String(decoding: data, as: UTF8.self), source: .file(tokenFile))
+        }
+        var bytes = [UInt8](repeating: 0, count: 32)
+        var generator = SystemRandomNumberGenerator()
+        for index in bytes.indices { bytes[index] = generator.next() }
+        let secret = bytes.map { String(format: "%02x", $0) }.joined()
+        // O_EXCL: two servers starting at once must not each write a different token.
+        let fd = open(tokenFile, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd < 0 {
+            if errno == EEXIST { return try resolve(environment: environment, tokenFile: tokenFile) }
+            throw ServerError.cannotWriteToken(tokenFile, reason: String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        let line = Array((secret + "\n").utf8)
+        guard line.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == line.count, fsync(fd) == 0 else {
+            unlink(tokenFile)
+            throw ServerError.cannotWriteToken(tokenFile, reason: String(cString: strerror(errno)))
+        }
+        return try APIToken(secret: secret, source: .file(tokenFile))
+    }
+
+    /// Whether `header` is `Bearer <this token>`, compared in constant time
+    /// (the time taken does not depend on how many bytes match).
+    func accepts(authorization header: String?) -> Bool {
+        guard let header else { return false }
+        let prefix = "bearer "
+        guard header.count > prefix.count, header.prefix(prefix.count).lowercased() == prefix else { return false }
+        let offered = Array(header.dropFirst(prefix.count).trimmingCharacters(in: .whitespaces).utf8)
+        var difference = UInt8(offered.count == secret.count ? 0 : 1)
+        for index in 0..<secret.count {
+            difference |= secret[index] ^ (index < offered.count ? offered[index] : 0)
+        }
+        return difference == 0
+    }
+}
+
+/// Why the server cannot start, worded so the user knows what to do.
+public enum ServerError: Error, CustomStringConvertible, Sendable {
+    case weakToken(source: APIToken.Source)
+    case tokenFileTooOpen(String)
+    case cannotWriteToken(String, reason: String)
+    case publicWithoutToken(host: String)
+    case invalidHost(String)
+
+    public var description: String {
+        switch self {
+        case let .weakToken(source):
+            let place = source == .environment ? APIToken.environmentVariable : "the token file"
+            return "the API token in \(place) is shorter than \(APIToken.minimumLength) characters; use a long random secret (for example `openssl rand -hex 32`)"
+        case let .tokenFileTooOpen(path):
+            return "the token file \(path) can be read by other users; run `chmod 600 \(path)` (or delete it and a new one is made)"
+        case let .cannotWriteToken(path, reason):
+            return "cannot create the token file \(path): \(reason); set \(APIToken.environmentVariable) instead, or make the folder writable"
+        case let .publicWithoutToken(host):
+            return "refusing to listen on \(host) without a token of your own: anyone who can reach it could change your repositories. Set \(APIToken.environmentVariable) to a long random secret, or listen on 127.0.0.1"
+        case let .invalidHost(host):
+            return "\"\(host)\" is not an address to listen on; give an IP address such as 127.0.0.1 or ::1, or localhost"
+        }
+    }
+}
