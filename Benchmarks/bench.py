@@ -864,10 +864,72 @@ def bench_edit(ctx):
         # `task` starts from a database at HEAD and syncs its own edit only.
         ctx.tool("reconcile", "--repo", repo, db=db, isolated=True)
         ctx.progress("edit", i, ctx.runs, floor=floors[-1], task=values[-1])
-    return [Row(size=ctx.size, family="edit", key="edit.task",
+    rows = [Row(size=ctx.size, family="edit", key="edit.task",
                 figure="one task ticked, written, committed and synced (task --done)", unit="s",
                 samples=values, floor_name=FLOOR_EDIT_NAME, floor_samples=floors,
                 target=Target(0.5))]
+
+    # The same edit made where a web UI makes it: specs.toggleTask on a
+    # running server (one keep-alive connection), which pays the process
+    # start, libgit2's initialisation and the database open once, not per edit.
+    token = "bench-" + hashlib.sha256(os.urandom(32)).hexdigest()
+    env["OPENSPEC_SYNC_TOKEN"] = token
+    p, port = start_server(ctx, db, env, f"edit-{ctx.size}")
+    values, floors = [], []
+    try:
+        client = APIClient(port, token)
+        client.call("GET", "projects.list")  # connected and warm, as an open tab is
+        for i in range(1, ctx.runs + 1):
+            cid, rel, line_index, number = pick_task(ctx, rng)
+            path = os.path.join(repo, rel)
+            with open(path, "rb") as f:
+                want = ticked(f.read(), line_index, number)
+            parent = ctx.git_output("rev-parse", "HEAD")
+            started = time.perf_counter()
+            status, reply = client.call("POST", "specs.toggleTask", {"specId": cid, "task": number, "done": True})
+            values.append(time.perf_counter() - started)
+            outcome = ((reply or {}).get("result") or {}).get("data", {}).get("outcome")
+            if status != 200 or outcome != "written":
+                raise BenchError(f"specs.toggleTask {cid} {number}: HTTP {status}: {str(reply)[:300]};"
+                                 " the figure needs the edit written and committed")
+            check_single_commit(ctx, parent, rel, EDIT_TOOL_NAME, f"after specs.toggleTask {cid} {number}")
+            with open(path, "rb") as f:
+                if f.read() != want:
+                    raise BenchError(f"after specs.toggleTask {cid} {number}, {rel} is not the file with"
+                                     f" task {number} ticked and every other byte kept")
+            status, reply = client.call("GET", "specs.get", {"specId": cid})
+            data = ((reply or {}).get("result") or {}).get("data") or {}
+            if (data.get("completedTasks"), data.get("totalTasks")) != task_counts(path):
+                raise BenchError(f"after specs.toggleTask {cid} {number}, specs.get has tasks"
+                                 f" {data.get('completedTasks')}/{data.get('totalTasks')}, tasks.md"
+                                 f" {task_counts(path)}: not synced")
+
+            f_cid, f_rel, f_line, f_number = pick_task(ctx, rng, exclude={cid})
+            f_path = os.path.join(repo, f_rel)
+            with open(f_path, "rb") as f:
+                data = ticked(f.read(), f_line, f_number)
+            with open(f_path, "wb") as f:
+                f.write(data)
+            parent = ctx.git_output("rev-parse", "HEAD")
+            t_add = run([*git_no_hooks, "add", "--", f_rel], cwd=repo, env=env)[0]
+            t_commit = run([*git_no_hooks, "commit", "-q", "-m", f"bench api-edit-{i}: tick {f_cid} {f_number}"],
+                           cwd=repo, env=env)[0]
+            floors.append(t_add + t_commit)
+            check_single_commit(ctx, parent, f_rel, gen_corpus.GIT_ENV["GIT_AUTHOR_NAME"],
+                                f"after the floor's `git add {f_rel} && git commit`")
+            # Untimed, as above: the server's database takes the floor's commit.
+            status, reply = client.call("POST", "sync.forceSync", {})
+            if status != 200:
+                raise BenchError(f"sync.forceSync: HTTP {status}: {str(reply)[:300]}")
+            ctx.progress("edit (server)", i, ctx.runs, floor=floors[-1], toggle=values[-1])
+        client.close()
+    finally:
+        stop_server(p)
+    rows.append(Row(size=ctx.size, family="edit", key="edit.api",
+                    figure="one task ticked, written, committed and synced (specs.toggleTask on a running server)",
+                    unit="s", samples=values, floor_name=FLOOR_EDIT_NAME, floor_samples=floors,
+                    target=Target(0.5)))
+    return rows
 
 
 DAEMON_SIZE = 2000      # the daemon figure's corpus size (others: --daemon-all-sizes)
@@ -1014,6 +1076,42 @@ class APIClient:
             self.conn.close()
 
 
+def start_server(ctx, db, env, name):
+    """`openspec-sync serve` on a free loopback port: (process, port). The
+    caller stops it with stop_server, in a finally."""
+    server_log = os.path.join(ctx.args.out, f"{name}.log")
+    cmd = [ctx.binary, "serve", "--db", db, "--host", "127.0.0.1", "--port", "0"]
+    with open(server_log, "wb") as out:
+        try:
+            p = subprocess.Popen(cmd, cwd=ctx.work, env=env, stdin=subprocess.DEVNULL,
+                                 stdout=out, stderr=subprocess.STDOUT)
+        except OSError as e:
+            raise BenchError(f"cannot start `{show_cmd(cmd)}`: {e}") from None
+    port = None
+    deadline = time.monotonic() + API_STARTUP
+    while port is None and time.monotonic() < deadline and p.poll() is None:
+        with open(server_log, errors="replace") as f:
+            for line in f:
+                if "API on http://127.0.0.1:" in line:
+                    port = int(line.split("127.0.0.1:", 1)[1].split("/", 1)[0])
+        time.sleep(0.05)
+    if port is None:
+        stop_server(p)
+        raise BenchError(f"`{show_cmd(cmd)}` printed no address within {API_STARTUP} s; its log ends:\n"
+                         + indent(file_tail(server_log)))
+    return p, port
+
+
+def stop_server(p):
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
 @benchmark("api", "HTTP API under load")
 def bench_api(ctx):
     """`openspec-sync serve` on loopback with the imported corpus: readers
@@ -1035,26 +1133,8 @@ def bench_api(ctx):
     token = "bench-" + hashlib.sha256(os.urandom(32)).hexdigest()
     env = ctx.tool_env(db, isolated=True)
     env["OPENSPEC_SYNC_TOKEN"] = token
-    server_log = os.path.join(ctx.args.out, f"api-{ctx.size}.log")
-    cmd = [ctx.binary, "serve", "--db", db, "--host", "127.0.0.1", "--port", "0"]
-    with open(server_log, "wb") as out:
-        try:
-            p = subprocess.Popen(cmd, cwd=ctx.work, env=env, stdin=subprocess.DEVNULL,
-                                 stdout=out, stderr=subprocess.STDOUT)
-        except OSError as e:
-            raise BenchError(f"cannot start `{show_cmd(cmd)}`: {e}") from None
+    p, port = start_server(ctx, db, env, f"api-{ctx.size}")
     try:
-        port = None
-        deadline = time.monotonic() + API_STARTUP
-        while port is None and time.monotonic() < deadline and p.poll() is None:
-            with open(server_log, errors="replace") as f:
-                for line in f:
-                    if "API on http://127.0.0.1:" in line:
-                        port = int(line.split("127.0.0.1:", 1)[1].split("/", 1)[0])
-            time.sleep(0.05)
-        if port is None:
-            raise BenchError(f"`{show_cmd(cmd)}` printed no address within {API_STARTUP} s; its log ends:\n"
-                             + indent(file_tail(server_log)))
 
         changes = ctx.live_changes()
         # Each writer owns every writers-th change, so no two writers touch one file.
@@ -1145,13 +1225,7 @@ def bench_api(ctx):
         if p.poll() is not None:
             errors.append(f"the server exited during the run (exit status {p.returncode})")
     finally:
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        stop_server(p)
 
     # Every write the server said it wrote is one commit, and nothing is left over.
     commits = int(ctx.git_output("rev-list", "--count", f"{head_before}..HEAD"))
