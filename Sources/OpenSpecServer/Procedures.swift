@@ -156,19 +156,11 @@ struct Procedures: Sendable {
         return try await write { engine in
             let scope = try projectKey.map { try engine.project(named: $0).id }
             let spec = try engine.resolveSpec(specKey, projectId: scope)
-            let open = try engine.conflicts(projectId: spec.projectId, specId: spec.id)
             let chosen: ConflictView
-            if let conflictId {
-                guard let found = open.first(where: { $0.id == conflictId }) else {
-                    throw SyncError.unknownConflict("#\(conflictId) on \(spec.changeId)")
-                }
-                chosen = found
-            } else if open.count == 1 {
-                chosen = open[0]
-            } else if open.isEmpty {
-                throw SyncError.unknownConflict("on \(spec.changeId)")
-            } else {
-                throw TRPCError(.badRequest, "sync.resolveConflict: \(spec.changeId) has \(open.count) open conflicts (\(open.map { "#\($0.id)" }.joined(separator: ", "))); name one with conflictId")
+            do {
+                chosen = try engine.openConflict(of: spec, id: conflictId)
+            } catch SyncError.severalConflicts(_, let ids) {
+                throw TRPCError(.badRequest, "sync.resolveConflict: \(spec.changeId) has \(ids.count) open conflicts (\(ids.map { "#\($0)" }.joined(separator: ", "))); name one with conflictId")
             }
             guard let outcome = try engine.resolveConflict(chosen.id, resolution: resolution) else {
                 return try encode(WriteReply(outcome: "resolved", conflictId: chosen.id))

@@ -93,7 +93,7 @@ struct ErrorMapper: Sendable {
                 return TRPCError(.notFound, "the repository is not registered; register it with `openspec-sync init --repo PATH`")
             case .unknownTask, .unknownConflict, .changeGone, .unknownRevision, .notAtRevision:
                 return TRPCError(.notFound, scrub(apiWording("\(error)")))
-            case .ambiguousSpec:
+            case .ambiguousSpec, .severalConflicts:
                 return TRPCError(.badRequest, scrub("\(error)"))
             case .invalidWritePath, .symlinkInPath:
                 return TRPCError(.badRequest, scrub("\(error)"))

@@ -15,6 +15,8 @@ public enum SyncError: Error, CustomStringConvertible, Sendable {
     /// An edit larger than the file size cap, which the reconciler would not read back.
     case contentTooLarge(path: String, size: Int, limit: Int)
     case unknownConflict(String)
+    /// A change with more than one open conflict, resolved without saying which.
+    case severalConflicts(change: String, ids: [Int64])
     /// The change cannot take writes (removed, or its folder is gone).
     case changeGone(String)
     /// An edit made against a version of the file that is no longer the one synced.
@@ -54,6 +56,8 @@ public enum SyncError: Error, CustomStringConvertible, Sendable {
             return "cannot write \(path): \(size) bytes is over the \(limit)-byte size cap; raise OPENSPEC_SYNC_MAX_FILE_BYTES or write a smaller file"
         case let .unknownConflict(what):
             return "no open conflict \(what); `openspec-sync conflicts` lists them"
+        case let .severalConflicts(change, ids):
+            return "\(change) has \(ids.count) open conflicts (\(ids.map { "#\($0)" }.joined(separator: ", "))); name one by its id"
         case let .changeGone(path):
             return "the change \(path) no longer exists on disk; run `openspec-sync reconcile` and edit the change where it is now"
         case let .staleVersion(path, expected, current):

@@ -57,7 +57,7 @@ func perform(_ body: () throws -> Void) throws {
         case .unknownProject, .unknownSpec, .ambiguousSpec, .notRegistered, .unknownTask, .unknownConflict, .changeGone,
              .unknownRevision, .notAtRevision:
             throw ExitCode(4)
-        case .invalidWritePath: throw ExitCode(64)
+        case .invalidWritePath, .severalConflicts: throw ExitCode(64)
         default: throw ExitCode(1)
         }
     } catch {

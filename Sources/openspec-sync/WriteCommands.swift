@@ -150,19 +150,11 @@ struct Resolve: ParsableCommand {
             let engine = try global.engine()
             let projectId = try project.map { try engine.project(named: $0).id }
             let target = try engine.resolveSpec(spec, projectId: projectId)
-            let open = try engine.conflicts(projectId: target.projectId, specId: target.id)
             let chosen: ConflictView
-            if let conflict {
-                guard let found = open.first(where: { $0.id == conflict }) else {
-                    throw SyncError.unknownConflict("#\(conflict) on \(target.changeId)")
-                }
-                chosen = found
-            } else if open.count == 1 {
-                chosen = open[0]
-            } else if open.isEmpty {
-                throw SyncError.unknownConflict("on \(target.changeId)")
-            } else {
-                throw ValidationError("\(target.changeId) has \(open.count) open conflicts (\(open.map { "#\($0.id)" }.joined(separator: ", "))); pick one with --conflict ID")
+            do {
+                chosen = try engine.openConflict(of: target, id: conflict)
+            } catch SyncError.severalConflicts(_, let ids) {
+                throw ValidationError("\(target.changeId) has \(ids.count) open conflicts (\(ids.map { "#\($0)" }.joined(separator: ", "))); pick one with --conflict ID")
             }
             let outcome = try engine.resolveConflict(chosen.id, resolution: reapply ? .reapply : .filesystem)
             if let outcome {

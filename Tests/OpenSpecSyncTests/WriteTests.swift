@@ -180,6 +180,29 @@ struct WriteTests {
         #expect(throws: SyncError.self) { try h.engine.resolveConflict(id, resolution: .filesystem) }
     }
 
+    @Test("the conflict to resolve: the only open one, the one named, or an error naming the choices")
+    func choosingAConflict() throws {
+        let (h, spec) = try syncedChange()
+        #expect(throws: SyncError.self) { try h.engine.openConflict(of: spec, id: nil) }
+        var ids: [Int64] = []
+        for round in 1...2 {
+            try h.repo.write(tasksPath, "## 1. Work\n- [ ] 1.1 Changed on disk, round \(round)\n")
+            guard case let .conflict(id) = try h.engine.edit(spec: spec, file: "tasks.md", content: Array("mine \(round)\n".utf8)) else {
+                Issue.record("round \(round): expected a conflict"); return
+            }
+            ids.append(id)
+            if round == 1 { #expect(try h.engine.openConflict(of: spec, id: nil).id == id) }
+        }
+        do {
+            _ = try h.engine.openConflict(of: spec, id: nil)
+            Issue.record("two open conflicts and no id must be refused")
+        } catch let SyncError.severalConflicts(change, listed) {
+            #expect(change == "add-login" && listed.sorted() == ids.sorted())
+        }
+        #expect(try h.engine.openConflict(of: spec, id: ids[1]).keptContent == "mine 2\n")
+        #expect(throws: SyncError.self) { try h.engine.openConflict(of: spec, id: 999) }
+    }
+
     @Test("mid-merge, the write waits with its reason and succeeds after the merge is aborted")
     func midMerge() throws {
         let (h, spec) = try syncedChange()

@@ -46,6 +46,22 @@ extension SyncEngine {
         }
     }
 
+    /// The open conflict of `spec` to resolve: conflict `id` when given, else
+    /// the only open one. Throws `unknownConflict` when there is none, and
+    /// `severalConflicts` when the caller must say which.
+    public func openConflict(of spec: SpecSummary, id: Int64?) throws -> ConflictView {
+        let open = try conflicts(projectId: spec.projectId, specId: spec.id)
+        if let id {
+            guard let found = open.first(where: { $0.id == id }) else {
+                throw SyncError.unknownConflict("#\(id) on \(spec.changeId)")
+            }
+            return found
+        }
+        if open.count == 1 { return open[0] }
+        if open.isEmpty { throw SyncError.unknownConflict("on \(spec.changeId)") }
+        throw SyncError.severalConflicts(change: spec.changeId, ids: open.map(\.id))
+    }
+
     /// Closes conflict `id`. `.filesystem` keeps the file; `.reapply` submits
     /// the kept content as a new edit based on the file as it is now and
     /// returns what became of it.
