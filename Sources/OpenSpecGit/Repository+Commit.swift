@@ -54,7 +54,10 @@ extension Repository {
                 GIT_EUNMERGED, GIT_ERROR_REPOSITORY, "the repository is \(state); the commit must wait", function)
         }
 
-        let index = try currentIndex(force: true)
+        // Not forced: a first use loads the file anyway, and a later one re-reads
+        // it when its stamp (inode, size, mtime) changed, as every git write does
+        // (lock file, then rename). A forced read costs ~10 ms at 6,000 entries.
+        let index = try currentIndex(force: false)
         defer { git_index_free(index) }
         if let rawIndexPath = git_index_path(index) {
             let lockPath = String(cString: rawIndexPath) + ".lock"
@@ -116,8 +119,8 @@ extension Repository {
 
     /// Sets the index entries of `paths` to what the tree `treeID` holds (removing those it lacks) and writes the index.
     private func stageFiles(_ paths: [String], from treeID: ObjectID) throws {
-        // Re-read: another git command may have changed the index since it was last loaded.
-        let index = try currentIndex(force: true)
+        // Re-read when another git command changed the index since it was last loaded.
+        let index = try currentIndex(force: false)
         defer { git_index_free(index) }
         let tree: OpaquePointer? = treeID == .emptyTree ? nil : try lookupTree(treeID)
         defer { if let tree { git_tree_free(tree) } }

@@ -14,6 +14,29 @@ private func expectFsckClean(_ temp: TempRepo, sourceLocation: SourceLocation = 
 
 @Suite("Committing sync writes")
 struct CommitFilesTests {
+    @Test("a repository kept open sees what git staged in between, and never drops it")
+    func longLivedRepositorySeesNewIndex() throws {
+        let temp = try makeSpecRepo()
+        let repo = try Repository(path: temp.path)
+        let path = "openspec/changes/add-login/proposal.md"
+        var head = try revParse(temp, "HEAD")
+        for round in 1...3 {
+            // The user stages something between two sync commits made through one open repository.
+            try temp.write("src/staged-\(round).txt", "round \(round)\n")
+            try temp.git("add", "src/staged-\(round).txt")
+            let cached = try rawGit(temp, "diff", "--cached", "--binary")
+            let content = "# Add login\n\nround \(round)\n"
+            try writeAtomically(temp, path, content)
+            head = try repo.commitFiles([FileWrite(path: path, content: Array(content.utf8), mode: nil)],
+                                        message: "sync \(round)", author: syncAuthor, expectedHead: head)
+            #expect(try rawGit(temp, "diff", "--cached", "--binary") == cached, "round \(round)")
+            #expect(try temp.git("status", "--porcelain", "--", path) == "", "round \(round)")
+        }
+        #expect(lines(try temp.git("diff", "--cached", "--name-only"))
+            == ["src/staged-1.txt", "src/staged-2.txt", "src/staged-3.txt"])
+        try expectFsckClean(temp)
+    }
+
     @Test("commits exactly the written path and leaves the user's staged and unstaged work byte-identical")
     func commitLeavesUserWorkAlone() throws {
         let temp = try makeSpecRepo()

@@ -62,6 +62,7 @@ extension SyncEngine {
             return try w.insertPendingWrite(projectId: project.id, specId: spec.id, path: file, content: Data(content),
                                      baseBlobId: base, at: Date())
         }
+        Trace.mark("edit stored")
         return try underLock(project) { try attemptWrite(writeId, trigger: trigger) }
     }
 
@@ -183,6 +184,7 @@ extension SyncEngine {
                 filesChanged: [write.path], triggeredBy: trigger, action: HistoryRecord.startedAction,
                 fromCommit: nil, toCommit: nil, durationMs: nil))
         }
+        Trace.mark("lock taken, start logged")
         let content = [UInt8](write.content)
         guard let spec = try store.spec(id: write.specId), spec.status != .removed else {
             return try keepAsConflict(write, project: project, fsBlobId: nil, trigger: trigger,
@@ -198,6 +200,7 @@ extension SyncEngine {
             return try deferWrite(write, specId: spec.id, trigger: trigger,
                                   reason: "cannot open the repository \(project.repoPath) (\(error)); the write waits and retries")
         }
+        Trace.mark("repository open")
         let state = repo.state
         if state.isMidOperation {
             return try deferWrite(write, specId: spec.id, trigger: trigger,
@@ -239,6 +242,7 @@ extension SyncEngine {
                                       reason: "\(repoRelative) changed on disk since the last sync")
         }
 
+        Trace.mark("file checked")
         var replaced = false
         if !alreadyOnDisk {
             let folder = (target as NSString).deletingLastPathComponent
@@ -270,6 +274,7 @@ extension SyncEngine {
             }
         }
 
+        Trace.mark("backed up, written, synced to disk")
         let head: ObjectID?
         let commit: ObjectID
         do {
@@ -288,6 +293,7 @@ extension SyncEngine {
                                   reason: "cannot commit \(repoRelative) (\(error)); the write waits and retries" + restored)
         }
 
+        Trace.mark("committed")
         try store.write { w in
             try w.setWriteStatus(id: write.id, .written, error: nil)
             try w.insertHistory(HistoryValues(
@@ -301,7 +307,9 @@ extension SyncEngine {
         // Only the commit just made needs reading: no walk of the working tree.
         var follow = ReconcileOptions(trigger: trigger, maxFileBytes: Configuration.maxFileBytes())
         follow.committedOnly = true
+        Trace.mark("outcome logged")
         _ = try? reconciler.reconcile(projectId: project.id, options: follow)
+        Trace.mark("database synced from the commit")
         return .written(commit: commit.hex)
     }
 
