@@ -335,9 +335,10 @@ struct RequestHandler: Sendable {
         return ServerOptions.isLoopback(host.lowercased())
     }
 
-    static func clip(_ text: String) -> String {
+    /// Client text safe to echo in a message: control characters dropped, at most `max` characters.
+    static func clip(_ text: String, max: Int = 80) -> String {
         let cleaned = String(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }.map(Character.init))
-        return cleaned.count > 80 ? String(cleaned.prefix(80)) + "…" : cleaned
+        return cleaned.count > max ? String(cleaned.prefix(max)) + "…" : cleaned
     }
 
     // MARK: Replies

@@ -89,17 +89,12 @@ struct Input {
             let unknown = Set(object.keys).subtracting(allowed)
             if let first = unknown.sorted().first {
                 let known = allowed.isEmpty ? "it takes no input" : "it takes " + allowed.sorted().joined(separator: ", ")
-                throw TRPCError(.badRequest, "\(procedure): unknown input field \"\(Self.clip(first))\"; \(known)")
+                throw TRPCError(.badRequest, "\(procedure): unknown input field \"\(RequestHandler.clip(first, max: 60))\"; \(known)")
             }
             fields = object
         case let other?:
             throw TRPCError(.badRequest, "\(procedure): the input must be a JSON object, not \(other.typeName)")
         }
-    }
-
-    private static func clip(_ text: String) -> String {
-        let cleaned = String(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }.map(Character.init))
-        return cleaned.count > 60 ? String(cleaned.prefix(60)) + "…" : cleaned
     }
 
     private func present(_ key: String) -> JSONValue? {

@@ -228,7 +228,7 @@ struct Procedures: Sendable {
             throw TRPCError(.badRequest, "specs.update: file is required: a path relative to the change folder, such as tasks.md or specs/auth/spec.md")
         }
         // Refused before any path is built from it.
-        do { try SyncEngine.checkWritePath(file) } catch { throw mapper.map(error, procedure: "specs.update") }
+        try SyncEngine.checkWritePath(file)
         let content = try input.content("content")
         guard input.has("baseVersion") else {
             throw TRPCError(.badRequest, "specs.update: baseVersion is required: the file's version from specs.get, or null for a new file")

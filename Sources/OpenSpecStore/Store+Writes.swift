@@ -34,21 +34,15 @@ extension Store {
         }
     }
 
-    /// Pending writes and unresolved conflicts of one change (through the
-    /// project's indexes: only the open ones are looked at).
-    public func writeCounts(projectId: String, specId: String) throws -> (pendingWrites: Int, openConflicts: Int) {
+    /// Pending writes and unresolved conflicts of a project (for `status`), or
+    /// of one change of it (through the project's indexes: only the open ones are looked at).
+    public func writeCounts(projectId: String, specId: String? = nil) throws -> (pendingWrites: Int, openConflicts: Int) {
         try pool.read { db in
-            let pending = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pendingWrites WHERE projectId = ? AND status = 'pending' AND specId = ?", arguments: [projectId, specId]) ?? 0
-            let open = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflicts WHERE projectId = ? AND resolvedAt IS NULL AND specId = ?", arguments: [projectId, specId]) ?? 0
-            return (pending, open)
-        }
-    }
-
-    /// Pending writes and unresolved conflicts of a project, for `status`.
-    public func writeCounts(projectId: String) throws -> (pendingWrites: Int, openConflicts: Int) {
-        try pool.read { db in
-            let pending = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pendingWrites WHERE projectId = ? AND status = 'pending'", arguments: [projectId]) ?? 0
-            let open = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflicts WHERE projectId = ? AND resolvedAt IS NULL", arguments: [projectId]) ?? 0
+            var arguments: StatementArguments = [projectId]
+            var ofSpec = ""
+            if let specId { ofSpec = " AND specId = ?"; arguments += [specId] }
+            let pending = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pendingWrites WHERE projectId = ? AND status = 'pending'" + ofSpec, arguments: arguments) ?? 0
+            let open = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflicts WHERE projectId = ? AND resolvedAt IS NULL" + ofSpec, arguments: arguments) ?? 0
             return (pending, open)
         }
     }

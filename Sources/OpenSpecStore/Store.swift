@@ -226,12 +226,29 @@ public final class Store: Sendable {
                 """, arguments: [specId])
             guard withContent else { return files }
             for index in files.indices where files[index].content == nil {
-                if let column = Self.textColumn(forFile: files[index].path) {
-                    files[index].content = try String.fetchOne(db, sql: "SELECT \(column) FROM openspecSpecs WHERE id = ?", arguments: [specId]).map { Data($0.utf8) }
-                }
+                files[index].content = try Self.textContent(db, specId: specId, path: files[index].path)
             }
             return files
         }
+    }
+
+    /// One file of a change as last synced, content included (one row read, not the whole change).
+    public func specFile(specId: String, path: String) throws -> SpecFileRecord? {
+        try pool.read { db in
+            guard var file = try SpecFileRecord.fetchOne(db, sql: """
+                SELECT specId, path, blobId, size, isUTF8, content, syncError
+                FROM specFiles WHERE specId = ? AND path = ?
+                """, arguments: [specId, path]) else { return nil }
+            if file.content == nil { file.content = try Self.textContent(db, specId: specId, path: path) }
+            return file
+        }
+    }
+
+    /// The content of a seed file kept in the spec row's text column, for a file row whose `content` is NULL.
+    static func textContent(_ db: Database, specId: String, path: String) throws -> Data? {
+        guard let column = textColumn(forFile: path) else { return nil }
+        return try String.fetchOne(db, sql: "SELECT \(column) FROM openspecSpecs WHERE id = ?", arguments: [specId])
+            .map { Data($0.utf8) }
     }
 
     public func mainSpecs(projectId: String) throws -> [MainSpecRecord] {

@@ -142,8 +142,7 @@ public struct StoreWriter {
         if let data = try Data.fetchOne(db, sql: "SELECT content FROM specFiles WHERE specId = ? AND path = ?", arguments: [specId, path]) {
             return data
         }
-        guard let column = Store.textColumn(forFile: path) else { return nil }
-        return try String.fetchOne(db, sql: "SELECT \(column) FROM openspecSpecs WHERE id = ?", arguments: [specId]).map { Data($0.utf8) }
+        return try Store.textContent(db, specId: specId, path: path)
     }
 
     /// Inserts a new spec row; returns its id.

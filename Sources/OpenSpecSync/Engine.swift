@@ -87,7 +87,7 @@ public final class SyncEngine: Sendable {
         // means the active one; otherwise the caller must say which.
         let live = matches.filter { $0.status == .active }
         if live.count == 1 { return live[0] }
-        let names = try Dictionary(store.projects().map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+        let names = try projectNames()
         throw SyncError.ambiguousSpec(key, candidates: matches.map { "\(names[$0.projectId] ?? $0.projectId):\($0.path) (\($0.status.rawValue))" })
     }
 }

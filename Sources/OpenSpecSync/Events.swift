@@ -58,7 +58,7 @@ extension SyncEngine {
     public func events(after id: Int64, projectId: String? = nil, limit: Int = 200) throws -> [SyncEvent] {
         let rows = try store.history(after: id, projectId: projectId, limit: limit)
         guard !rows.isEmpty else { return [] }
-        let names = Dictionary(try store.projects().map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+        let names = try projectNames()
         var paths: [String: String] = [:]
         return try rows.map { row in
             if let specId = row.specId, paths[specId] == nil { paths[specId] = try store.spec(id: specId)?.path }

@@ -101,7 +101,8 @@ public struct ProjectStatus: Codable, Sendable {
 }
 
 extension SyncEngine {
-    private func projectNames() throws -> [String: String] {
+    /// Project names by id.
+    func projectNames() throws -> [String: String] {
         Dictionary(try store.projects().map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
     }
 

@@ -276,9 +276,3 @@ struct HistoryPage: Encodable {
     }
     enum CodingKeys: String, CodingKey { case items, nextCursor }
 }
-
-struct AnyEncodable: Encodable {
-    let value: any Encodable
-    init(_ value: any Encodable) { self.value = value }
-    func encode(to encoder: Encoder) throws { try value.encode(to: encoder) }
-}

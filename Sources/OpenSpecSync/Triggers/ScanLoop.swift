@@ -94,8 +94,9 @@ extension SyncEngine {
             return ["projects folder \(folder) does not exist; it is looked at again next round"]
         }
         var warnings: [String] = []
-        let known = Set(((try? store.projects()) ?? []).map(\.repoPath))
-        let names = Set(((try? store.projects()) ?? []).map(\.name))
+        let registered = (try? store.projects()) ?? []
+        let known = Set(registered.map(\.repoPath))
+        let names = Set(registered.map(\.name))
         for repo in Self.discoverRepositories(in: folder) where !known.contains(repo) {
             var name = URL(fileURLWithPath: repo).lastPathComponent
             var suffix = 2

@@ -34,7 +34,7 @@ public enum ConflictResolution: String, Sendable, CaseIterable {
 extension SyncEngine {
     /// Open conflicts (and resolved ones with `includeResolved`), newest first.
     public func conflicts(projectId: String?, specId: String? = nil, includeResolved: Bool = false) throws -> [ConflictView] {
-        let names = Dictionary(try store.projects().map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+        let names = try projectNames()
         return try store.conflicts(projectId: projectId, specId: specId, includeResolved: includeResolved).map { row in
             let spec = try row.specId.flatMap { try store.spec(id: $0) }
             return ConflictView(

@@ -101,9 +101,8 @@ extension SyncEngine {
                                     uniquingKeysWith: { a, _ in a })
 
             // What must change, and whether the disk allows it.
-            typealias Step = RollbackStep
-            var steps: [Step] = []
-            var conflicting: [Step] = []
+            var steps: [RollbackStep] = []
+            var conflicting: [RollbackStep] = []
             for path in Set(wanted.keys).union(present.keys).sorted() {
                 try WritePath.validate(path)
                 let repoRelative = folder + "/" + path
@@ -111,7 +110,7 @@ extension SyncEngine {
                 let disk = try writeFileSystem.readIfPresent(project.repoPath + "/" + repoRelative)
                 let diskBlob = disk.map { Repository.hashBlob($0).hex }
                 let want = wanted[path]
-                let step = Step(path: path, content: try want.map { try repo.blob($0.id) }, mode: want?.mode, old: disk,
+                let step = RollbackStep(path: path, content: try want.map { try repo.blob($0.id) }, mode: want?.mode, old: disk,
                                 oldMode: writeFileSystem.permissions(of: project.repoPath + "/" + repoRelative))
                 let headBlob = present[path]?.id.hex
                 // Already as wanted on disk and in HEAD, mode included: nothing to do.
@@ -128,13 +127,10 @@ extension SyncEngine {
             // Seen by subscribers as the rollback begins; the row it ends with has the same run id.
             let runId = UUID().uuidString.lowercased()
             let files = (conflicting.isEmpty ? steps : conflicting).map { current.path + "/" + $0.path }
-            func logRow(_ action: String, success: Bool, error: String?, from: ObjectID? = nil, to: ObjectID? = nil) throws {
-                try store.write { w in
-                    try w.insertHistory(HistoryValues(
-                        projectId: project.id, specId: current.id, runId: runId, direction: .databaseToFilesystem,
-                        syncedAt: Date(), success: success, errorMessage: error, filesChanged: files, triggeredBy: trigger,
-                        action: action, fromCommit: from?.hex, toCommit: to?.hex, durationMs: nil))
-                    if action == "rollback" { try w.setSpecSyncError(specId: current.id, nil) }
+            func logRow(_ action: String, success: Bool, error: String?) throws {
+                _ = try store.write { w in
+                    try w.insertHistory(.write(projectId: project.id, specId: current.id, runId: runId, trigger: trigger,
+                                               action: action, success: success, error: error, files: files))
                 }
             }
             try logRow(HistoryRecord.startedAction, success: true, error: nil)
@@ -148,7 +144,7 @@ extension SyncEngine {
             // half-written file, and any failure puts back what was swapped.
             let changeFolder = project.repoPath + "/" + folder
             var temps: [String: String] = [:]
-            var done: [Step] = []
+            var done: [RollbackStep] = []
             func undo() -> String {
                 for temp in temps.values { try? writeFileSystem.remove(temp) }
                 return done.reversed().map { restore(changeFolder + "/" + $0.path, to: $0.old, mode: $0.oldMode) }.first ?? ""
@@ -164,7 +160,7 @@ extension SyncEngine {
                     let parent = (file as NSString).deletingLastPathComponent
                     try createFolders(from: changeFolder, to: parent)
                     removeStaleTemporaryFiles(in: parent, of: (file as NSString).lastPathComponent)
-                    let temp = parent + "/." + (file as NSString).lastPathComponent + ".openspec-sync-" + randomHex() + ".tmp"
+                    let temp = temporaryPath(beside: file)
                     temps[step.path] = temp
                     try writeFileSystem.writeNewFile(temp, bytes: content, mode: Self.permissions(step.mode, existing: step.oldMode))
                 }
@@ -213,7 +209,11 @@ extension SyncEngine {
                 throw refused
             }
 
-            try logRow("rollback", success: true, error: nil, from: head, to: commit)
+            try store.write { w in
+                try w.insertHistory(.write(projectId: project.id, specId: current.id, runId: runId, trigger: trigger,
+                                           action: "rollback", success: true, files: files, from: head?.hex, to: commit.hex))
+                try w.setSpecSyncError(specId: current.id, nil)
+            }
             _ = try? reconciler.reconcile(projectId: project.id, options: committed)
             return RollbackResult(outcome: .written, target: target.hex, commit: commit.hex, restored: restored,
                                   deleted: deleted, conflictIds: [], conflictPaths: [])
@@ -237,11 +237,9 @@ extension SyncEngine {
                     projectId: project.id, specId: spec.id, path: step.path, dbContent: Data(content),
                     baseBlobId: synced[step.path], fsBlobId: step.old.map { Repository.hashBlob($0).hex }, at: Date()))
             }
-            try w.insertHistory(HistoryValues(
-                projectId: project.id, specId: spec.id, runId: runId,
-                direction: .databaseToFilesystem, syncedAt: Date(), success: false, errorMessage: message,
-                filesChanged: paths.map { spec.path + "/" + $0 }, triggeredBy: trigger, action: "conflict",
-                fromCommit: nil, toCommit: nil, durationMs: nil))
+            try w.insertHistory(.write(projectId: project.id, specId: spec.id, runId: runId, trigger: trigger,
+                                       action: "conflict", success: false, error: message,
+                                       files: paths.map { spec.path + "/" + $0 }))
             return ids
         }
         // The files won: the database takes them as they are.

@@ -26,11 +26,7 @@ public protocol WriteFileSystem: Sendable {
 public struct PosixWriteFileSystem: WriteFileSystem {
     public init() {}
 
-    public func kind(of path: String) -> EntryKind? {
-        var info = stat()
-        guard lstat(path, &info) == 0 else { return nil }
-        return PosixFileSystem.kind(info.st_mode)
-    }
+    public func kind(of path: String) -> EntryKind? { PosixFileSystem().kind(of: path) }
 
     public func readIfPresent(_ path: String) throws -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)

@@ -86,8 +86,7 @@ extension SyncEngine {
     }
 
     private func toggleTaskOnce(spec: SpecSummary, task: String, done: Bool, trigger: String) throws -> WriteOutcome {
-        guard let file = try store.specFiles(specId: spec.id, withContent: true).first(where: { $0.path == "tasks.md" }),
-              let data = file.content else {
+        guard let file = try store.specFile(specId: spec.id, path: "tasks.md"), let data = file.content else {
             throw SyncError.unknownTask(spec: spec.changeId, task: task)
         }
         let bytes = [UInt8](data)
@@ -177,12 +176,10 @@ extension SyncEngine {
         guard let project = try store.project(id: write.projectId) else { throw SyncError.unknownProject(write.projectId) }
         // Seen by subscribers in any process as the write begins; the row the
         // attempt ends with carries the same run id.
-        try store.write { w in
-            try w.insertHistory(HistoryValues(
-                projectId: project.id, specId: write.specId, runId: Self.attemptRunId(write),
-                direction: .databaseToFilesystem, syncedAt: Date(), success: true, errorMessage: nil,
-                filesChanged: [write.path], triggeredBy: trigger, action: HistoryRecord.startedAction,
-                fromCommit: nil, toCommit: nil, durationMs: nil))
+        _ = try store.write { w in
+            try w.insertHistory(.write(projectId: project.id, specId: write.specId, runId: Self.attemptRunId(write),
+                                       trigger: trigger, action: HistoryRecord.startedAction, success: true,
+                                       files: [write.path]))
         }
         Trace.mark("lock taken, start logged")
         let content = [UInt8](write.content)
@@ -215,10 +212,8 @@ extension SyncEngine {
         } catch {
             try store.write { w in
                 try w.setWriteStatus(id: write.id, .failed, error: "\(error)")
-                try w.insertHistory(HistoryValues(
-                    projectId: project.id, specId: spec.id, runId: Self.attemptRunId(write),
-                    direction: .databaseToFilesystem, syncedAt: Date(), success: false, errorMessage: "\(error)",
-                    filesChanged: [], triggeredBy: trigger, action: "failed", fromCommit: nil, toCommit: nil, durationMs: nil))
+                try w.insertHistory(.write(projectId: project.id, specId: spec.id, runId: Self.attemptRunId(write),
+                                           trigger: trigger, action: "failed", success: false, error: "\(error)"))
                 try w.setSpecSyncError(specId: spec.id, "\(error)")
             }
             throw error
@@ -247,15 +242,15 @@ extension SyncEngine {
         if !alreadyOnDisk {
             let folder = (target as NSString).deletingLastPathComponent
             let name = (target as NSString).lastPathComponent
-            let temp = folder + "/." + name + ".openspec-sync-" + randomHex() + ".tmp"
+            let temp = temporaryPath(beside: target)
+            let mode = fs.permissions(of: target) ?? 0o644
             do {
                 if let old {
-                    try backUp(old, gitDir: repo.gitDir, openspecRelative: openspecRelative,
-                               mode: fs.permissions(of: target) ?? 0o644)
+                    try backUp(old, gitDir: repo.gitDir, openspecRelative: openspecRelative, mode: mode)
                 }
                 try createFolders(from: changeFolder, to: folder)
                 removeStaleTemporaryFiles(in: folder, of: name)
-                try fs.writeNewFile(temp, bytes: content, mode: fs.permissions(of: target) ?? 0o644)
+                try fs.writeNewFile(temp, bytes: content, mode: mode)
                 // Check before replace: the file must still be what was checked above.
                 let now: [UInt8]?
                 do { now = try fs.readIfPresent(target) } catch { try? fs.remove(temp); throw error }
@@ -296,11 +291,9 @@ extension SyncEngine {
         Trace.mark("committed")
         try store.write { w in
             try w.setWriteStatus(id: write.id, .written, error: nil)
-            try w.insertHistory(HistoryValues(
-                projectId: project.id, specId: spec.id, runId: Self.attemptRunId(write),
-                direction: .databaseToFilesystem, syncedAt: Date(), success: true, errorMessage: nil,
-                filesChanged: [openspecRelative], triggeredBy: trigger, action: "updated",
-                fromCommit: head?.hex, toCommit: commit.hex, durationMs: nil))
+            try w.insertHistory(.write(projectId: project.id, specId: spec.id, runId: Self.attemptRunId(write),
+                                       trigger: trigger, action: "updated", success: true, files: [openspecRelative],
+                                       from: head?.hex, to: commit.hex))
             try w.setSpecSyncError(specId: spec.id, nil)
         }
         // The row takes the file as written; its blob now equals the synced one, so nothing echoes back.
@@ -325,10 +318,8 @@ extension SyncEngine {
         let delay = min(pow(2, Double(min(attempts, 20))), 600)
         try store.write { w in
             try w.deferWrite(id: write.id, attempts: attempts, nextAttemptAt: Date().addingTimeInterval(delay), error: reason)
-            try w.insertHistory(HistoryValues(
-                projectId: write.projectId, specId: specId, runId: Self.attemptRunId(write),
-                direction: .databaseToFilesystem, syncedAt: Date(), success: false, errorMessage: reason,
-                filesChanged: [], triggeredBy: trigger, action: "pending", fromCommit: nil, toCommit: nil, durationMs: nil))
+            try w.insertHistory(.write(projectId: write.projectId, specId: specId, runId: Self.attemptRunId(write),
+                                       trigger: trigger, action: "pending", success: false, error: reason))
             try w.setSpecSyncError(specId: specId, reason)
         }
         return .pending(reason: reason)
@@ -342,11 +333,9 @@ extension SyncEngine {
             let id = try w.insertConflict(projectId: project.id, specId: write.specId, path: write.path,
                                           dbContent: write.content, baseBlobId: write.baseBlobId, fsBlobId: fsBlobId, at: Date())
             try w.setWriteStatus(id: write.id, .conflicted, error: message)
-            try w.insertHistory(HistoryValues(
-                projectId: project.id, specId: write.specId, runId: Self.attemptRunId(write),
-                direction: .databaseToFilesystem, syncedAt: Date(), success: false, errorMessage: message,
-                filesChanged: [write.path], triggeredBy: trigger, action: "conflict", fromCommit: nil, toCommit: nil,
-                durationMs: nil))
+            try w.insertHistory(.write(projectId: project.id, specId: write.specId, runId: Self.attemptRunId(write),
+                                       trigger: trigger, action: "conflict", success: false, error: message,
+                                       files: [write.path]))
             return id
         }
         _ = try? reconciler.reconcile(projectId: project.id, options: ReconcileOptions(trigger: trigger, maxFileBytes: Configuration.maxFileBytes()))
@@ -359,8 +348,7 @@ extension SyncEngine {
         let fs = writeFileSystem
         do {
             if let old {
-                let folder = (target as NSString).deletingLastPathComponent
-                let temp = folder + "/." + (target as NSString).lastPathComponent + ".openspec-sync-" + randomHex() + ".tmp"
+                let temp = temporaryPath(beside: target)
                 do {
                     try fs.writeNewFile(temp, bytes: old, mode: mode ?? fs.permissions(of: target) ?? 0o644)
                     try fs.rename(temp, to: target)
@@ -377,12 +365,21 @@ extension SyncEngine {
     /// Temporary files of this file left by an attempt that was killed
     /// before its rename (they are hidden, so no scan ever reads them).
     func removeStaleTemporaryFiles(in folder: String, of name: String) {
-        let prefix = "." + name + ".openspec-sync-"
+        let prefix = Self.temporaryPrefix(of: name)
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
         for leftover in names where leftover.hasPrefix(prefix) && leftover.hasSuffix(".tmp") {
             try? writeFileSystem.remove(folder + "/" + leftover)
         }
     }
+
+    /// A new hidden file name beside `target` for its replacement, which
+    /// `removeStaleTemporaryFiles` recognises if a crash leaves it behind.
+    func temporaryPath(beside target: String) -> String {
+        let folder = (target as NSString).deletingLastPathComponent
+        return folder + "/" + Self.temporaryPrefix(of: (target as NSString).lastPathComponent) + randomHex() + ".tmp"
+    }
+
+    private static func temporaryPrefix(of name: String) -> String { "." + name + ".openspec-sync-" }
 
     func ioReason(_ path: String, _ error: Error) -> String {
         let text = (error as? FileSystemError)?.reason ?? "\(error)"
@@ -430,6 +427,17 @@ extension SyncEngine {
 
     func randomHex() -> String {
         String(format: "%06x", UInt32.random(in: 0..<0x100_0000))
+    }
+}
+
+extension HistoryValues {
+    /// A history row of a database-to-file write (an edit, a retry, a rollback), stamped now.
+    static func write(projectId: String, specId: String, runId: String, trigger: String, action: String,
+                      success: Bool, error: String? = nil, files: [String] = [],
+                      from: String? = nil, to: String? = nil) -> HistoryValues {
+        HistoryValues(projectId: projectId, specId: specId, runId: runId, direction: .databaseToFilesystem,
+                      syncedAt: Date(), success: success, errorMessage: error, filesChanged: files,
+                      triggeredBy: trigger, action: action, fromCommit: from, toCommit: to, durationMs: nil)
     }
 }
 
