@@ -250,22 +250,7 @@ private struct Run {
         walked = full || !options.committedOnly
         var current: [Int: StatCache.Bucket] = [:]
         if walked {
-            let walkStarted = Int64(Date().timeIntervalSince1970 * 1_000_000_000)
-            current = timer.measure("stat walk") { StatCache.split(stampWorkingTree(), takenAt: walkStarted) }
-            // Unmerged index entries (a conflicted merge, rebase or stash pop),
-            // read from the index only when the index file itself changed.
-            let indexStamp = fs.stamp(of: gitDir + "/index")
-            if let cached, let indexStamp, cached.index == indexStamp, !cached.isRacyIndex(indexStamp) {
-                conflicted = Set(cached.conflicted)
-            } else {
-                let repository = try repo()
-                indexReread = true
-                for path in (try? timer.measure("index conflicts", { try repository.conflictedPaths(under: project.openspecPath) })) ?? [] {
-                    if let relative = openspecRelative(path) { conflicted.insert(relative) }
-                }
-            }
-            newStatCache = StatCache(index: indexStamp, indexTakenAt: walkStarted, conflicted: conflicted.sorted(), buckets: current)
-            indexMoved = cached?.index != indexStamp
+            current = try walkWorkingTree(cached: cached, gitDir: gitDir)
         } else if let cached {
             conflicted = Set(cached.conflicted)
         }
@@ -306,9 +291,8 @@ private struct Run {
         if full && !walked {
             // The diff failed in a hook's run: compare everything after all.
             walked = true
-            let walkStarted = Int64(Date().timeIntervalSince1970 * 1_000_000_000)
-            newStatCache = StatCache(index: fs.stamp(of: gitDir + "/index"), indexTakenAt: walkStarted,
-                                     conflicted: conflicted.sorted(), buckets: StatCache.split(stampWorkingTree(), takenAt: walkStarted))
+            _ = try walkWorkingTree(cached: cached, gitDir: gitDir)
+            pending.formUnion(conflicted)
         }
         summary.mode = full ? "full" : "incremental"
 
@@ -332,6 +316,29 @@ private struct Run {
         try timer.measure("finish") { try finish() }
         timer.report()
         return summary
+    }
+
+    /// Stamps the working tree and notes the index's unmerged entries (a
+    /// conflicted merge, rebase or stash pop), read from the index only when
+    /// the index file itself changed or is too new to trust; the stamps and
+    /// the index's own stamp become the stat cache this run saves.
+    private mutating func walkWorkingTree(cached: StatCache?, gitDir: String) throws -> [Int: StatCache.Bucket] {
+        let walkStarted = Int64(Date().timeIntervalSince1970 * 1_000_000_000)
+        let current = timer.measure("stat walk") { StatCache.split(stampWorkingTree(), takenAt: walkStarted) }
+        let indexStamp = fs.stamp(of: gitDir + "/index")
+        if let cached, let indexStamp, cached.index == indexStamp, !cached.isRacyIndex(indexStamp) {
+            conflicted = Set(cached.conflicted)
+        } else {
+            let repository = try repo()
+            indexReread = true
+            conflicted = []
+            for path in (try? timer.measure("index conflicts", { try repository.conflictedPaths(under: project.openspecPath) })) ?? [] {
+                if let relative = openspecRelative(path) { conflicted.insert(relative) }
+            }
+        }
+        newStatCache = StatCache(index: indexStamp, indexTakenAt: walkStarted, conflicted: conflicted.sorted(), buckets: current)
+        indexMoved = cached?.index != indexStamp
+        return current
     }
 
     /// Stamps of everything the reconciler reads: change folders and main specs.
