@@ -795,6 +795,26 @@ def check_single_commit(ctx, parent, rel, author, what):
     return head
 
 
+def edit_floor(ctx, rng, cid, env, tag):
+    """The edit figure's floor: the same one-character edit to a change other
+    than `cid`, by Python, then `git add FILE && git commit` with hooks off;
+    the two processes' seconds."""
+    git_no_hooks = ["git", "-c", "core.hooksPath=/dev/null"]
+    f_cid, f_rel, f_line, f_number = pick_task(ctx, rng, exclude={cid})
+    f_path = os.path.join(ctx.repo, f_rel)
+    with open(f_path, "rb") as f:
+        data = ticked(f.read(), f_line, f_number)
+    with open(f_path, "wb") as f:
+        f.write(data)
+    parent = ctx.git_output("rev-parse", "HEAD")
+    t_add = run([*git_no_hooks, "add", "--", f_rel], cwd=ctx.repo, env=env)[0]
+    t_commit = run([*git_no_hooks, "commit", "-q", "-m", f"bench {tag}: tick {f_cid} {f_number}"],
+                   cwd=ctx.repo, env=env)[0]
+    check_single_commit(ctx, parent, f_rel, gen_corpus.GIT_ENV["GIT_AUTHOR_NAME"],
+                        f"after the floor's `git add {f_rel} && git commit`")
+    return t_add + t_commit
+
+
 @benchmark("edit", "one task ticked, written, committed and synced")
 def bench_edit(ctx):
     """`openspec-sync task SPEC 1.N --done` (write tasks.md atomically,
@@ -810,7 +830,6 @@ def bench_edit(ctx):
     ctx.tool("init", "--repo", repo, db=db, isolated=True)
     ctx.tool("reconcile", "--repo", repo, db=db, isolated=True)
     env = ctx.tool_env(db, isolated=True)
-    git_no_hooks = ["git", "-c", "core.hooksPath=/dev/null"]
     rng = random.Random(f"{ctx.size}-edit")
     values, floors = [], []
     for i in range(1, ctx.runs + 1):
@@ -845,21 +864,7 @@ def bench_edit(ctx):
             raise BenchError(f"after `openspec-sync task {cid} {number} --done`, the database has tasks"
                              f" done/total {have_counts} for {cid}, tasks.md {want_counts}: not synced")
 
-        # The floor: the same one-character edit to another change, by Python,
-        # then `git add FILE && git commit`, hooks off; both processes timed.
-        f_cid, f_rel, f_line, f_number = pick_task(ctx, rng, exclude={cid})
-        f_path = os.path.join(repo, f_rel)
-        with open(f_path, "rb") as f:
-            data = ticked(f.read(), f_line, f_number)
-        with open(f_path, "wb") as f:
-            f.write(data)
-        parent = ctx.git_output("rev-parse", "HEAD")
-        t_add = run([*git_no_hooks, "add", "--", f_rel], cwd=repo, env=env)[0]
-        t_commit = run([*git_no_hooks, "commit", "-q", "-m", f"bench edit-{i}: tick {f_cid} {f_number}"],
-                       cwd=repo, env=env)[0]
-        floors.append(t_add + t_commit)
-        check_single_commit(ctx, parent, f_rel, gen_corpus.GIT_ENV["GIT_AUTHOR_NAME"],
-                            f"after the floor's `git add {f_rel} && git commit`")
+        floors.append(edit_floor(ctx, rng, cid, env, f"edit-{i}"))
         # Untimed: the database takes the floor's commit, so the next timed
         # `task` starts from a database at HEAD and syncs its own edit only.
         ctx.tool("reconcile", "--repo", repo, db=db, isolated=True)
@@ -904,19 +909,7 @@ def bench_edit(ctx):
                                  f" {data.get('completedTasks')}/{data.get('totalTasks')}, tasks.md"
                                  f" {task_counts(path)}: not synced")
 
-            f_cid, f_rel, f_line, f_number = pick_task(ctx, rng, exclude={cid})
-            f_path = os.path.join(repo, f_rel)
-            with open(f_path, "rb") as f:
-                data = ticked(f.read(), f_line, f_number)
-            with open(f_path, "wb") as f:
-                f.write(data)
-            parent = ctx.git_output("rev-parse", "HEAD")
-            t_add = run([*git_no_hooks, "add", "--", f_rel], cwd=repo, env=env)[0]
-            t_commit = run([*git_no_hooks, "commit", "-q", "-m", f"bench api-edit-{i}: tick {f_cid} {f_number}"],
-                           cwd=repo, env=env)[0]
-            floors.append(t_add + t_commit)
-            check_single_commit(ctx, parent, f_rel, gen_corpus.GIT_ENV["GIT_AUTHOR_NAME"],
-                                f"after the floor's `git add {f_rel} && git commit`")
+            floors.append(edit_floor(ctx, rng, cid, env, f"api-edit-{i}"))
             # Untimed, as above: the server's database takes the floor's commit.
             status, reply = client.call("POST", "sync.forceSync", {})
             if status != 200:
