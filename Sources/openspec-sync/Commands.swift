@@ -5,6 +5,7 @@ import OpenSpecSync
 
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "init",
         abstract: "Register a git repository's OpenSpec folder as a project.",
         discussion: "Idempotent: registering the same repository again keeps its history. Run `reconcile` next.")
 
@@ -29,6 +30,7 @@ struct Init: ParsableCommand {
 
 struct Reconcile: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "reconcile",
         abstract: "Bring the database up to date with the files.",
         discussion: """
             Follows git: the commits since the last sync plus uncommitted edits in the working
@@ -39,7 +41,7 @@ struct Reconcile: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Option(help: "The repository (default: the one around the current directory).") var repo: String?
     @Flag(help: "Reconcile every registered project.") var all = false
-    @Flag(help: "Compare every file, not only what git says changed.") var full = false
+    @Flag(help: "Compare every file, not only what git says changed, and list every folder again.") var full = false
     @Option(help: "What set this run off, for the history (manual, periodic, file_watcher, user_edit, or a git hook name).")
     var trigger: String = SyncTrigger.manual.rawValue
     @Flag(help: "Print the summary as JSON.") var json = false
@@ -112,7 +114,7 @@ struct Reconcile: ParsableCommand {
 }
 
 struct List: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List changes (active ones by default).")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List changes (active ones by default).")
 
     @OptionGroup var global: GlobalOptions
     @Option(help: "Only this repository's changes.") var repo: String?
@@ -159,6 +161,7 @@ struct List: ParsableCommand {
 
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "show",
         abstract: "Show one change: its files, tasks and validation issues.",
         discussion: "SPEC is a change id, a folder path such as changes/archive/2026-01-12-add-x, project:path, or a row id.")
 
@@ -199,7 +202,7 @@ struct Show: ParsableCommand {
 }
 
 struct Status: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show each project's sync state.")
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show each project's sync state.")
 
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Print the projects as JSON.") var json = false
@@ -229,6 +232,7 @@ struct Status: ParsableCommand {
 
 struct History: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "history",
         abstract: "Show the sync log, newest first.",
         discussion: "Pages: pass the printed next cursor as --cursor to continue.")
 

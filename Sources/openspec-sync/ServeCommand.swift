@@ -59,6 +59,7 @@ func bootstrapLogging() {
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "serve",
         abstract: "Serve the HTTP API (tRPC wire format) for a web UI.",
         discussion: """
             Procedures under /trpc/: sync.getStatus, sync.forceSync, sync.resolveConflict,

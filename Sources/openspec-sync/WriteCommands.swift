@@ -32,6 +32,7 @@ private func report(_ outcome: WriteOutcome, what: String, json: Bool) throws {
 
 struct Edit: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "edit",
         abstract: "Replace one file of a change with new content, then commit it.",
         discussion: """
             The content is read from stdin (or --input), exactly as given. The edit is saved in the
@@ -100,6 +101,7 @@ struct TaskCommand: ParsableCommand {
 
 struct Conflicts: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "conflicts",
         abstract: "List kept conflicts: edits that lost to a change on disk.",
         discussion: "Nothing is thrown away: each conflict holds the whole losing edit. `resolve` closes or re-applies it.")
 
@@ -126,6 +128,7 @@ struct Conflicts: ParsableCommand {
 
 struct Resolve: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "resolve",
         abstract: "Close a change's conflict: keep the file, or re-apply the kept edit.",
         discussion: """
             --filesystem keeps the file as it is. --reapply writes the kept edit over the file as it is
@@ -170,6 +173,7 @@ struct Resolve: ParsableCommand {
 
 struct Log: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "log",
         abstract: "List the commits that touched a change's files, newest first.",
         discussion: "Commits made by openspec-sync (writes from the database) are marked. An archived change's list includes its commits from before the archive.")
 
@@ -202,6 +206,7 @@ struct Log: ParsableCommand {
 
 struct Rollback: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "rollback",
         abstract: "Restore a change's files to their content at an earlier commit, as a new commit.",
         discussion: """
             Files the commit had are written back, files it lacked are deleted, and the result is
