@@ -3,8 +3,8 @@ import PackageDescription
 
 // Layering (enforced by target dependencies):
 //   OpenSpecFormat  pure parsing of the OpenSpec folder format, no I/O policy
-//   OpenSpecGit     the only module that imports libgit2 (CLibgit2)
-//   OpenSpecStore   the only module that speaks SQL (GRDB)
+//   OpenSpecGit     the only module that imports libgit2 (CLibgit2, CGitSupport)
+//   OpenSpecStore   the only module that speaks SQL (GRDB, CSQLiteSupport)
 //   OpenSpecSync    the reconciler and everything that drives it
 //   OpenSpecServer  the HTTP API (tRPC wire format) on Hummingbird
 //   openspec-sync   thin ArgumentParser executable
@@ -33,11 +33,15 @@ let package = Package(
             pkgConfig: "libgit2",
             providers: [.apt(["libgit2-dev"])]
         ),
+        // Skips libgit2's start-up parse of the CA bundle (see the source).
+        .target(name: "CGitSupport"),
+        // sqlite3_db_config is variadic, so Swift cannot call it.
+        .target(name: "CSQLiteSupport", linkerSettings: [.linkedLibrary("sqlite3")]),
         .target(name: "OpenSpecFormat"),
-        .target(name: "OpenSpecGit", dependencies: ["CLibgit2"]),
+        .target(name: "OpenSpecGit", dependencies: ["CLibgit2", "CGitSupport"]),
         .target(
             name: "OpenSpecStore",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["CSQLiteSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .target(
             name: "OpenSpecSync",

@@ -1,4 +1,5 @@
 import Foundation
+internal import CGitSupport
 internal import CLibgit2
 
 /// libgit2's global state, set up once per process and never shut down.
@@ -12,6 +13,14 @@ private let libgit2InitCount: Int32 = git_libgit2_init()
 @inline(__always)
 func ensureLibgit2() {
     _ = libgit2InitCount
+}
+
+/// How many CA bundle loads libgit2 asked for and was spared: 1 after the
+/// first libgit2 call when libgit2 is built with mbedTLS (Debian's is), 0 with
+/// another TLS backend. See CGitSupport.c.
+public func caBundleLoadsSkipped() -> Int {
+    ensureLibgit2()
+    return Int(openspec_git_ca_bundle_skips())
 }
 
 extension ObjectID {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+internal import CSQLiteSupport
 
 /// Errors the store reports in words a user can act on.
 public enum StoreError: Error, CustomStringConvertible, Sendable {
@@ -51,6 +52,11 @@ public final class Store: Sendable {
         config.busyMode = .timeout(60)
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // A command-line process is often the last connection to close,
+            // and SQLite would then checkpoint and delete the log: two fsyncs
+            // at every exit, and the next process creates it all again. The
+            // next writer's automatic checkpoint (every 1,000 pages) does it.
+            _ = openspec_sqlite_skip_checkpoint_on_close(UnsafeMutableRawPointer(db.sqliteConnection))
             // A long-lived server's readers keep what they read (32 MiB each
             // at most) instead of reading it again from the file every call.
             if concurrentReads { try db.execute(sql: "PRAGMA cache_size = -32768") }

@@ -207,4 +207,16 @@ struct RepositoryTests {
         #expect(throws: DecodingError.self) { try JSONDecoder().decode([ObjectID].self, from: Data("[\"xyz\"]".utf8)) }
         #expect(Repository.hashBlob([]) == .emptyBlob)
     }
+
+    @Test("libgit2's start-up does not parse the CA bundle when it uses mbedTLS")
+    func caBundleSkipped() throws {
+        let temp = try makeSpecRepo()
+        _ = try Repository(path: temp.path)
+        let maps = (try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8)) ?? ""
+        if maps.contains("libmbedtls") {
+            #expect(caBundleLoadsSkipped() >= 1, "git_libgit2_init asked for the bundle, and got nothing")
+        } else {
+            #expect(caBundleLoadsSkipped() == 0, "another TLS backend never calls the mbedTLS loader")
+        }
+    }
 }
