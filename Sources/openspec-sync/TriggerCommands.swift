@@ -13,6 +13,7 @@ func executablePath() -> String {
 
 struct Hooks: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "hooks",
         abstract: "Install, remove or inspect the git hooks that sync after git commands.",
         discussion: """
             Installs post-commit, post-merge, post-checkout and post-rewrite into the repository's
@@ -86,6 +87,7 @@ struct HooksStatus: ParsableCommand {
 /// stderr (the hook script appends it to the hook log) and it exits 0.
 struct Hook: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "hook",
         abstract: "Run by the installed git hooks (not for direct use).",
         discussion: """
             Syncs the repository after a git command. Quick work runs before the hook returns;
@@ -97,12 +99,14 @@ struct Hook: ParsableCommand {
     @Argument(help: "The hook's name, e.g. post-commit.") var name: String
     @OptionGroup var global: GlobalOptions
     @Option(help: "The repository.") var repo: String?
+    @Option(help: "The hook log the script appends to; renamed to <log>.1 past 1 MiB.") var log: String?
     @Argument(parsing: .postTerminator, help: "The hook's own arguments from git.") var gitArguments: [String] = []
 
     /// Above this many paths touched by the new commits, sync in the background.
     static let foregroundLimit = 500
 
     func run() {
+        defer { if let log { HookInstaller.rotateLog(at: log) } }
         do {
             let engine = try global.engine()
             Trace.mark("database open")

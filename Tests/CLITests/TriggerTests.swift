@@ -115,6 +115,24 @@ struct TriggerTests {
         }
     }
 
+    @Test("the installed hook rotates its log past 1 MiB and logs to a new one")
+    func hookRotatesItsLog() throws {
+        let cli = try CLI()
+        let repo = try hookedRepo(cli)
+        let log = repo.path + "/.git/openspec-sync/hook.log"
+        try FileManager.default.createDirectory(atPath: repo.path + "/.git/openspec-sync", withIntermediateDirectories: true)
+        let big = String(repeating: "x", count: 1_100_000) + "\n"
+        try Data(big.utf8).write(to: URL(fileURLWithPath: log))
+        try repo.write("openspec/changes/change-1/tasks.md", "- [x] 1.1 first\n- [ ] 1.2 second\n")
+        try repo.commitAll("tick")
+        // The run that found the log too big wrote to it, then renamed it.
+        let rotated = try Data(contentsOf: URL(fileURLWithPath: log + ".1"))
+        #expect(rotated.count > big.utf8.count - 1 && rotated.prefix(big.utf8.count) == Data(big.utf8))
+        let fresh = (try? Data(contentsOf: URL(fileURLWithPath: log))) ?? Data()
+        #expect(fresh.count < 4096, "a new log starts after the rotation")
+        #expect(try list(cli, repo)["changes/change-1"]?["completedTasks"] as? Int == 1, "and the commit was synced")
+    }
+
     @Test("20 hook calls at once give at most 2 reconciles and a correct final state")
     func concurrentHookStorm() throws {
         let cli = try CLI()

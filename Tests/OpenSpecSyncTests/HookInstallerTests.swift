@@ -206,7 +206,7 @@ struct HookInstallerTests {
         let top = try repo.git("rev-parse", "--show-toplevel")
         #expect(try lines(of: events) == [
             "old hook ran with 0 arguments",
-            "ours [hook] [post-commit] [--db] [\(database)] [--repo] [\(top)] [--]",
+            "ours [hook] [post-commit] [--db] [\(database)] [--repo] [\(top)] [--log] [\(top)/.git/openspec-sync/hook.log] [--]",
         ])
     }
 
@@ -345,7 +345,8 @@ struct HookInstallerTests {
         #expect(before != after)
         #expect(try String(contentsOfFile: saved, encoding: .utf8) == "\(before) \(after)\n")
         let top = try repo.git("rev-parse", "--show-toplevel")
-        #expect(try lines(of: events).last == "ours [hook] [post-rewrite] [--db] [\(scratch.path)/db] [--repo] [\(top)] [--] [amend]")
+        #expect(try lines(of: events).last
+            == "ours [hook] [post-rewrite] [--db] [\(scratch.path)/db] [--repo] [\(top)] [--log] [\(top)/.git/openspec-sync/hook.log] [--] [amend]")
     }
 
     @Test("core.hooksPath is honoured end to end: installed there, run from there by git")
@@ -391,12 +392,18 @@ struct HookInstallerTests {
         try installer.install()
         let log = try installer.logFile()
         try FileManager.default.createDirectory(atPath: (log as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data("small\n".utf8).write(to: URL(fileURLWithPath: log))
+        #expect(!HookInstaller.rotateLog(at: log), "a small log stays")
+        #expect(!HookInstaller.rotateLog(at: "/dev/null") && !HookInstaller.rotateLog(at: log + ".absent"))
         let big = String(repeating: "x", count: 1_100_000) + "\nlast old line\n"
         try Data(big.utf8).write(to: URL(fileURLWithPath: log))
-        try repo.commitAll("first")
+        #expect(HookInstaller.rotateLog(at: log))
         #expect(try Data(contentsOf: URL(fileURLWithPath: log + ".1")).count == big.utf8.count)
+        // The script appends its line about the missing binary to a new log.
+        try repo.commitAll("first")
         let current = try lines(of: log)
         #expect(current.count == 1)
+        #expect(current.first?.contains("is missing or not executable") == true)
         #expect(installer.recentLog(lines: 2).first == "last old line")
         #expect(installer.recentLog(lines: 2).last == current.first)
     }

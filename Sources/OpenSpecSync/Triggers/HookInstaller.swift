@@ -116,7 +116,7 @@ public struct HookTemplates: Sendable {
 public struct HookInstaller: Sendable {
     public static let hookNames = ["post-commit", "post-merge", "post-checkout", "post-rewrite"]
     /// The comment line that marks a script as ours; later versions bump the number.
-    public static let marker = "# openspec-sync hook v1"
+    public static let marker = "# openspec-sync hook v2"
     /// Suffix of the name a hook that was there before is kept under.
     public static let savedSuffix = ".pre-openspec-sync"
     static let markerPrefix = "# openspec-sync hook v"
@@ -229,6 +229,18 @@ public struct HookInstaller: Sendable {
 
     public func status() throws -> [HookStatus] {
         try statuses(in: try locate().hooks)
+    }
+
+    /// Past `limit` bytes, renames the hook log to `hook.log.1` (replacing an
+    /// older one) so the next run starts a new file; the running hook keeps
+    /// writing to the renamed file. Returns whether it rotated.
+    @discardableResult
+    public static func rotateLog(at path: String, limit: Int64 = 1 << 20) -> Bool {
+        var info = stat()
+        guard !path.isEmpty, path != "/dev/null", lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG,
+            Int64(info.st_size) > limit
+        else { return false }
+        return rename(path, path + ".1") == 0
     }
 
     /// The last lines of `<git dir>/openspec-sync/hook.log` (and of the
@@ -562,7 +574,7 @@ private let builtInPostRewrite = builtInScript("post-rewrite", when: """
 
 private let scriptTemplate = #"""
 #!/bin/sh
-# openspec-sync hook v1
+# openspec-sync hook v2
 #
 # Installed by `openspec-sync hooks install` so that the OpenSpec database
 @WHEN@#
@@ -594,22 +606,32 @@ fi
 
 [ "${OPENSPEC_SYNC_SKIP_HOOKS:-}" = 1 ] && exit 0
 
-gitdir=$(git rev-parse --absolute-git-dir 2>/dev/null) || exit 0
-top=$(git rev-parse --show-toplevel 2>/dev/null) || exit 0
+# git runs this hook at the top of the working tree. The git folder is .git
+# there, or the GIT_DIR git exported (a linked worktree); only otherwise is
+# git asked, which would cost a process on every commit.
+cd -P . 2>/dev/null || exit 0
+top=$PWD
+case ${GIT_DIR:-} in
+/*) gitdir=$GIT_DIR ;;
+*)
+    if [ -d "$top/.git" ]; then
+        gitdir=$top/.git
+    else
+        gitdir=$(git rev-parse --absolute-git-dir 2>/dev/null) || exit 0
+    fi
+    ;;
+esac
 
 # The sync writes to the log, never to git's terminal, and a background
 # catch-up inherits the log rather than git's output, so git never waits for it.
+# Past 1 MiB, `openspec-sync hook` renames the log to hook.log.1.
 log=/dev/null
-if mkdir -p "$gitdir/openspec-sync" 2>/dev/null; then
-    log=$gitdir/openspec-sync/hook.log
-    # Past 1 MiB the log becomes hook.log.1 and a new one starts.
-    if [ -n "$(find "$log" -size +2048 2>/dev/null)" ]; then
-        mv -f "$log" "$log.1" 2>/dev/null
-    fi
-fi
+[ -d "$gitdir/openspec-sync" ] || mkdir -p "$gitdir/openspec-sync" 2>/dev/null
+[ -d "$gitdir/openspec-sync" ] && log=$gitdir/openspec-sync/hook.log
 
 if [ -f "$bin" ] && [ -x "$bin" ]; then
-    "$bin" hook "$hook" --db "$db" --repo "$top" -- "$@" </dev/null >>"$log" 2>&1
+    # shellcheck disable=SC2094 # --log only names the file, for the rotation
+    "$bin" hook "$hook" --db "$db" --repo "$top" --log "$log" -- "$@" </dev/null >>"$log" 2>&1
     rc=$?
     if [ "$rc" -ne 0 ]; then
         printf '%s openspec-sync %s hook: %s exited with status %s\n' \

@@ -92,7 +92,7 @@ public struct ProjectLock: Sendable {
     /// own run also covers everything: only then may it take other
     /// triggers' marks (a hook's run, which skips the working-tree walk, may not).
     public func run(_ mode: Mode, ownRunCoversAll: Bool = true,
-                    _ body: (_ ownRun: Bool) throws -> ReconcileSummary) throws -> Outcome {
+                    _ body: (_ ownRun: Bool) throws -> ReconcileSummary?) throws -> Outcome {
         if ownRunCoversAll { markDirty() }
         var fd = try acquire(blocking: mode == .wait)
         if fd == nil && !ownRunCoversAll {
@@ -104,14 +104,14 @@ public struct ProjectLock: Sendable {
         var results: [ReconcileSummary] = []
         do {
             if ownRunCoversAll { takeDirty() }
-            results.append(try body(true))
-            try drainMarks { results.append(try body(false)) }
+            if let summary = try body(true) { results.append(summary) }
+            try drainMarks { if let summary = try body(false) { results.append(summary) } }
         } catch {
             release(held)
             throw error
         }
         release(held)
-        try runForLateMarks { results.append(try body(false)) }
+        try runForLateMarks { if let summary = try body(false) { results.append(summary) } }
         return .ran(results)
     }
 

@@ -15,6 +15,12 @@ extension SyncEngine {
         try lock(for: project).run(mode, ownRunCoversAll: !options.committedOnly && options.workLimit == nil) { ownRun in
             // Re-read the project: the run before ours moved its cursor.
             let current = try store.project(id: project.id) ?? project
+            // A hook that found the database behind HEAD before the lock may
+            // find it current after: the run it waited for covered its commit.
+            if ownRun, options.committedOnly, current.pendingPathList.isEmpty, let synced = current.lastReconciledCommit,
+                Repository.peekHead(workdir: current.repoPath)?.hex == synced {
+                return nil
+            }
             var runOptions = options
             if !ownRun {
                 // For triggers we know nothing about (an edit the watcher saw,
