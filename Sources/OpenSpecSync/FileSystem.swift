@@ -41,10 +41,12 @@ public protocol FileSystem: Sendable {
     func entries(of directory: String) throws -> [(name: String, kind: EntryKind)]
     /// Reads a whole regular file; re-reads when it changed while being read.
     func read(_ path: String, limit: Int) throws -> FileRead
-    /// The stamp of every file and link below `root` (recursively, links not
-    /// followed, `IgnoredNames` left out), as records whose paths are
-    /// `prefix` + the path below `root`. A missing `root` gives none.
-    func stampRecords(under root: String, prefix: String) -> StampRecords
+    /// The stamp of every file, link and folder below `root` (recursively,
+    /// links not followed, `IgnoredNames` left out), as records whose paths
+    /// are `prefix` + the path below `root`, each folder before its entries.
+    /// A folder whose stamp equals its entry in `listings` is not read
+    /// again: its entries are the ones listed then. A missing `root` gives none.
+    func stampRecords(under root: String, prefix: String, listings: FolderListings?) -> StampRecords
     /// The stamp of one path (not following a link), nil if it does not exist.
     func stamp(of path: String) -> FileStamp?
 }
@@ -149,11 +151,11 @@ public struct PosixFileSystem: FileSystem {
                   inode: UInt64(info.st_ino), mode: UInt32(info.st_mode))
     }
 
-    /// Walks by directory descriptor (openat/fstatat: one path component per
-    /// lookup) and builds records without a String per file. The top level
-    /// is split in two halves walked on both cores; the halves are joined in
-    /// a fixed order so an unchanged tree gives identical bytes.
-    public func stampRecords(under root: String, prefix: String) -> StampRecords {
+    /// Walks by directory descriptor (openat/fstatat: a short relative path
+    /// per lookup) and builds records without a String per file. The top
+    /// level is split in two halves walked on both cores; the halves are
+    /// joined in a fixed order so an unchanged tree gives identical bytes.
+    public func stampRecords(under root: String, prefix: String, listings: FolderListings?) -> StampRecords {
         let fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { return StampRecords() }
         defer { close(fd) }
@@ -163,9 +165,16 @@ public struct PosixFileSystem: FileSystem {
         let prefixBytes = Array(prefix.utf8)
         DispatchQueue.concurrentPerform(iterations: halves.count) { half in
             var records = StampRecords()
-            records.bytes.reserveCapacity(halves[half].count * 3 * 96)
+            records.bytes.reserveCapacity(halves[half].count * 4 * 96)
             var path = prefixBytes
-            for name in halves[half] { Self.visit(parent: fd, name: name, path: &path, into: &records) }
+            var relative: [UInt8] = []
+            for name in halves[half] {
+                relative.removeAll(keepingCapacity: true)
+                relative.append(contentsOf: name)
+                path.append(contentsOf: name)
+                Self.visit(parent: fd, relative: &relative, path: &path, into: &records, listings: listings)
+                path.removeSubrange(prefixBytes.count...)
+            }
             results.store(records, at: half)
         }
         var all = StampRecords()
@@ -181,47 +190,68 @@ public struct PosixFileSystem: FileSystem {
         var names: [[UInt8]] = []
         while let entry = readdir(dir) {
             let name = direntName(entry)
-            if name.elementsEqual([UInt8(ascii: ".")]) || name.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")]) { continue }
-            if IgnoredNames.contains(name) { continue }
+            if isDotOrIgnored(name) { continue }
             names.append(Array(name))
         }
         return names
     }
 
-    private static func visit(parent: Int32, name: [UInt8], path: inout [UInt8], into records: inout StampRecords) {
-        var cName = name
-        cName.append(0)
-        cName.withUnsafeBufferPointer { buffer in
-            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { pointer in
-                visit(parent: parent, name: pointer, length: name.count, path: &path, into: &records)
-            }
-        }
+    @inline(__always)
+    private static func isDotOrIgnored(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        (name.count <= 2 && name.allSatisfy { $0 == UInt8(ascii: ".") }) || IgnoredNames.contains(name)
     }
 
-    /// Stamps `name` (a NUL-terminated entry of the directory `parent`), or
-    /// walks it when it is a directory. No allocation per file.
-    private static func visit(parent: Int32, name: UnsafePointer<CChar>, length: Int, path: inout [UInt8],
-                              into records: inout StampRecords) {
+    /// Calls `body` with `relative` NUL-terminated, as a C path.
+    @inline(__always)
+    private static func withCPath<T>(_ relative: inout [UInt8], _ body: (UnsafePointer<CChar>) -> T) -> T {
+        relative.append(0)
+        defer { relative.removeLast() }
+        return relative.withUnsafeBufferPointer { body(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self)) }
+    }
+
+    /// Stamps the entry at `relative` (a path from the directory `parent`)
+    /// whose record path is `path`, and walks it when it is a directory.
+    /// No allocation per file.
+    private static func visit(parent: Int32, relative: inout [UInt8], path: inout [UInt8],
+                              into records: inout StampRecords, listings: FolderListings?) {
         var info = stat()
-        guard fstatat(parent, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return }
-        let mark = path.count
-        name.withMemoryRebound(to: UInt8.self, capacity: length) { path.append(contentsOf: UnsafeBufferPointer(start: $0, count: length)) }
-        defer { path.removeSubrange(mark...) }
+        guard withCPath(&relative, { fstatat(parent, $0, &info, AT_SYMLINK_NOFOLLOW) }) == 0 else { return }
         switch info.st_mode & S_IFMT {
         case S_IFREG, S_IFLNK:
             path.withUnsafeBufferPointer { records.append(path: $0, stamp(info)) }
         case S_IFDIR:
-            let child = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            let folderStamp = stamp(info)
+            path.withUnsafeBufferPointer { records.append(path: $0, folderStamp) }
+            if let names = listings?.names(in: path, ifStamped: folderStamp) {
+                // Unchanged since it was listed (an entry added, removed or
+                // renamed would have moved its stamp): no open, no readdir.
+                let (relativeMark, pathMark) = (relative.count, path.count)
+                for name in names {
+                    relative.append(UInt8(ascii: "/"))
+                    relative.append(contentsOf: name)
+                    path.append(UInt8(ascii: "/"))
+                    path.append(contentsOf: name)
+                    visit(parent: parent, relative: &relative, path: &path, into: &records, listings: listings)
+                    relative.removeSubrange(relativeMark...)
+                    path.removeSubrange(pathMark...)
+                }
+                return
+            }
+            let child = withCPath(&relative) { openat(parent, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
             guard child >= 0 else { return }
             guard let dir = fdopendir(child) else { close(child); return }
             defer { closedir(dir) }
-            path.append(UInt8(ascii: "/"))
+            let pathMark = path.count
+            var childRelative: [UInt8] = []
             while let entry = readdir(dir) {
                 let name = direntName(entry)
-                if (name.count <= 2 && name.allSatisfy { $0 == UInt8(ascii: ".") }) || IgnoredNames.contains(name) { continue }
-                name.baseAddress!.withMemoryRebound(to: CChar.self, capacity: name.count + 1) { entryName in
-                    visit(parent: child, name: entryName, length: name.count, path: &path, into: &records)
-                }
+                if isDotOrIgnored(name) { continue }
+                childRelative.removeAll(keepingCapacity: true)
+                childRelative.append(contentsOf: name)
+                path.append(UInt8(ascii: "/"))
+                path.append(contentsOf: name)
+                visit(parent: child, relative: &childRelative, path: &path, into: &records, listings: listings)
+                path.removeSubrange(pathMark...)
             }
         default:
             return

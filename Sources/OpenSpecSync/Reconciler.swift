@@ -324,7 +324,10 @@ private struct Run {
     /// the index's own stamp become the stat cache this run saves.
     private mutating func walkWorkingTree(cached: StatCache?, gitDir: String) throws -> [Int: StatCache.Bucket] {
         let walkStarted = Int64(Date().timeIntervalSince1970 * 1_000_000_000)
-        let current = timer.measure("stat walk") { StatCache.split(stampWorkingTree(), takenAt: walkStarted) }
+        // A full compare lists every folder again; otherwise folders whose
+        // stamp has not moved are not re-read (files in them are still stamped).
+        let listings = options.full ? nil : cached.map { cache in timer.measure("folder listings") { cache.listings() } }
+        let current = timer.measure("stat walk") { StatCache.split(stampWorkingTree(listings: listings), takenAt: walkStarted) }
         let indexStamp = fs.stamp(of: gitDir + "/index")
         if let cached, let indexStamp, cached.index == indexStamp, !cached.isRacyIndex(indexStamp) {
             conflicted = Set(cached.conflicted)
@@ -342,9 +345,9 @@ private struct Run {
     }
 
     /// Stamps of everything the reconciler reads: change folders and main specs.
-    private func stampWorkingTree() -> StampRecords {
-        var records = fs.stampRecords(under: openspecRoot + "/changes", prefix: "changes/")
-        records.append(contentsOf: fs.stampRecords(under: openspecRoot + "/specs", prefix: "specs/"))
+    private func stampWorkingTree(listings: FolderListings?) -> StampRecords {
+        var records = fs.stampRecords(under: openspecRoot + "/changes", prefix: "changes/", listings: listings)
+        records.append(contentsOf: fs.stampRecords(under: openspecRoot + "/specs", prefix: "specs/", listings: listings))
         return records
     }
 

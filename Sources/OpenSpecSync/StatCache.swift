@@ -13,6 +13,61 @@ public struct FileStamp: Equatable, Sendable {
         self.size = size; self.modifiedNanos = modifiedNanos; self.changedNanos = changedNanos
         self.inode = inode; self.mode = mode
     }
+
+    /// A folder's record: it says when the folder was listed, and is never
+    /// content itself.
+    public var isDirectory: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFDIR) }
+}
+
+/// The entries of every folder as the last walk listed them, for folders
+/// whose stamp was old enough to trust then (see `StatCache.listings()`).
+/// Looked up by a hash of the path bytes (and the path compared), so
+/// neither building it nor a lookup makes a String.
+public struct FolderListings: Sendable {
+    struct Listing: Sendable {
+        var path: [UInt8]
+        var stamp: FileStamp
+        var names: [[UInt8]] = []
+    }
+
+    private var slots: [UInt64: Int] = [:]
+    private var listings: [Listing] = []
+
+    var isEmpty: Bool { listings.isEmpty }
+
+    static func key(_ path: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var hash: UInt64 = 14_695_981_039_346_656_037
+        for byte in path { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
+        return hash
+    }
+
+    private func slot(of path: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard let index = slots[Self.key(path)], listings[index].path.elementsEqual(path) else { return nil }
+        return index
+    }
+
+    mutating func addFolder(_ path: UnsafeBufferPointer<UInt8>, stamp: FileStamp) {
+        let key = Self.key(path)
+        guard slots[key] == nil else { return }  // a hash collision: that folder is simply listed again
+        slots[key] = listings.count
+        listings.append(Listing(path: Array(path), stamp: stamp))
+    }
+
+    /// Adds `path`'s last component to its parent folder's names, if that folder is listed here.
+    mutating func addEntry(_ path: UnsafeBufferPointer<UInt8>) {
+        guard let slash = path.lastIndex(of: UInt8(ascii: "/")),
+            let parent = slot(of: UnsafeBufferPointer(rebasing: path[..<slash]))
+        else { return }
+        listings[parent].names.append(Array(path[(slash + 1)...]))
+    }
+
+    /// The names last listed in the folder at `path`, if its stamp is still `stamp`.
+    func names(in path: [UInt8], ifStamped stamp: FileStamp) -> [[UInt8]]? {
+        path.withUnsafeBufferPointer { path in
+            guard let index = slot(of: path), listings[index].stamp == stamp else { return nil }
+            return listings[index].names
+        }
+    }
 }
 
 /// Stamps of a file tree as a flat byte stream of records
@@ -96,11 +151,23 @@ public struct StampRecords: Equatable, Sendable {
         return result
     }
 
-    /// The same records without `paths`.
+    /// The same records without `paths`, and without the records of the
+    /// folders above them, so the next walk lists those folders again and
+    /// finds the paths (a trusted listing would otherwise hide them).
     func removing(_ paths: Set<String>) -> StampRecords {
+        var folders = Set<String>()
+        for path in paths {
+            var folder = Substring(path)
+            while let slash = folder.lastIndex(of: "/") {
+                folder = folder[..<slash]
+                folders.insert(String(folder))
+            }
+        }
         var kept = StampRecords()
         forEach { path, stamp in
-            if !paths.contains(String(decoding: path, as: UTF8.self)) { kept.append(path: path, stamp) }
+            let name = String(decoding: path, as: UTF8.self)
+            if paths.contains(name) || (stamp.isDirectory && folders.contains(name)) { return }
+            kept.append(path: path, stamp)
         }
         return kept
     }
@@ -165,8 +232,29 @@ struct StatCache: Equatable {
         return buckets
     }
 
+    /// Every folder listing the next walk may reuse: a folder whose record
+    /// is not racy (listed more than a second after its last change, so an
+    /// entry added in the same clock tick cannot hide), with the names of
+    /// the records one level below it. Folders of every bucket are paired
+    /// with entries of every bucket (`changes/archive` lists folders hashed
+    /// elsewhere).
+    func listings() -> FolderListings {
+        var listings = FolderListings()
+        for bucket in buckets.values {
+            bucket.records.forEach { path, stamp in
+                if stamp.isDirectory && !bucket.isRacy(stamp) { listings.addFolder(path, stamp: stamp) }
+            }
+        }
+        guard !listings.isEmpty else { return listings }
+        for bucket in buckets.values {
+            bucket.records.forEach { path, _ in listings.addEntry(path) }
+        }
+        return listings
+    }
+
     /// Paths whose stamp differs from `current`, is racy, or that appeared
-    /// or vanished, and the buckets that must be saved again.
+    /// or vanished, and the buckets that must be saved again. Folder
+    /// records only mark a bucket to save: a folder is not content.
     func changes(comparedWith current: [Int: Bucket]) -> (paths: Set<String>, buckets: Set<Int>) {
         var paths = Set<String>()
         var dirty = Set<Int>()
@@ -174,7 +262,10 @@ struct StatCache: Equatable {
             let old = buckets[bucket] ?? Bucket(takenAt: 0, records: StampRecords())
             let new = current[bucket]?.records ?? StampRecords()
             let moved = old.changedPaths(comparedWith: new)
-            if !moved.isEmpty || old.records.bytes != new.bytes {
+            // A bucket with anything racy is saved again even when nothing
+            // moved: its new walk time makes its folders' listings trustworthy.
+            let racy = old.records.newest >= old.takenAt - StatCache.racyWindow
+            if !moved.isEmpty || racy || old.records.bytes != new.bytes {
                 paths.formUnion(moved)
                 dirty.insert(bucket)
             }
@@ -251,7 +342,7 @@ extension StatCache.Bucket {
                     let b = StampRecords.record(at: newOffset, in: new)
                     guard let a, let b else { return a == nil && b == nil ? changed : nil }
                     guard old[a.path].elementsEqual(new[b.path]) else { return nil }
-                    if a.stamp != b.stamp || isRacy(a.stamp) {
+                    if (a.stamp != b.stamp || isRacy(a.stamp)) && !b.stamp.isDirectory {
                         changed.insert(String(decoding: UnsafeBufferPointer(rebasing: new[b.path]), as: UTF8.self))
                     }
                     oldOffset = a.next
@@ -264,11 +355,11 @@ extension StatCache.Bucket {
         let old = records.dictionary()
         let new = current.dictionary()
         var result = Set<String>()
-        for (path, stamp) in new {
+        for (path, stamp) in new where !stamp.isDirectory {
             if let before = old[path], before == stamp, !isRacy(before) { continue }
             result.insert(path)
         }
-        for path in old.keys where new[path] == nil { result.insert(path) }
+        for (path, stamp) in old where new[path] == nil && !stamp.isDirectory { result.insert(path) }
         return result
     }
 }

@@ -219,7 +219,9 @@ final class FailingFileSystem: FileSystem, @unchecked Sendable {
 
     func kind(of path: String) -> EntryKind? { base.kind(of: path) }
     func entries(of directory: String) throws -> [(name: String, kind: EntryKind)] { try base.entries(of: directory) }
-    func stampRecords(under root: String, prefix: String) -> StampRecords { base.stampRecords(under: root, prefix: prefix) }
+    func stampRecords(under root: String, prefix: String, listings: FolderListings?) -> StampRecords {
+        base.stampRecords(under: root, prefix: prefix, listings: listings)
+    }
     func stamp(of path: String) -> FileStamp? { base.stamp(of: path) }
     func read(_ path: String, limit: Int) throws -> FileRead {
         if path.hasSuffix(suffix), !lock.withLock({ healed }) {

@@ -121,6 +121,34 @@ struct ReconcilerTests {
         #expect(summary.changes.map(\.path) == ["changes/draft-y"])
     }
 
+    @Test("once folders are old enough to be trusted unread, new, removed and edited files in them are still seen")
+    func trustedFolderListings() throws {
+        let h = try Harness()
+        try h.writeChange("changes/add-x")
+        try h.writeChange("changes/add-y")
+        try h.repo.write("openspec/changes/add-y/specs/auth/spec.md", "## ADDED Requirements\n### Requirement: A\nThe system SHALL a.\n")
+        try h.repo.commitAll("x")
+        try h.reconcile()
+        // Folders changed within a second of a walk are listed again; after
+        // this pause and one more run, the next run trusts their listings.
+        Thread.sleep(forTimeInterval: 1.2)
+        try h.reconcile()
+
+        try h.repo.write("openspec/changes/add-x/design.md", "# Design\nNew.\n")
+        try h.repo.write("openspec/changes/add-y/specs/billing/spec.md", "## ADDED Requirements\n### Requirement: B\nThe system SHALL b.\n")
+        try FileManager.default.removeItem(atPath: h.repo.path + "/openspec/changes/add-y/specs/auth/spec.md")
+        try h.repo.write("openspec/changes/add-y/tasks.md", "- [x] 1.1 Do it\n")
+        let summary = try h.reconcile()
+        #expect(Set(summary.changes.map(\.path)) == ["changes/add-x", "changes/add-y"])
+        let x = try #require(try h.record("changes/add-x"))
+        #expect(x.designContent == "# Design\nNew.\n")
+        let y = try #require(try h.spec("changes/add-y"))
+        #expect((y.completedTasks, y.totalTasks) == (1, 1))
+        let files = try h.engine.store.specFiles(specId: y.id, withContent: false).map(\.path).sorted()
+        #expect(files.contains("specs/billing/spec.md") && !files.contains("specs/auth/spec.md"), "\(files)")
+        #expect(try h.reconcile().changes.isEmpty, "and then the tree is settled")
+    }
+
     @Test("archive by git mv keeps the row and its history")
     func archiveByGitMove() throws {
         let h = try Harness()

@@ -69,7 +69,79 @@ struct StatCacheTests {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data("x".utf8).write(to: url)
         }
-        let walked = PosixFileSystem().stampRecords(under: root, prefix: "changes/").dictionary().keys.sorted()
-        #expect(walked == ["changes/x/.openspec.yaml", "changes/x/proposal.md", "changes/x/specs/s/spec.md"])
+        let walked = PosixFileSystem().stampRecords(under: root, prefix: "changes/", listings: nil).dictionary()
+        #expect(walked.keys.sorted() == [
+            "changes/x", "changes/x/.openspec.yaml", "changes/x/proposal.md", "changes/x/specs", "changes/x/specs/s",
+            "changes/x/specs/s/spec.md",
+        ])
+        #expect(walked.filter { $0.value.isDirectory }.keys.sorted() == ["changes/x", "changes/x/specs", "changes/x/specs/s"])
+    }
+
+    /// A folder tree under a new temporary root.
+    private func tree(_ files: [String]) throws -> String {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("openspec-sync-walk-\(UUID().uuidString)").path
+        for path in files {
+            let url = URL(fileURLWithPath: root + "/" + path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data("x".utf8).write(to: url)
+        }
+        return root
+    }
+
+    @Test("a folder whose stamp has not moved is not listed again; a moved or racy one is")
+    func listingsSkipReaddir() throws {
+        let root = try tree(["x/a.md", "x/b.md", "x/specs/s/spec.md"])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let fs = PosixFileSystem()
+        let first = fs.stampRecords(under: root, prefix: "changes/", listings: nil)
+        let stamps = first.dictionary()
+        let folder = try #require(stamps["changes/x"])
+        let newest = max(folder.modifiedNanos, folder.changedNanos)
+
+        // A recorded listing of x that lacks b.md, taken long after x last changed: the
+        // walk believes it, which shows that x was not read again (a real
+        // folder never lies like this: adding b.md would have moved x's stamp).
+        let partial = records(first.dictionary().filter { $0.key != "changes/x/b.md" }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        let trusted = StatCache(index: nil, indexTakenAt: 0, conflicted: [],
+                                buckets: StatCache.split(partial, takenAt: newest + 5_000_000_000))
+        let walked = fs.stampRecords(under: root, prefix: "changes/", listings: trusted.listings()).dictionary()
+        #expect(walked["changes/x/b.md"] == nil)
+        #expect(walked["changes/x/a.md"] != nil && walked["changes/x/specs/s/spec.md"] != nil, "files of a trusted listing are stamped")
+
+        // The same listing recorded within a second of x's last change is racy: x is read.
+        let racy = StatCache(index: nil, indexTakenAt: 0, conflicted: [], buckets: StatCache.split(partial, takenAt: newest + 500_000_000))
+        #expect(fs.stampRecords(under: root, prefix: "changes/", listings: racy.listings()).dictionary()["changes/x/b.md"] != nil)
+
+        // A listing whose folder stamp differs from the folder's now is not used either.
+        var moved = folder
+        moved.modifiedNanos -= 1
+        let stale = records(partial.dictionary().map { ($0.key, $0.key == "changes/x" ? moved : $0.value) }.sorted { $0.0 < $1.0 })
+        let staleCache = StatCache(index: nil, indexTakenAt: 0, conflicted: [], buckets: StatCache.split(stale, takenAt: newest + 5_000_000_000))
+        #expect(fs.stampRecords(under: root, prefix: "changes/", listings: staleCache.listings()).dictionary()["changes/x/b.md"] != nil)
+    }
+
+    @Test("dropping a path drops its folders' records, so they are listed again")
+    func removingDropsFolders() {
+        let folder = FileStamp(size: 0, modifiedNanos: 1_000, changedNanos: 1_000, inode: 3, mode: 0o040755)
+        let all = records([("changes/x", folder), ("changes/x/specs", folder), ("changes/x/specs/a.md", old),
+                           ("changes/x/tasks.md", old), ("changes/y", folder), ("changes/y/tasks.md", old)])
+        #expect(all.removing(["changes/x/specs/a.md"]).dictionary().keys.sorted() == ["changes/x/tasks.md", "changes/y", "changes/y/tasks.md"])
+    }
+
+    @Test("folder records are never named as changed, but a racy one gets its bucket saved again")
+    func foldersAreNotContent() {
+        let folder = FileStamp(size: 0, modifiedNanos: 1_000, changedNanos: 1_000, inode: 3, mode: 0o040755)
+        var touchedFolder = folder
+        touchedFolder.modifiedNanos += 1
+        let bucket = StatCache.Bucket(takenAt: takenAt, records: records([("changes/x", folder), ("changes/x/a.md", old)]))
+        #expect(bucket.changedPaths(comparedWith: records([("changes/x", touchedFolder), ("changes/x/a.md", old)])).isEmpty)
+        #expect(bucket.changedPaths(comparedWith: records([("changes/x", touchedFolder), ("changes/x/b.md", old)])) == ["changes/x/a.md", "changes/x/b.md"])
+
+        let racyFolder = FileStamp(size: 0, modifiedNanos: takenAt - 10, changedNanos: takenAt - 10, inode: 3, mode: 0o040755)
+        let same = records([("changes/x", racyFolder), ("changes/x/a.md", old)])
+        let cache = StatCache(index: nil, indexTakenAt: takenAt, conflicted: [], buckets: StatCache.split(same, takenAt: takenAt))
+        let result = cache.changes(comparedWith: StatCache.split(same, takenAt: takenAt + 5_000_000_000))
+        #expect(result.paths.isEmpty)
+        #expect(result.buckets.count == 1, "the racy folder's bucket is saved with the new walk time")
     }
 }
