@@ -51,9 +51,26 @@ public final class SyncEngine: Sendable {
     public func project(forRepo repo: String?) throws -> ProjectRecord {
         // A registered root given exactly (as hooks give it) needs no discovery.
         if let repo, let project = try store.project(repoPath: Configuration.absolute(repo)) { return project }
+        if let project = try registeredProject(above: repo) { return project }
         let root = try Self.repositoryRoot(around: repo)
         guard let project = try store.project(repoPath: root) else { throw SyncError.notRegistered(repo: root) }
         return project
+    }
+
+    /// The registered project whose root is the nearest folder at or above
+    /// `path` holding a `.git`: what discovery would find, without starting
+    /// libgit2 (a few milliseconds of every command run inside a repository).
+    /// nil when that folder is not a registered root; discovery then decides.
+    private func registeredProject(above path: String?) throws -> ProjectRecord? {
+        let start = Configuration.absolute(path ?? FileManager.default.currentDirectoryPath)
+        guard let resolved = realpath(start, nil) else { return nil }
+        var folder = String(cString: resolved)
+        free(resolved)
+        while true {
+            if fileSystem.kind(of: folder + "/.git") != nil { return try store.project(repoPath: folder) }
+            guard folder != "/", let slash = folder.lastIndex(of: "/") else { return nil }
+            folder = slash == folder.startIndex ? "/" : String(folder[..<slash])
+        }
     }
 
     public func project(named name: String) throws -> ProjectRecord {
