@@ -332,10 +332,16 @@ private struct Run {
         if let cached, let indexStamp, cached.index == indexStamp, !cached.isRacyIndex(indexStamp) {
             conflicted = Set(cached.conflicted)
         } else {
-            let repository = try repo()
             indexReread = true
             conflicted = []
-            for path in (try? timer.measure("index conflicts", { try repository.conflictedPaths(under: project.openspecPath) })) ?? [] {
+            let scanned = timer.measure("index conflicts") {
+                Repository.scanConflictedPaths(indexPath: gitDir + "/index", under: project.openspecPath)
+            }
+            // A layout the scan does not read (a split index, say): libgit2 decides.
+            let paths = scanned ?? (try? timer.measure("index conflicts (libgit2)") {
+                try repo().conflictedPaths(under: project.openspecPath)
+            }) ?? []
+            for path in paths {
                 if let relative = openspecRelative(path) { conflicted.insert(relative) }
             }
         }

@@ -137,6 +137,52 @@ struct WorkingTreeTests {
         #expect(try repo.workingTreeChanges(under: "openspec").isEmpty)
     }
 
+    @Test("the index scan finds what libgit2 finds, in index versions 2, 3 and 4, and defers on a split index", arguments: [2, 3, 4])
+    func indexScan(version: Int) throws {
+        let temp = try makeSpecRepo()
+        let repo = try Repository(path: temp.path)
+        let index = temp.path + "/.git/index"
+        // Names of many lengths exercise the padding.
+        try temp.write("openspec/changes/add-login/" + String(repeating: "n", count: 120) + ".md", "x\n")
+        try temp.git("add", "-A")
+        try temp.git("update-index", "--index-version", String(version))
+        #expect(Repository.scanConflictedPaths(indexPath: index, under: "openspec") == [])
+        try temp.git("commit", "-q", "-m", "long names")
+
+        try makeConflictedMerge(temp)
+        if version >= 3 {
+            // An intent-to-add entry carries version 3's extended flags.
+            try temp.write("openspec/changes/add-login/draft.md", "x\n")
+            try temp.git("add", "-N", "openspec/changes/add-login/draft.md")
+        }
+        try temp.git("update-index", "--index-version", String(version))
+        let header = try #require(FileManager.default.contents(atPath: index))
+        #expect(header[7] == UInt8(version), "git wrote index version \(version)")
+        let scanned = Repository.scanConflictedPaths(indexPath: index, under: "openspec")
+        #expect(scanned == ["openspec/changes/add-login/tasks.md"])
+        #expect(scanned == (try repo.conflictedPaths(under: "openspec")))
+        #expect(Repository.scanConflictedPaths(indexPath: index, under: "src") == [])
+
+        if version >= 3 { try temp.git("rm", "-q", "--cached", "openspec/changes/add-login/draft.md") }
+        try temp.git("merge", "--abort")
+        #expect(Repository.scanConflictedPaths(indexPath: index, under: "openspec") == [])
+        try temp.git("update-index", "--split-index")
+        #expect(Repository.scanConflictedPaths(indexPath: index, under: "openspec") == nil, "a split index is libgit2's to read")
+    }
+
+    @Test("the index scan gives nil for damaged bytes and [] for no index")
+    func indexScanDamaged() throws {
+        let temp = try makeSpecRepo()
+        let index = temp.path + "/.git/index"
+        let good = try #require(FileManager.default.contents(atPath: index))
+        for damaged in [Data(), Data("DIRC".utf8), good.prefix(good.count / 2), Data(repeating: 0xFF, count: 200)] {
+            try damaged.write(to: URL(fileURLWithPath: index))
+            #expect(Repository.scanConflictedPaths(indexPath: index, under: "openspec") == nil)
+        }
+        try FileManager.default.removeItem(atPath: index)
+        #expect(Repository.scanConflictedPaths(indexPath: index, under: "openspec") == [])
+    }
+
     @Test("a rebase stopped by a conflict is a rebase state")
     func rebaseConflict() throws {
         let temp = try makeSpecRepo()
