@@ -55,7 +55,8 @@ public final class Store: Sendable {
             // A command-line process is often the last connection to close,
             // and SQLite would then checkpoint and delete the log: two fsyncs
             // at every exit, and the next process creates it all again. The
-            // next writer's automatic checkpoint (every 1,000 pages) does it.
+            // next writer's automatic checkpoint (every 1,000 pages) does it,
+            // and a big run calls `checkpointAndTruncateLog()` itself.
             _ = openspec_sqlite_skip_checkpoint_on_close(UnsafeMutableRawPointer(db.sqliteConnection))
             // A long-lived server's readers keep what they read (32 MiB each
             // at most) instead of reading it again from the file every call.
@@ -83,6 +84,14 @@ public final class Store: Sendable {
             }
             return result!
         }
+    }
+
+    /// Copies the write-ahead log into the database and empties it. Closing a
+    /// connection does not (see `init`), so a run that wrote a lot (a full
+    /// import: tens of megabytes of log) calls this rather than leave the
+    /// copying to whichever command opens the database next.
+    public func checkpointAndTruncateLog() throws {
+        try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
     }
 
     /// `PRAGMA integrity_check`, for tests and `status --check`.

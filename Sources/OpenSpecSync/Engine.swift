@@ -82,7 +82,10 @@ public final class SyncEngine: Sendable {
 
     public func reconcile(_ project: ProjectRecord, options: ReconcileOptions = ReconcileOptions(),
                           progress: Reconciler.Progress? = nil) throws -> ReconcileSummary {
-        try reconciler.reconcile(projectId: project.id, options: options, progress: progress)
+        let summary = try reconciler.reconcile(projectId: project.id, options: options, progress: progress)
+        // A full compare may have written every row: settle the log now, not in the next command.
+        if summary.mode == "full" { try? store.checkpointAndTruncateLog() }
+        return summary
     }
 
     // MARK: Specs

@@ -149,6 +149,24 @@ struct ReconcilerTests {
         #expect(try h.reconcile().changes.isEmpty, "and then the tree is settled")
     }
 
+    @Test("a full compare empties the write-ahead log; a small run leaves it for a later checkpoint")
+    func fullCompareTruncatesLog() throws {
+        let h = try Harness()
+        for i in 1...30 { try h.writeChange("changes/change-\(i)") }
+        try h.repo.commitAll("x")
+        func logSize() -> Int {
+            ((try? FileManager.default.attributesOfItem(atPath: h.engine.store.path + "-wal"))?[.size] as? Int) ?? 0
+        }
+        try h.reconcile()
+        #expect(logSize() == 0, "the import's log is copied into the database and truncated")
+        try h.repo.write("openspec/changes/change-1/tasks.md", "- [x] 1.1 Done\n")
+        try h.reconcile()
+        #expect(logSize() > 0, "an incremental run leaves its few pages in the log")
+        try h.reconcile(full: true)
+        #expect(logSize() == 0)
+        #expect(try h.engine.store.integrityCheck() == "ok")
+    }
+
     @Test("archive by git mv keeps the row and its history")
     func archiveByGitMove() throws {
         let h = try Harness()
