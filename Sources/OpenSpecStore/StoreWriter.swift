@@ -265,10 +265,13 @@ public struct StoreWriter {
             """, arguments: [commit, DateText.string(now), pending, error, projectId])
     }
 
-    /// The encoded stat cache of a project: bucket number -> bytes.
-    public func statCacheRows(projectId: String) throws -> [Int: [UInt8]] {
+    /// The encoded stat cache of a project: bucket number -> bytes; with
+    /// `headerOnly`, only the header row (bucket -1).
+    public func statCacheRows(projectId: String, headerOnly: Bool = false) throws -> [Int: [UInt8]] {
         var rows: [Int: [UInt8]] = [:]
-        let cursor = try Row.fetchCursor(db, sql: "SELECT bucket, entries FROM statCaches WHERE projectId = ?", arguments: [projectId])
+        let cursor = try Row.fetchCursor(
+            db, sql: "SELECT bucket, entries FROM statCaches WHERE projectId = ?" + (headerOnly ? " AND bucket = -1" : ""),
+            arguments: [projectId])
         while let row = try cursor.next() { rows[row[0]] = [UInt8](row[1] as Data) }
         return rows
     }

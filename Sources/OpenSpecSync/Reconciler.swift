@@ -230,7 +230,18 @@ private struct Run {
         // The working tree as lstat sees it now, compared with the stamps the
         // last run recorded: only files whose stamp moved are read again,
         // and whether they changed is decided by blob id.
-        let cached = try timer.measure("load stat cache") { StatCache.decode(rows: try writer.statCacheRows(projectId: project.id)) }
+        // A git hook's run does not walk, so it needs only the cache's
+        // header (the index's stamp and unmerged paths), not 64 buckets.
+        let headerOnly = options.committedOnly && !options.full
+        var cached = try timer.measure("load stat cache") {
+            StatCache.decode(rows: try writer.statCacheRows(projectId: project.id, headerOnly: headerOnly))
+        }
+        // Before any walk, the whole cache: the walk compares with every bucket.
+        func loadWholeCache() throws {
+            guard headerOnly else { return }
+            cached = StatCache.decode(rows: try writer.statCacheRows(projectId: project.id))
+            previousBuckets = Set(cached?.buckets.keys ?? [:].keys)
+        }
         previousBuckets = Set(cached?.buckets.keys ?? [:].keys)
         var full = options.full || !project.reconciledOnce
         if options.full { summary.fullReason = "asked for (--full)" }
@@ -250,6 +261,7 @@ private struct Run {
         walked = full || !options.committedOnly
         var current: [Int: StatCache.Bucket] = [:]
         if walked {
+            try loadWholeCache()
             current = try walkWorkingTree(cached: cached, gitDir: gitDir)
         } else if let cached {
             conflicted = Set(cached.conflicted)
@@ -291,6 +303,7 @@ private struct Run {
         if full && !walked {
             // The diff failed in a hook's run: compare everything after all.
             walked = true
+            try loadWholeCache()
             _ = try walkWorkingTree(cached: cached, gitDir: gitDir)
             pending.formUnion(conflicted)
         }
