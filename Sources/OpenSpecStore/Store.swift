@@ -46,11 +46,19 @@ public final class Store: Sendable {
             try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         }
         var config = Configuration()
-        config.journalMode = .wal
+        // WAL is set below, once per file (SQLite keeps it in the file): GRDB's
+        // own set-up for a queue also checks the log's size through Foundation
+        // and writes a table to create it, at every start of every command.
+        // A pool (the server) always sets WAL up itself.
         // Hooks, the daemon and the CLI write concurrently: wait for the lock
         // rather than surface "database is locked".
         config.busyMode = .timeout(60)
         config.prepareDatabase { db in
+            if !db.configuration.readonly, try String.fetchOne(db, sql: "PRAGMA journal_mode") != "wal" {
+                guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
+                    throw StoreError.cannotOpen(path: path, reason: "SQLite could not switch the database to WAL mode")
+                }
+            }
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             // A command-line process is often the last connection to close,
             // and SQLite would then checkpoint and delete the log: two fsyncs
