@@ -14,6 +14,7 @@ extension SyncEngine {
                                      progress: Reconciler.Progress? = nil) throws -> ProjectLock.Outcome {
         try lock(for: project).run(mode, ownRunCoversAll: !options.committedOnly && options.workLimit == nil) { ownRun in
             // Re-read the project: the run before ours moved its cursor.
+            Trace.mark("lock taken")
             let current = try store.project(id: project.id) ?? project
             // A hook that found the database behind HEAD before the lock may
             // find it current after: the run it waited for covered its commit.
@@ -21,6 +22,7 @@ extension SyncEngine {
                 Repository.peekHead(workdir: current.repoPath)?.hex == synced {
                 return nil
             }
+            Trace.mark("re-checked")
             var runOptions = options
             if !ownRun {
                 // For triggers we know nothing about (an edit the watcher saw,
@@ -44,6 +46,7 @@ extension SyncEngine {
     public func runHook(_ name: String, project: ProjectRecord, arguments: [String] = [], foregroundLimit: Int = 500,
                         maxFileBytes: Int) throws -> HookOutcome {
         let repo = try Repository(path: project.repoPath)
+        Trace.mark("hook: repository open")
         switch repo.state {
         case .rebase, .rebaseInteractive, .rebaseMerge, .applyMailbox, .applyMailboxOrRebase:
             if name != "post-rewrite" {
@@ -56,11 +59,13 @@ extension SyncEngine {
         // Already synced at this HEAD, with nothing left over: the hooks of a
         // storm that a sync already covered cost nothing. (`checkout -- path`,
         // post-checkout's flag 0, changes files without moving HEAD.)
+        Trace.mark("hook: state read")
         let fileCheckout = name == "post-checkout" && arguments.count >= 3 && arguments[2] == "0"
         if !fileCheckout, let current = try store.project(id: project.id), current.pendingPathList.isEmpty,
            let head = try repo.headCommit(), current.lastReconciledCommit == head.hex {
             return .upToDate
         }
+        Trace.mark("hook: head compared")
         var options = ReconcileOptions(trigger: name, maxFileBytes: maxFileBytes)
         options.committedOnly = !fileCheckout
         options.workLimit = foregroundLimit
