@@ -26,6 +26,11 @@ struct OpenSpecSyncCommand: AsyncParsableCommand {
                       Edit.self, TaskCommand.self, Conflicts.self, Resolve.self, Log.self, Rollback.self,
                       RunDaemon.self, Serve.self, Hooks.self, Hook.self]
     )
+
+    static func main() async {
+        if Hook.runIfScripted(CommandLine.arguments) { return }
+        await main(nil)
+    }
 }
 
 /// Options every command shares.

@@ -106,22 +106,48 @@ struct Hook: ParsableCommand {
     static let foregroundLimit = 500
 
     func run() {
+        Self.perform(name: name, db: global.db, repo: repo, log: log, gitArguments: gitArguments)
+    }
+
+    /// The arguments exactly as the installed scripts pass them
+    /// (`hook NAME --db PATH --repo PATH [--log PATH] -- ARGS...`), read
+    /// without ArgumentParser: a hook runs on every commit, and the parser's
+    /// reflection over sixteen commands costs a few milliseconds of that
+    /// budget. false for anything else, which then goes the usual way.
+    static func runIfScripted(_ argv: [String]) -> Bool {
+        guard argv.count >= 3, argv[1] == "hook", !argv[2].hasPrefix("-") else { return false }
+        var options: [String: String] = [:]
+        var index = 3
+        while index < argv.count, argv[index] != "--" {
+            guard ["--db", "--repo", "--log"].contains(argv[index]), index + 1 < argv.count, options[argv[index]] == nil
+            else { return false }
+            options[argv[index]] = argv[index + 1]
+            index += 2
+        }
+        guard index < argv.count, options["--db"] != nil, options["--repo"] != nil else { return false }
+        perform(name: argv[2], db: options["--db"], repo: options["--repo"], log: options["--log"],
+                gitArguments: Array(argv[(index + 1)...]))
+        return true
+    }
+
+    static func perform(name: String, db: String?, repo: String?, log: String?, gitArguments: [String]) {
         defer { if let log { HookInstaller.rotateLog(at: log) } }
         do {
-            let engine = try global.engine()
+            Trace.mark("start")
+            let engine = try SyncEngine(databasePath: Configuration.databasePath(flag: db))
             Trace.mark("database open")
             guard let project = try? engine.project(forRepo: repo) else {
                 printError("\(repo ?? "this repository") is not registered; hooks do nothing until `openspec-sync init`")
                 return
             }
             Trace.mark("project found")
-            switch try engine.runHook(name, project: project, arguments: gitArguments, foregroundLimit: Self.foregroundLimit,
+            switch try engine.runHook(name, project: project, arguments: gitArguments, foregroundLimit: foregroundLimit,
                                       maxFileBytes: Configuration.maxFileBytes()) {
             case .marked, .upToDate, .synced:
                 Trace.mark("done")
             case let .background(reason):
                 print("\(name): \(reason); the sync continues in the background")
-                try continueInBackground(project: project)
+                try continueInBackground(project: project, name: name, db: db)
             }
         } catch {
             printError("\(name): \(error)")
@@ -130,10 +156,10 @@ struct Hook: ParsableCommand {
 
     /// Starts `reconcile --coalesce` as a separate process and returns
     /// without waiting: its output goes where ours goes (the hook log).
-    private func continueInBackground(project: ProjectRecord) throws {
+    private static func continueInBackground(project: ProjectRecord, name: String, db: String?) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executablePath())
-        process.arguments = ["reconcile", "--repo", project.repoPath, "--db", Configuration.databasePath(flag: global.db),
+        process.arguments = ["reconcile", "--repo", project.repoPath, "--db", Configuration.databasePath(flag: db),
                              "--trigger", name, "--coalesce"]
         process.standardInput = FileHandle.nullDevice
         try process.run()
