@@ -21,7 +21,30 @@ public struct ProjectRecord: Codable, Sendable, Equatable, FetchableRecord, Date
     public var lastError: String?
 
     public var pendingPathList: [String] {
-        (try? JSONDecoder().decode([String].self, from: Data(pendingPaths.utf8))) ?? []
+        // Nearly always empty: no JSON decoder then (its first use costs a hook a millisecond).
+        if pendingPaths == "[]" || pendingPaths.isEmpty { return [] }
+        return (try? JSONDecoder().decode([String].self, from: Data(pendingPaths.utf8))) ?? []
+    }
+}
+
+extension ProjectRecord {
+    /// Read by hand rather than through Codable: every command reads its
+    /// project first, and a Codable decode's first use in a process costs
+    /// more than the query.
+    public init(row: Row) throws {
+        id = row["id"]
+        name = row["name"]
+        repoPath = row["repoPath"]
+        openspecPath = row["openspecPath"]
+        guard let created = (row["createdAt"] as String?).flatMap(DateText.date) else {
+            throw DatabaseError(message: "projects.createdAt of \(id) is not a date")
+        }
+        createdAt = created
+        lastReconciledCommit = row["lastReconciledCommit"]
+        lastReconciledAt = (row["lastReconciledAt"] as String?).flatMap(DateText.date)
+        reconciledOnce = row["reconciledOnce"]
+        pendingPaths = row["pendingPaths"]
+        lastError = row["lastError"]
     }
 }
 
