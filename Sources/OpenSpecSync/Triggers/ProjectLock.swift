@@ -91,6 +91,7 @@ public struct ProjectLock: Sendable {
     /// must cover everything). `ownRunCoversAll` says whether the caller's
     /// own run also covers everything: only then may it take other
     /// triggers' marks (a hook's run, which skips the working-tree walk, may not).
+    /// A `body` that finds nothing left to do returns nil, and no summary is kept.
     public func run(_ mode: Mode, ownRunCoversAll: Bool = true,
                     _ body: (_ ownRun: Bool) throws -> ReconcileSummary?) throws -> Outcome {
         if ownRunCoversAll { markDirty() }
