@@ -2,8 +2,9 @@ import Foundation
 
 extension Repository {
     /// HEAD's commit read straight from the files of a plain `.git` folder,
-    /// without starting libgit2 (whose initialisation parses the system CA
-    /// bundle: about 6 ms, the largest fixed cost of a no-change run).
+    /// without starting libgit2 or opening the repository (its start-up and
+    /// the reading of git's configuration files: a few milliseconds of a
+    /// no-change run).
     /// Only the unambiguous cases are answered: `.git` is a folder, HEAD is a
     /// detached SHA-1 id or a branch whose ref is loose or in packed-refs,
     /// and there is no reftable. nil means "ask libgit2".
