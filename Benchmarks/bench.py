@@ -795,6 +795,38 @@ def check_single_commit(ctx, parent, rel, author, what):
     return head
 
 
+@dataclasses.dataclass
+class Edit:
+    """One task to tick: where it is, the file as it must be afterwards, and HEAD before."""
+    cid: str
+    rel: str
+    path: str
+    line_index: int
+    number: str
+    want: bytes
+    parent: str
+
+
+def next_edit(ctx, rng):
+    cid, rel, line_index, number = pick_task(ctx, rng)
+    path = os.path.join(ctx.repo, rel)
+    with open(path, "rb") as f:
+        want = ticked(f.read(), line_index, number)
+    return Edit(cid, rel, path, line_index, number, want, ctx.git_output("rev-parse", "HEAD"))
+
+
+def check_edit(ctx, edit, what):
+    """One new commit of exactly the file, and the file ticked with every other byte kept."""
+    check_single_commit(ctx, edit.parent, edit.rel, EDIT_TOOL_NAME, what)
+    with open(edit.path, "rb") as f:
+        have = f.read()
+    if have != edit.want:
+        lines = have.split(b"\n")
+        line = lines[edit.line_index] if edit.line_index < len(lines) else b""
+        raise BenchError(f"{what}, {edit.rel} is not the file with task {edit.number} ticked and every"
+                         f" other byte kept; line {edit.line_index + 1} is {line!r}")
+
+
 def edit_floor(ctx, rng, cid, env, tag):
     """The edit figure's floor: the same one-character edit to a change other
     than `cid`, by Python, then `git add FILE && git commit` with hooks off;
@@ -834,11 +866,8 @@ def bench_edit(ctx):
     values, floors = [], []
     for i in range(1, ctx.runs + 1):
         # The tool: tick one task of one change, from a database at HEAD.
-        cid, rel, line_index, number = pick_task(ctx, rng)
-        path = os.path.join(repo, rel)
-        with open(path, "rb") as f:
-            want = ticked(f.read(), line_index, number)
-        parent = ctx.git_output("rev-parse", "HEAD")
+        edit = next_edit(ctx, rng)
+        cid, number, path = edit.cid, edit.number, edit.path
         try:
             values.append(ctx.tool("task", cid, number, "--done", db=db, isolated=True)[0])
         except BenchError as e:
@@ -849,13 +878,7 @@ def bench_edit(ctx):
                 raise BenchError(f"{e}\n{why} ({last.get('errorMessage') or 'no reason in the history'});"
                                  " the figure needs the edit written and committed") from None
             raise
-        check_single_commit(ctx, parent, rel, EDIT_TOOL_NAME, f"after `openspec-sync task {cid} {number} --done`")
-        with open(path, "rb") as f:
-            have = f.read()
-        if have != want:
-            line = have.split(b"\n")[line_index] if line_index < len(have.split(b"\n")) else b""
-            raise BenchError(f"after `openspec-sync task {cid} {number} --done`, {rel} is not the file with"
-                             f" task {number} ticked and every other byte kept; line {line_index + 1} is {line!r}")
+        check_edit(ctx, edit, f"after `openspec-sync task {cid} {number} --done`")
         listed = {c.get("changeId"): c for c in
                   ctx.tool_output("list", "--repo", repo, "--json", db=db).get("changes", [])}
         want_counts = task_counts(path)
@@ -885,11 +908,8 @@ def bench_edit(ctx):
         client = APIClient(port, token)
         client.call("GET", "projects.list")  # connected and warm, as an open tab is
         for i in range(1, ctx.runs + 1):
-            cid, rel, line_index, number = pick_task(ctx, rng)
-            path = os.path.join(repo, rel)
-            with open(path, "rb") as f:
-                want = ticked(f.read(), line_index, number)
-            parent = ctx.git_output("rev-parse", "HEAD")
+            edit = next_edit(ctx, rng)
+            cid, number, path = edit.cid, edit.number, edit.path
             started = time.perf_counter()
             status, reply = client.call("POST", "specs.toggleTask", {"specId": cid, "task": number, "done": True})
             values.append(time.perf_counter() - started)
@@ -897,11 +917,7 @@ def bench_edit(ctx):
             if status != 200 or outcome != "written":
                 raise BenchError(f"specs.toggleTask {cid} {number}: HTTP {status}: {str(reply)[:300]};"
                                  " the figure needs the edit written and committed")
-            check_single_commit(ctx, parent, rel, EDIT_TOOL_NAME, f"after specs.toggleTask {cid} {number}")
-            with open(path, "rb") as f:
-                if f.read() != want:
-                    raise BenchError(f"after specs.toggleTask {cid} {number}, {rel} is not the file with"
-                                     f" task {number} ticked and every other byte kept")
+            check_edit(ctx, edit, f"after specs.toggleTask {cid} {number}")
             status, reply = client.call("GET", "specs.get", {"specId": cid})
             data = ((reply or {}).get("result") or {}).get("data") or {}
             if (data.get("completedTasks"), data.get("totalTasks")) != task_counts(path):

@@ -19,9 +19,8 @@ extension Repository {
         guard let data = FileManager.default.contents(atPath: indexPath) else {
             return FileManager.default.fileExists(atPath: indexPath) ? nil : []
         }
-        let bytes = [UInt8](data)
         let prefix = normalizedRelativePath(prefix)
-        return bytes.withUnsafeBufferPointer { scanConflicts(in: $0, under: prefix) }
+        return data.withUnsafeBytes { scanConflicts(in: $0.bindMemory(to: UInt8.self), under: prefix) }
     }
 
     private static func scanConflicts(in index: UnsafeBufferPointer<UInt8>, under prefix: String) -> [String]? {

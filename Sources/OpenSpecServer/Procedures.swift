@@ -163,7 +163,7 @@ struct Procedures: Sendable {
                 throw TRPCError(.badRequest, "sync.resolveConflict: \(spec.changeId) has \(ids.count) open conflicts (\(ids.map { "#\($0)" }.joined(separator: ", "))); name one with conflictId")
             }
             guard let outcome = try engine.resolveConflict(chosen.id, resolution: resolution) else {
-                return try encode(WriteReply(outcome: "resolved", conflictId: chosen.id))
+                return try encode(WriteReport(outcome: "resolved", conflictId: chosen.id))
             }
             return try encode(try reply(outcome, resolved: chosen.id))
         }
@@ -178,11 +178,7 @@ struct Procedures: Sendable {
         return try await read { engine in
             let scope = try projectKey.map { try engine.project(named: $0).id }
             let specId = try specKey.map { try engine.resolveSpec($0, projectId: scope).id }
-            // One row more than asked says whether there is a next page. The
-            // cursor is a row id and ids only grow: new rows never shift a page.
-            let items = try engine.history(projectId: scope, specId: specId, limit: limit + 1, before: cursor)
-            let page = Array(items.prefix(limit))
-            return try encode(HistoryReply(items: page, nextCursor: items.count > limit ? page.last?.id : nil))
+            return try encode(try engine.historyPage(projectId: scope, specId: specId, limit: limit, cursor: cursor))
         }
     }
 
@@ -211,9 +207,10 @@ struct Procedures: Sendable {
         return try await read { engine in
             let scope = try projectKey.map { try engine.project(named: $0).id }
             let spec = try engine.resolveSpec(specKey, projectId: scope)
-            let detail = try engine.detail(of: spec)
+            let rows = try engine.store.specFiles(specId: spec.id, withContent: true)
+            let detail = try engine.detail(of: spec, files: rows)
             // Each file with its text, and its blob id as `version`: what specs.update takes as baseVersion.
-            let files = try engine.store.specFiles(specId: spec.id, withContent: true).map { file in
+            let files = rows.map { file in
                 SpecFileReply(path: file.path, version: file.blobId, blobId: file.blobId, size: file.size, isUTF8: file.isUTF8,
                               content: file.content.flatMap { String(validating: [UInt8]($0), as: UTF8.self) })
             }
@@ -320,12 +317,12 @@ struct Procedures: Sendable {
 
     /// What became of an edit: written and pending are results; a conflict is
     /// a CONFLICT error that names the kept edit.
-    private func reply(_ outcome: WriteOutcome, resolved: Int64? = nil) throws -> WriteReply {
+    private func reply(_ outcome: WriteOutcome, resolved: Int64? = nil) throws -> WriteReport {
         switch outcome {
         case let .written(commit):
-            return WriteReply(outcome: "written", commit: commit, conflictId: resolved)
+            return WriteReport(outcome: "written", commit: commit, conflictId: resolved)
         case let .pending(reason):
-            return WriteReply(outcome: "pending", reason: mapper.scrub(reason), conflictId: resolved)
+            return WriteReport(outcome: "pending", reason: mapper.scrub(reason), conflictId: resolved)
         case let .conflict(id):
             throw TRPCError(.conflict, "the file changed on disk since the last sync, so the file was kept; your edit is saved as conflict #\(id): conflicts.list shows it, and sync.resolveConflict with resolution \"reapply\" writes it over the file",
                             extra: ["conflictId": .number(Double(id))])
@@ -425,22 +422,3 @@ struct ForceSyncReply: Encodable {
     var waitingEdits: [String]
 }
 
-struct HistoryReply: Encodable {
-    var items: [HistoryItem]
-    var nextCursor: Int64?
-    func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(items, forKey: .items)
-        try container.encode(nextCursor, forKey: .nextCursor)  // null on the last page
-    }
-    enum CodingKeys: String, CodingKey { case items, nextCursor }
-}
-
-/// What became of a write: `written` (with its commit), `pending` (with why;
-/// it is retried by itself) or `resolved` (a conflict closed, the file kept).
-struct WriteReply: Encodable {
-    var outcome: String
-    var commit: String?
-    var reason: String?
-    var conflictId: Int64?
-}

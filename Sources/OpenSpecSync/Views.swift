@@ -60,6 +60,33 @@ public struct SpecDetail: Codable, Sendable {
     public var syncError: String?
 }
 
+/// One page of the sync log, newest first (`history --json`,
+/// `sync.getSyncHistory`). `nextCursor` is the `before` of the next page,
+/// null on the last one.
+public struct HistoryPage: Encodable, Sendable {
+    public var items: [HistoryItem]
+    public var nextCursor: Int64?
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(items, forKey: .items)
+        try container.encode(nextCursor, forKey: .nextCursor)  // null, not absent, on the last page
+    }
+    enum CodingKeys: String, CodingKey { case items, nextCursor }
+}
+
+/// What became of a write, as `--json` and the API report it: `written`
+/// (with its commit), `pending` (with why), `conflict` (with the kept edit's
+/// id) or `resolved`.
+public struct WriteReport: Encodable, Sendable {
+    public var outcome: String
+    public var commit: String?
+    public var reason: String?
+    public var conflictId: Int64?
+    public init(outcome: String, commit: String? = nil, reason: String? = nil, conflictId: Int64? = nil) {
+        self.outcome = outcome; self.commit = commit; self.reason = reason; self.conflictId = conflictId
+    }
+}
+
 /// One row of `history --json`.
 public struct HistoryItem: Codable, Sendable, Equatable {
     public var id: Int64
@@ -119,13 +146,15 @@ extension SyncEngine {
         }
     }
 
-    public func detail(of summary: SpecSummary) throws -> SpecDetail {
+    /// `files`: the change's file rows when the caller has read them already
+    /// (with their content, for the API), so they are not read twice.
+    public func detail(of summary: SpecSummary, files fileRows: [SpecFileRecord]? = nil) throws -> SpecDetail {
         guard let spec = try store.spec(id: summary.id) else { throw SyncError.unknownSpec(summary.id) }
         let names = try projectNames()
         let decoder = JSONDecoder()
         let tasks = (try? decoder.decode([SpecDetail.Task].self, from: Data(spec.tasks.utf8))) ?? []
         let issues = (try? decoder.decode([ValidationIssue].self, from: Data(spec.issues.utf8))) ?? []
-        let files = try store.specFiles(specId: spec.id, withContent: false).map {
+        let files = try (fileRows ?? store.specFiles(specId: spec.id, withContent: false)).map {
             SpecDetail.File(path: $0.path, blobId: $0.blobId, size: $0.size, isUTF8: $0.isUTF8)
         }
         return SpecDetail(
@@ -136,6 +165,15 @@ extension SyncEngine {
             proposalContent: spec.proposalContent, tasksContent: spec.tasksContent, designContent: spec.designContent,
             firstSeenAt: spec.firstSeenAt, lastSyncedAt: spec.lastSyncedAt,
             filesystemModifiedAt: spec.filesystemModifiedAt, dbModifiedAt: spec.dbModifiedAt, syncError: spec.syncError)
+    }
+
+    /// At most `limit` rows of history before the row id `cursor`. One row
+    /// more is read to know whether there is a next page; the cursor is a
+    /// row id and ids only grow, so new rows never shift a page.
+    public func historyPage(projectId: String?, specId: String?, limit: Int, cursor: Int64?) throws -> HistoryPage {
+        let items = try history(projectId: projectId, specId: specId, limit: limit + 1, before: cursor)
+        let page = Array(items.prefix(limit))
+        return HistoryPage(items: page, nextCursor: items.count > limit ? page.last?.id : nil)
     }
 
     /// History newest first; pass the last `id` seen as `before` for the next page.

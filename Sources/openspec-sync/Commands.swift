@@ -252,31 +252,19 @@ struct History: ParsableCommand {
             let engine = try global.engine()
             let projectId = try project.map { try engine.project(named: $0).id }
             let specId = try spec.map { try engine.resolveSpec($0, projectId: projectId).id }
-            let items = try engine.history(projectId: projectId, specId: specId, limit: limit + 1, before: cursor)
-            let page = Array(items.prefix(limit))
-            let next = items.count > limit ? page.last?.id : nil
+            let page = try engine.historyPage(projectId: projectId, specId: specId, limit: limit, cursor: cursor)
             if json {
-                try printJSON(HistoryPage(items: page, nextCursor: next))
+                try printJSON(page)
                 return
             }
-            if page.isEmpty { print("No history."); return }
-            let rows = page.map { item in
+            if page.items.isEmpty { print("No history."); return }
+            let rows = page.items.map { item in
                 [String(item.id), ISO8601DateFormatter().string(from: item.syncedAt), item.project, item.specPath ?? "(run)",
                  item.action, item.triggeredBy, item.success ? "ok" : "FAILED: " + truncate(item.errorMessage ?? "", 50)]
             }
             print(renderTable(header: ["ID", "WHEN", "PROJECT", "CHANGE", "ACTION", "TRIGGER", "RESULT"], rows: rows))
-            if let next { print("more: --cursor \(next)") }
+            if let next = page.nextCursor { print("more: --cursor \(next)") }
         }
     }
 }
 
-struct HistoryPage: Encodable {
-    var items: [HistoryItem]
-    var nextCursor: Int64?
-    func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(items, forKey: .items)
-        try container.encode(nextCursor, forKey: .nextCursor)  // null, not absent, on the last page
-    }
-    enum CodingKeys: String, CodingKey { case items, nextCursor }
-}

@@ -41,7 +41,9 @@ struct GlobalOptions: ParsableArguments {
         valueName: "path"))
     var db: String?
 
-    func engine() throws -> SyncEngine {
+    func engine() throws -> SyncEngine { try Self.engine(db: db) }
+
+    static func engine(db: String?) throws -> SyncEngine {
         Trace.mark("start")
         return try SyncEngine(databasePath: Configuration.databasePath(flag: db))
     }

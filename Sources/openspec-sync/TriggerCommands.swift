@@ -133,8 +133,7 @@ struct Hook: ParsableCommand {
     static func perform(name: String, db: String?, repo: String?, log: String?, gitArguments: [String]) {
         defer { if let log { HookInstaller.rotateLog(at: log) } }
         do {
-            Trace.mark("start")
-            let engine = try SyncEngine(databasePath: Configuration.databasePath(flag: db))
+            let engine = try GlobalOptions.engine(db: db)
             Trace.mark("database open")
             guard let project = try? engine.project(forRepo: repo) else {
                 printError("\(repo ?? "this repository") is not registered; hooks do nothing until `openspec-sync init`")

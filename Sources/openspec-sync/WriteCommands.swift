@@ -2,14 +2,6 @@ import ArgumentParser
 import Foundation
 import OpenSpecSync
 
-/// `--json` form of a write's outcome.
-private struct WriteReport: Encodable {
-    var outcome: String
-    var commit: String?
-    var reason: String?
-    var conflictId: Int64?
-}
-
 /// Prints what became of an edit and exits 0 (written), 5 (pending) or 6 (conflict).
 private func report(_ outcome: WriteOutcome, what: String, json: Bool) throws {
     switch outcome {
