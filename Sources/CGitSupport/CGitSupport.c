@@ -3,12 +3,12 @@
 // 200 certificates decoded from base64, 6-8 ms of every process that opens a
 // repository, which is most of what a git hook may add to a commit.
 //
-// This definition of mbedTLS's file loader, linked into our own binaries,
-// takes precedence over the shared library's (the executable comes first in
-// the dynamic linker's search order), so the bundle is never read. TLS is
-// never used here; if it ever were, certificate checks would fail closed
-// (an empty trust store), never open. A libgit2 built with OpenSSL or
-// another backend never calls it, and nothing changes.
+// libgit2 is linked statically with `--wrap=mbedtls_x509_crt_parse_file`
+// (Package.swift), so its call to mbedTLS's file loader comes here instead,
+// and the bundle is never read. TLS is never used here; if it ever were,
+// certificate checks would fail closed (an empty trust store), never open.
+// A libgit2 built with OpenSSL or another backend never calls it, and
+// nothing changes.
 #include <stddef.h>
 #include <stdatomic.h>
 
@@ -16,7 +16,7 @@ static atomic_int skips;
 
 struct mbedtls_x509_crt;
 
-int mbedtls_x509_crt_parse_file(struct mbedtls_x509_crt *chain, const char *path) {
+int __wrap_mbedtls_x509_crt_parse_file(struct mbedtls_x509_crt *chain, const char *path) {
     (void)chain;
     (void)path;
     atomic_fetch_add(&skips, 1);
