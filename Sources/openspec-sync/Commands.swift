@@ -53,10 +53,65 @@ struct Reconcile: ParsableCommand {
     }
 
     func run() throws {
+        try ReconcileRun(db: global.db, repo: repo, all: all, full: full, trigger: trigger, json: json,
+                         coalesce: coalesce).execute()
+    }
+
+    /// The arguments scripts and hooks pass (`reconcile` with long options
+    /// only, each at most once), read without ArgumentParser: building its
+    /// model of a command costs a few milliseconds of every run, as much as
+    /// a small sync. Anything else (help, `--opt=value`, an unknown or
+    /// repeated option, a mistake to report) returns false and goes through
+    /// ArgumentParser as usual.
+    static func runIfPlain(_ argv: [String]) -> Bool {
+        guard argv.count >= 2, argv[1] == "reconcile" else { return false }
+        var values: [String: String] = [:]
+        var flags = Set<String>()
+        var index = 2
+        while index < argv.count {
+            let argument = argv[index]
+            if ["--db", "--repo", "--trigger"].contains(argument) {
+                guard index + 1 < argv.count, values[argument] == nil, !argv[index + 1].hasPrefix("-") else { return false }
+                values[argument] = argv[index + 1]
+                index += 2
+            } else if ["--all", "--full", "--json", "--coalesce"].contains(argument), !flags.contains(argument) {
+                flags.insert(argument)
+                index += 1
+            } else {
+                return false
+            }
+        }
+        if flags.contains("--all") && values["--repo"] != nil { return false }
+        let run = ReconcileRun(db: values["--db"], repo: values["--repo"], all: flags.contains("--all"),
+                               full: flags.contains("--full"), trigger: values["--trigger"] ?? SyncTrigger.manual.rawValue,
+                               json: flags.contains("--json"), coalesce: flags.contains("--coalesce"))
+        do {
+            try run.execute()
+        } catch let code as ExitCode {
+            Foundation.exit(code.rawValue)
+        } catch {
+            printError("\(error)")
+            Foundation.exit(1)
+        }
+        return true
+    }
+}
+
+/// One `reconcile` command, however its arguments were read.
+struct ReconcileRun {
+    var db: String?
+    var repo: String?
+    var all: Bool
+    var full: Bool
+    var trigger: String
+    var json: Bool
+    var coalesce: Bool
+
+    func execute() throws {
         var partial = false
         try perform {
             Trace.mark("arguments parsed")
-            let engine = try global.engine()
+            let engine = try GlobalOptions.engine(db: db)
             Trace.mark("database open")
             let projects = all ? try engine.store.projects() : [try engine.project(forRepo: repo)]
             Trace.mark("project found")

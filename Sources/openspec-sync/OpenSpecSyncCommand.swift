@@ -28,7 +28,7 @@ struct OpenSpecSyncCommand: AsyncParsableCommand {
     )
 
     static func main() async {
-        if Hook.runIfScripted(CommandLine.arguments) { return }
+        if Hook.runIfScripted(CommandLine.arguments) || Reconcile.runIfPlain(CommandLine.arguments) { return }
         await main(nil)
     }
 }

@@ -148,6 +148,48 @@ struct CLITests {
         #expect(!settled.stderr.contains("index conflicts") && !settled.stderr.contains("open repository"), "\(settled.stderr)")
     }
 
+    @Test("reconcile behaves the same whether its arguments take the quick path or ArgumentParser")
+    func reconcileArgumentPaths() throws {
+        let cli = try CLI()
+        let repo = try demoRepo()
+        #expect(try cli.run(["init", "--repo", repo.path]).status == 0)
+        // The spellings scripts and hooks use are read without ArgumentParser;
+        // `--repo=PATH` is not, so the two runs below take different paths.
+        let quick = try cli.run(["reconcile", "--repo", repo.path, "--trigger", "post-merge", "--json"])
+        let parsed = try cli.run(["reconcile", "--repo=\(repo.path)", "--json", "--trigger=post-merge"])
+        for result in [quick, parsed] {
+            #expect(result.status == 0, "\(result.stderr)")
+            let summary = try #require(try JSONSerialization.jsonObject(with: result.stdoutData) as? [String: Any])
+            #expect(summary["projectName"] as? String == URL(fileURLWithPath: repo.path).lastPathComponent)
+        }
+        let history = try cli.json(["history", "--limit", "20"])
+        let triggers = (history["items"] as? [[String: Any]] ?? []).compactMap { $0["triggeredBy"] as? String }
+        #expect(triggers.filter { $0 == "post-merge" }.count >= 2, "\(triggers)")
+
+        // A file that cannot be synced: exit 3 on both paths, the problem named.
+        try repo.write("openspec/changes/broken/tasks.md", "<<<<<<< a\n- [x] x\n=======\n- [ ] y\n>>>>>>> b\n")
+        for arguments in [["reconcile", "--repo", repo.path], ["reconcile", "--repo=\(repo.path)"]] {
+            let result = try cli.run(arguments)
+            #expect(result.status == 3, "\(arguments): \(result.stderr)")
+            #expect(result.stdout.contains("changes/broken/tasks.md:1"), "\(arguments): \(result.stdout)")
+        }
+        // Mistakes still get ArgumentParser's messages and exit 64.
+        let both = try cli.run(["reconcile", "--all", "--repo", repo.path])
+        #expect(both.status == 64)
+        #expect(both.stderr.contains("--all and --repo exclude each other"), "\(both.stderr)")
+        let unknownOption = try cli.run(["reconcile", "--fast"])
+        #expect(unknownOption.status == 64)
+        #expect(unknownOption.stderr.contains("--fast"), "\(unknownOption.stderr)")
+        let help = try cli.run(["reconcile", "--help"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("--coalesce"))
+        // An unregistered repository: exit 4 on the quick path too.
+        let other = try demoRepo()
+        let unregistered = try cli.run(["reconcile", "--repo", other.path, "--json"])
+        #expect(unregistered.status == 4)
+        #expect(unregistered.stderr.contains("openspec-sync init"), "\(unregistered.stderr)")
+    }
+
     @Test("a run with a bad file exits 3 and the rest is synced")
     func partialExit() throws {
         let cli = try CLI()
