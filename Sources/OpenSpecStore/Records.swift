@@ -90,6 +90,28 @@ public struct SpecSummary: Codable, Sendable, Equatable, FetchableRecord, DateTe
     public var lastSyncedAt: Date?
     public var syncError: String?
     static let columns = "id, projectId, path, changeId, title, status, archivedOn, completedTasks, totalTasks, taskStatus, lastSyncedAt, syncError"
+
+    /// Read by hand, as `ProjectRecord`: a sync after a commit looks up a
+    /// few of these, and a Codable decode's first use in a process (a
+    /// protocol conformance search per column type) costs milliseconds.
+    public init(row: Row) throws {
+        id = row["id"]
+        projectId = row["projectId"]
+        path = row["path"]
+        changeId = row["changeId"]
+        title = row["title"]
+        let statusText: String = row["status"]
+        guard let status = SpecStatus(rawValue: statusText) else {
+            throw DatabaseError(message: "openspecSpecs.status of \(id) is \"\(statusText)\", not active, archived or removed")
+        }
+        self.status = status
+        archivedOn = row["archivedOn"]
+        completedTasks = row["completedTasks"]
+        totalTasks = row["totalTasks"]
+        taskStatus = row["taskStatus"]
+        lastSyncedAt = (row["lastSyncedAt"] as String?).flatMap(DateText.date)
+        syncError = row["syncError"]
+    }
 }
 
 /// One file of a change folder as last synced.
