@@ -144,20 +144,27 @@ public final class Store: Sendable {
         }
     }
 
+    // Plain SQL rather than GRDB's query builder: every command looks its
+    // project up first, and the builder's first use in a process
+    // instantiates generic metadata by mangled name (about a millisecond).
     public func projects() throws -> [ProjectRecord] {
-        try pool.read { db in try ProjectRecord.order(sql: "name").fetchAll(db) }
+        try pool.read { db in try ProjectRecord.fetchAll(db, sql: "SELECT * FROM projects ORDER BY name") }
     }
 
     public func project(id: String) throws -> ProjectRecord? {
-        try pool.read { db in try ProjectRecord.fetchOne(db, key: id) }
+        try pool.read { db in try Self.project(db, id: id) }
     }
 
     public func project(repoPath: String) throws -> ProjectRecord? {
-        try pool.read { db in try ProjectRecord.filter(sql: "repoPath = ?", arguments: [repoPath]).fetchOne(db) }
+        try pool.read { db in try ProjectRecord.fetchOne(db, sql: "SELECT * FROM projects WHERE repoPath = ?", arguments: [repoPath]) }
     }
 
     public func project(named name: String) throws -> ProjectRecord? {
-        try pool.read { db in try ProjectRecord.filter(sql: "name = ?", arguments: [name]).fetchOne(db) }
+        try pool.read { db in try ProjectRecord.fetchOne(db, sql: "SELECT * FROM projects WHERE name = ?", arguments: [name]) }
+    }
+
+    static func project(_ db: Database, id: String) throws -> ProjectRecord? {
+        try ProjectRecord.fetchOne(db, sql: "SELECT * FROM projects WHERE id = ?", arguments: [id])
     }
 
     public func projectCounts(projectId: String) throws -> ProjectCounts {

@@ -103,7 +103,7 @@ public struct StoreWriter {
     let db: Database
 
     public func project(id: String) throws -> ProjectRecord? {
-        try ProjectRecord.fetchOne(db, key: id)
+        try Store.project(db, id: id)
     }
 
     public func spec(projectId: String, path: String) throws -> SpecSummary? {
