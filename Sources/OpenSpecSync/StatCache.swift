@@ -17,6 +17,19 @@ public struct FileStamp: Equatable, Sendable {
     /// A folder's record: it says when the folder was listed, and is never
     /// content itself.
     public var isDirectory: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFDIR) }
+
+    /// Whether a write after a walk that began at `takenAt` (wall-clock
+    /// nanoseconds) could leave this stamp unchanged: the file's time lies
+    /// within the file system's timestamp granularity of the walk. Times
+    /// with a fraction of a second prove a fine-grained file system (the
+    /// kernel's file clock ticks every few milliseconds), where 100 ms is
+    /// ample; whole-second times may come from a file system that keeps
+    /// nothing finer, so they get a second, as git does.
+    func isRacy(walkBegan takenAt: Int64) -> Bool {
+        let window = modifiedNanos % 1_000_000_000 != 0 || changedNanos % 1_000_000_000 != 0
+            ? StatCache.fineRacyWindow : StatCache.racyWindow
+        return modifiedNanos >= takenAt - window || changedNanos >= takenAt - window
+    }
 }
 
 /// The entries of every folder as the last walk listed them, for folders
@@ -177,9 +190,9 @@ public struct StampRecords: Equatable, Sendable {
 /// change folder (so a commit rewrites a few buckets, not a 5 MB blob on a
 /// 20,000-change project), plus the git index's stamp and the unmerged
 /// paths it held then. A stamp only says "look again": whether a file
-/// changed is always decided by its blob id. A file modified within a
-/// second of the walk that recorded it is "racy" (a second write could keep
-/// the same stamp) and is always re-read.
+/// changed is always decided by its blob id. A file modified within the
+/// timestamp granularity of the walk that recorded it is "racy" (a second
+/// write could keep the same stamp) and is always re-read.
 struct StatCache: Equatable {
     /// Records of one bucket, and when the walk that recorded them began
     /// (wall-clock nanoseconds).
@@ -188,11 +201,21 @@ struct StatCache: Equatable {
         var records: StampRecords
 
         func isRacy(_ stamp: FileStamp) -> Bool {
-            stamp.modifiedNanos >= takenAt - StatCache.racyWindow || stamp.changedNanos >= takenAt - StatCache.racyWindow
+            stamp.isRacy(walkBegan: takenAt)
+        }
+
+        /// Whether any record is racy. `newest` rules most buckets out at once.
+        var hasRacy: Bool {
+            guard records.newest >= takenAt - StatCache.racyWindow else { return false }
+            var found = false
+            records.forEach { _, stamp in if !found && isRacy(stamp) { found = true } }
+            return found
         }
     }
 
+    /// Racy windows for whole-second and for finer file times (see `FileStamp.isRacy`).
     static let racyWindow: Int64 = 1_000_000_000
+    static let fineRacyWindow: Int64 = 100_000_000
     static let bucketCount = 64
 
     var index: FileStamp?
@@ -201,7 +224,7 @@ struct StatCache: Equatable {
     var buckets: [Int: Bucket]
 
     func isRacyIndex(_ stamp: FileStamp) -> Bool {
-        stamp.modifiedNanos >= indexTakenAt - Self.racyWindow || stamp.changedNanos >= indexTakenAt - Self.racyWindow
+        stamp.isRacy(walkBegan: indexTakenAt)
     }
 
     /// The bucket of a path: a stable hash of its change folder (or main
@@ -233,7 +256,7 @@ struct StatCache: Equatable {
     }
 
     /// Every folder listing the next walk may reuse: a folder whose record
-    /// is not racy (listed more than a second after its last change, so an
+    /// is not racy (listed long enough after its last change that an
     /// entry added in the same clock tick cannot hide), with the names of
     /// the records one level below it. Folders of every bucket are paired
     /// with entries of every bucket (`changes/archive` lists folders hashed
@@ -264,8 +287,7 @@ struct StatCache: Equatable {
             let moved = old.changedPaths(comparedWith: new)
             // A bucket with anything racy is saved again even when nothing
             // moved: its new walk time makes its folders' listings trustworthy.
-            let racy = old.records.newest >= old.takenAt - StatCache.racyWindow
-            if !moved.isEmpty || racy || old.records.bytes != new.bytes {
+            if !moved.isEmpty || old.hasRacy || old.records.bytes != new.bytes {
                 paths.formUnion(moved)
                 dirty.insert(bucket)
             }
@@ -329,8 +351,7 @@ extension StatCache.Bucket {
     /// streams in the same order are compared in lockstep; anything else
     /// through dictionaries.
     func changedPaths(comparedWith current: StampRecords) -> Set<String> {
-        let anyRacy = records.newest >= takenAt - StatCache.racyWindow
-        if !anyRacy && records.bytes == current.bytes { return [] }
+        if records.bytes == current.bytes && !hasRacy { return [] }
         // Same paths in the same order (edits in place): compare in lockstep.
         let lockstep: Set<String>? = records.bytes.withUnsafeBufferPointer { old in
             current.bytes.withUnsafeBufferPointer { new in

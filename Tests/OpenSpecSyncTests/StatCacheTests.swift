@@ -38,6 +38,29 @@ struct StatCacheTests {
         #expect(spread.count > 40, "200 folders should spread over most of the 64 buckets")
     }
 
+    @Test("a stamp is racy for 100 ms after its time when that has a fraction of a second, for a second otherwise")
+    func racyWindows() {
+        let walk: Int64 = 1_700_000_000_000_000_000  // a whole second
+        func stamp(_ nanos: Int64) -> FileStamp {
+            FileStamp(size: 1, modifiedNanos: nanos, changedNanos: nanos, inode: 1, mode: 0o100644)
+        }
+        // Fine-grained file times (ext4, xfs, btrfs...): 100 ms.
+        #expect(stamp(walk - 99_000_001).isRacy(walkBegan: walk))
+        #expect(!stamp(walk - 100_000_001).isRacy(walkBegan: walk))
+        // Whole seconds may be all the file system keeps: a second, as git.
+        #expect(stamp(walk - 1_000_000_000).isRacy(walkBegan: walk))
+        #expect(!stamp(walk - 2_000_000_000).isRacy(walkBegan: walk))
+        // A ctime with a fraction is proof enough; a later one counts too.
+        let mixed = FileStamp(size: 1, modifiedNanos: walk - 2_000_000_000, changedNanos: walk - 50_000_001, inode: 1, mode: 0o100644)
+        #expect(mixed.isRacy(walkBegan: walk))
+        // A bucket is racy as soon as one record is.
+        let bucket = StatCache.Bucket(takenAt: walk, records: records([("a", stamp(walk - 5_000_000_001)), ("b", stamp(walk - 300_000_001))]))
+        #expect(!bucket.hasRacy)
+        let recent = StatCache.Bucket(takenAt: walk, records: records([("a", stamp(walk - 5_000_000_001)), ("b", stamp(walk - 1_000_000_000))]))
+        #expect(recent.hasRacy)
+        #expect(recent.changedPaths(comparedWith: recent.records) == ["b"])
+    }
+
     @Test("only moved, new, vanished and racy stamps are named, and only their buckets saved")
     func changedPaths() {
         var touched = old
@@ -108,8 +131,8 @@ struct StatCacheTests {
         #expect(walked["changes/x/b.md"] == nil)
         #expect(walked["changes/x/a.md"] != nil && walked["changes/x/specs/s/spec.md"] != nil, "files of a trusted listing are stamped")
 
-        // The same listing recorded within a second of x's last change is racy: x is read.
-        let racy = StatCache(index: nil, indexTakenAt: 0, conflicted: [], buckets: StatCache.split(partial, takenAt: newest + 500_000_000))
+        // The same listing recorded right after x's last change is racy: x is read.
+        let racy = StatCache(index: nil, indexTakenAt: 0, conflicted: [], buckets: StatCache.split(partial, takenAt: newest + 50_000_000))
         #expect(fs.stampRecords(under: root, prefix: "changes/", listings: racy.listings()).dictionary()["changes/x/b.md"] != nil)
 
         // A listing whose folder stamp differs from the folder's now is not used either.
