@@ -222,11 +222,12 @@ public struct PosixFileSystem: FileSystem {
         case S_IFDIR:
             let folderStamp = stamp(info)
             path.withUnsafeBufferPointer { records.append(path: $0, folderStamp) }
-            if let names = listings?.names(in: path, ifStamped: folderStamp) {
+            if let listings, var position = path.withUnsafeBufferPointer({ listings.firstName(in: $0, ifStamped: folderStamp) }) {
                 // Unchanged since it was listed (an entry added, removed or
                 // renamed would have moved its stamp): no open, no readdir.
                 let (relativeMark, pathMark) = (relative.count, path.count)
-                for name in names {
+                while position >= 0 {
+                    let (name, next) = listings.name(at: position)
                     relative.append(UInt8(ascii: "/"))
                     relative.append(contentsOf: name)
                     path.append(UInt8(ascii: "/"))
@@ -234,6 +235,7 @@ public struct PosixFileSystem: FileSystem {
                     visit(parent: parent, relative: &relative, path: &path, into: &records, listings: listings)
                     relative.removeSubrange(relativeMark...)
                     path.removeSubrange(pathMark...)
+                    position = next
                 }
                 return
             }

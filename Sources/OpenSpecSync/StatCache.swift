@@ -37,14 +37,20 @@ public struct FileStamp: Equatable, Sendable {
 /// Looked up by a hash of the path bytes (and the path compared), so
 /// neither building it nor a lookup makes a String.
 public struct FolderListings: Sendable {
+    /// A folder's path and names are ranges of `bytes`, and its names a
+    /// chain through `names`: building this for 2,000 folders and 6,000
+    /// files allocates a few arrays, not one per path.
     struct Listing: Sendable {
-        var path: [UInt8]
+        var path: Range<Int>
         var stamp: FileStamp
-        var names: [[UInt8]] = []
+        var firstName = -1
+        var lastName = -1
     }
 
     private var slots: [UInt64: Int] = [:]
     private var listings: [Listing] = []
+    private var bytes: [UInt8] = []
+    private var names: [(name: Range<Int>, next: Int)] = []
 
     var isEmpty: Bool { listings.isEmpty }
 
@@ -55,7 +61,7 @@ public struct FolderListings: Sendable {
     }
 
     private func slot(of path: UnsafeBufferPointer<UInt8>) -> Int? {
-        guard let index = slots[Self.key(path)], listings[index].path.elementsEqual(path) else { return nil }
+        guard let index = slots[Self.key(path)], bytes[listings[index].path].elementsEqual(path) else { return nil }
         return index
     }
 
@@ -63,7 +69,9 @@ public struct FolderListings: Sendable {
         let key = Self.key(path)
         guard slots[key] == nil else { return }  // a hash collision: that folder is simply listed again
         slots[key] = listings.count
-        listings.append(Listing(path: Array(path), stamp: stamp))
+        let start = bytes.count
+        bytes.append(contentsOf: path)
+        listings.append(Listing(path: start..<bytes.count, stamp: stamp))
     }
 
     /// Adds `path`'s last component to its parent folder's names, if that folder is listed here.
@@ -71,15 +79,25 @@ public struct FolderListings: Sendable {
         guard let slash = path.lastIndex(of: UInt8(ascii: "/")),
             let parent = slot(of: UnsafeBufferPointer(rebasing: path[..<slash]))
         else { return }
-        listings[parent].names.append(Array(path[(slash + 1)...]))
+        let start = bytes.count
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: path[(slash + 1)...]))
+        names.append((start..<bytes.count, -1))
+        let index = names.count - 1
+        if listings[parent].lastName >= 0 { names[listings[parent].lastName].next = index } else { listings[parent].firstName = index }
+        listings[parent].lastName = index
     }
 
-    /// The names last listed in the folder at `path`, if its stamp is still `stamp`.
-    func names(in path: [UInt8], ifStamped stamp: FileStamp) -> [[UInt8]]? {
-        path.withUnsafeBufferPointer { path in
-            guard let index = slot(of: path), listings[index].stamp == stamp else { return nil }
-            return listings[index].names
-        }
+    /// Where the names last listed in the folder at `path` begin, if its
+    /// stamp is still `stamp`: a position for `name(at:)`, past the end
+    /// (negative) for an empty folder; nil when the folder must be read.
+    func firstName(in path: UnsafeBufferPointer<UInt8>, ifStamped stamp: FileStamp) -> Int? {
+        guard let index = slot(of: path), listings[index].stamp == stamp else { return nil }
+        return listings[index].firstName
+    }
+
+    /// The name at `position`, and the position of the next (negative after the last).
+    func name(at position: Int) -> (name: ArraySlice<UInt8>, next: Int) {
+        (bytes[names[position].name], names[position].next)
     }
 }
 
@@ -106,6 +124,12 @@ public struct StampRecords: Equatable, Sendable {
         put64(stamp.inode)
         put32(stamp.mode)
         newest = max(newest, stamp.modifiedNanos, stamp.changedNanos)
+    }
+
+    /// Appends whole records already encoded, whose newest time is `newest`.
+    mutating func append(bytes records: UnsafeBufferPointer<UInt8>, newest recordsNewest: Int64) {
+        bytes.append(contentsOf: records)
+        newest = max(newest, recordsNewest)
     }
 
     public mutating func append(contentsOf other: StampRecords) {
@@ -246,11 +270,30 @@ struct StatCache: Equatable {
     }
 
     /// Splits one walk's records into buckets.
+    /// A folder's records are adjacent in a walk, so they are copied as runs
+    /// of bytes, not one record at a time.
     static func split(_ records: StampRecords, takenAt: Int64) -> [Int: Bucket] {
         var buckets: [Int: Bucket] = [:]
-        records.forEach { path, stamp in
-            let bucket = Self.bucket(of: path)
-            buckets[bucket, default: Bucket(takenAt: takenAt, records: StampRecords())].records.append(path: path, stamp)
+        records.bytes.withUnsafeBufferPointer { buffer in
+            var runStart = 0
+            var runBucket = -1
+            var runNewest = Int64.min
+            func flush(upTo end: Int) {
+                guard runBucket >= 0, end > runStart else { return }
+                buckets[runBucket, default: Bucket(takenAt: takenAt, records: StampRecords())].records
+                    .append(bytes: UnsafeBufferPointer(rebasing: buffer[runStart..<end]), newest: runNewest)
+            }
+            var offset = 0
+            while let record = StampRecords.record(at: offset, in: buffer) {
+                let bucket = Self.bucket(of: UnsafeBufferPointer(rebasing: buffer[record.path]))
+                if bucket != runBucket {
+                    flush(upTo: offset)
+                    (runStart, runBucket, runNewest) = (offset, bucket, Int64.min)
+                }
+                runNewest = max(runNewest, record.stamp.modifiedNanos, record.stamp.changedNanos)
+                offset = record.next
+            }
+            flush(upTo: offset)
         }
         return buckets
     }

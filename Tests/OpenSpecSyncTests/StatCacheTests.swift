@@ -15,6 +15,24 @@ struct StatCacheTests {
     private let old = FileStamp(size: 10, modifiedNanos: 1_000, changedNanos: 1_000, inode: 7, mode: 0o100644)
     private let takenAt: Int64 = 100_000_000_000
 
+    @Test("splitting a walk puts each record in its folder's bucket, in walk order, with the newest time")
+    func splitByFolder() {
+        // Folders interleave buckets; a folder's records stay together and in order.
+        var paths: [String] = []
+        for n in 0..<40 { paths += ["changes/c\(n)", "changes/c\(n)/proposal.md", "changes/c\(n)/tasks.md"] }
+        paths += ["changes/archive/2026-01-01-x/tasks.md", "specs/auth/spec.md"]
+        let stamps = paths.enumerated().map { index, path in
+            (path, FileStamp(size: Int64(index), modifiedNanos: Int64(1_000 + index), changedNanos: Int64(2_000 - index), inode: 1, mode: 0o100644))
+        }
+        let buckets = StatCache.split(records(stamps), takenAt: takenAt)
+        for (number, bucket) in buckets {
+            let expected = stamps.filter { Array($0.0.utf8).withUnsafeBufferPointer { StatCache.bucket(of: $0) } == number }
+            #expect(bucket.records == records(expected), "bucket \(number)")
+            #expect(bucket.takenAt == takenAt)
+        }
+        #expect(buckets.values.map { $0.records.dictionary().count }.reduce(0, +) == paths.count)
+    }
+
     @Test("encoding round-trips, and damaged bytes decode to nil")
     func roundTrip() throws {
         let buckets = StatCache.split(records([("changes/a/tasks.md", old), ("specs/x/spec.md", old)]), takenAt: takenAt)
