@@ -145,6 +145,33 @@ private final class PreparedBatch: @unchecked Sendable {
     var items: [PreparedFolder] = []
 }
 
+/// What the commits since the last run changed, read by libgit2 on another
+/// core while the reconciling thread loads the stat cache and walks the
+/// working tree: after a commit, opening the repository and diffing two
+/// trees is a sixth of a run. The caller takes the repository over after
+/// `wait()`; until then only the worker touches it.
+private final class CommitLookahead: @unchecked Sendable {
+    private let done = DispatchGroup()
+    private(set) var repository: Result<Repository, Error> = .failure(CancellationError())
+    /// Whether the base commit still exists; nil when the repository did not open.
+    private(set) var baseExists: Bool?
+    /// The diff, when the base exists.
+    private(set) var changes: Result<[PathChange], Error>?
+
+    init(repoPath: String, base: ObjectID, head: ObjectID?, under prefix: String) {
+        done.enter()
+        DispatchQueue.global().async { [self] in
+            defer { done.leave() }
+            repository = Result { try Repository(path: repoPath) }
+            guard case let .success(opened) = repository else { return }
+            baseExists = opened.commitExists(base)
+            if baseExists == true { changes = Result { try opened.diff(from: base, to: head, under: prefix) } }
+        }
+    }
+
+    func wait() { done.wait() }
+}
+
 /// The state of one reconcile while it runs.
 private struct Run {
     let reconciler: Reconciler
@@ -205,8 +232,21 @@ private struct Run {
     /// and the index has not changed never starts libgit2 at all.
     private var repository: Repository?
 
+    private var lookahead: CommitLookahead?
+
     private mutating func repo() throws -> Repository {
         if let repository { return repository }
+        if let lookahead {
+            // Opened on the other core; its error is the one a direct open would give.
+            timer.measure("wait for commit diff") { lookahead.wait() }
+            self.lookahead = nil
+            do {
+                repository = try lookahead.repository.get()
+                return repository!
+            } catch {
+                throw SyncError.notARepository(path: project.repoPath, reason: "\(error)")
+            }
+        }
         do {
             let opened = try timer.measure("open repository") { try Repository(path: project.repoPath) }
             repository = opened
@@ -224,6 +264,12 @@ private struct Run {
         let gitDir = peeked != nil ? project.repoPath + "/.git" : try repo().gitDir
         toCommit = head?.hex
         fromCommit = project.lastReconciledCommit
+        if peeked != nil, !headUnmoved, !options.full, project.reconciledOnce,
+            let base = project.lastReconciledCommit.flatMap({ ObjectID(hex: $0) }) {
+            lookahead = CommitLookahead(repoPath: project.repoPath, base: base, head: head, under: project.openspecPath)
+        }
+        // Taken before the repository is: a lookahead that ran answers these.
+        let pendingLookahead = lookahead
         summary.fromCommit = fromCommit
         summary.toCommit = toCommit
 
@@ -246,18 +292,32 @@ private struct Run {
         var full = options.full || !project.reconciledOnce
         if options.full { summary.fullReason = "asked for (--full)" }
         if !project.reconciledOnce { summary.fullReason = "first sync of this project" }
-        if !full, !headUnmoved, let last = project.lastReconciledCommit, !(try ObjectID(hex: last).map(repo().commitExists) ?? false) {
-            full = true
-            summary.fullReason = "the last synced commit \(last.prefix(12)) is gone (rebase or reset); compared everything"
+        func baseExists(_ last: String) throws -> Bool {
+            guard let id = ObjectID(hex: last) else { return false }
+            let repository = try repo()
+            if let known = pendingLookahead?.baseExists { return known }
+            return repository.commitExists(id)
+        }
+        // A rebased-away or reset-away base commit means a full compare. It
+        // takes precedence over a missing cache as the reason given.
+        func checkBase() throws {
+            if !options.full, project.reconciledOnce, !headUnmoved, let last = project.lastReconciledCommit,
+                !(try baseExists(last)) {
+                full = true
+                summary.fullReason = "the last synced commit \(last.prefix(12)) is gone (rebase or reset); compared everything"
+            }
         }
         if !full && cached == nil {
             full = true
             summary.fullReason = "no record of the working tree from the last run; compared everything"
         }
-        if options.workLimit != nil && full { throw SyncError.tooMuchWork(summary.fullReason ?? "a full compare") }
         // A git hook needs only what the commits changed: uncommitted edits
         // are the watcher's and the scan loop's. No walk then, and the stamps
         // stay as they were (a stamp left stale only costs a re-read later).
+        // Any other run walks whatever the base says, so it asks git after
+        // the walk, while the lookahead reads the commits on the other core.
+        if options.committedOnly { try checkBase() }
+        if options.workLimit != nil && full { throw SyncError.tooMuchWork(summary.fullReason ?? "a full compare") }
         walked = full || !options.committedOnly
         var current: [Int: StatCache.Bucket] = [:]
         if walked {
@@ -266,6 +326,7 @@ private struct Run {
         } else if let cached {
             conflicted = Set(cached.conflicted)
         }
+        if !options.committedOnly { try checkBase() }
         pending.formUnion(conflicted)
 
         var candidates = Set<String>()
@@ -277,8 +338,12 @@ private struct Run {
                 var changes: [PathChange] = []
                 if !headUnmoved {
                     let repository = try repo()
-                    let prefix = project.openspecPath
-                    changes = try timer.measure("tree-to-tree diff") { try repository.diff(from: base, to: head, under: prefix) }
+                    if let done = pendingLookahead?.changes {
+                        changes = try done.get()
+                    } else {
+                        let prefix = project.openspecPath
+                        changes = try timer.measure("tree-to-tree diff") { try repository.diff(from: base, to: head, under: prefix) }
+                    }
                 }
                 for change in changes {
                     for path in [change.oldPath, change.newPath].compactMap({ $0 }) {
