@@ -28,4 +28,15 @@ extension Repository {
         }
         return nil  // unborn, or something unusual: libgit2 knows
     }
+
+    /// Whether a rebase or `git am` is under way (the rebase states of
+    /// `state`), read from the git folder without starting libgit2; nil when
+    /// the git folder is not a plain `.git` folder (a linked worktree, say).
+    public static func peekRebasing(workdir: String) -> Bool? {
+        let gitDir = workdir + "/.git"
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: gitDir, isDirectory: &isDirectory), isDirectory.boolValue else { return nil }
+        return FileManager.default.fileExists(atPath: gitDir + "/rebase-merge")
+            || FileManager.default.fileExists(atPath: gitDir + "/rebase-apply")
+    }
 }

@@ -45,16 +45,27 @@ extension SyncEngine {
 
     public func runHook(_ name: String, project: ProjectRecord, arguments: [String] = [], foregroundLimit: Int = 500,
                         maxFileBytes: Int) throws -> HookOutcome {
-        let repo = try Repository(path: project.repoPath)
-        Trace.mark("hook: repository open")
-        switch repo.state {
-        case .rebase, .rebaseInteractive, .rebaseMerge, .applyMailbox, .applyMailboxOrRebase:
-            if name != "post-rewrite" {
-                lock(for: project).markDirty()
-                return .marked
+        // Read from the git folder when it is a plain one: libgit2 is started
+        // by the sync itself, on another core, only if there is one to do.
+        var opened: Repository?
+        func repo() throws -> Repository {
+            if let opened { return opened }
+            let repository = try Repository(path: project.repoPath)
+            opened = repository
+            return repository
+        }
+        let rebasing: Bool
+        if let peeked = Repository.peekRebasing(workdir: project.repoPath) {
+            rebasing = peeked
+        } else {
+            switch try repo().state {
+            case .rebase, .rebaseInteractive, .rebaseMerge, .applyMailbox, .applyMailboxOrRebase: rebasing = true
+            default: rebasing = false
             }
-        default:
-            break
+        }
+        if rebasing && name != "post-rewrite" {
+            lock(for: project).markDirty()
+            return .marked
         }
         // Already synced at this HEAD, with nothing left over: the hooks of a
         // storm that a sync already covered cost nothing. (`checkout -- path`,
@@ -62,7 +73,8 @@ extension SyncEngine {
         Trace.mark("hook: state read")
         let fileCheckout = name == "post-checkout" && arguments.count >= 3 && arguments[2] == "0"
         if !fileCheckout, let current = try store.project(id: project.id), current.pendingPathList.isEmpty,
-           let head = try repo.headCommit(), current.lastReconciledCommit == head.hex {
+           let head = try Repository.peekHead(workdir: project.repoPath) ?? repo().headCommit(),
+           current.lastReconciledCommit == head.hex {
             return .upToDate
         }
         Trace.mark("hook: head compared")
