@@ -26,43 +26,7 @@ struct PeekHeadTests {
         let worktree = try makeTemporaryDirectory(prefix: "peek") + "/wt"
         try repo.git("worktree", "add", "-q", worktree, "main")
         #expect(Repository.peekHead(workdir: worktree) == nil)
+        #expect(Repository.peekRebasing(workdir: worktree) == nil)
         #expect(Repository.peekHead(workdir: repo.path + "/missing") == nil)
-    }
-
-    @Test("a stopped rebase and git am are seen from the files, as libgit2 sees them")
-    func rebasingAgreesWithLibgit2() throws {
-        let repo = try TempRepo()
-        try repo.write("a.txt", "base\n")
-        try repo.commitAll("base")
-        #expect(Repository.peekRebasing(workdir: repo.path) == false)
-        #expect(try Repository(path: repo.path).state == .clean)
-
-        // Two branches change the same line: the rebase stops on the conflict.
-        try repo.git("checkout", "-q", "-b", "topic")
-        try repo.write("a.txt", "topic\n")
-        try repo.commitAll("topic")
-        try repo.git("checkout", "-q", "main")
-        try repo.write("a.txt", "main\n")
-        try repo.commitAll("main")
-        try repo.git("checkout", "-q", "topic")
-        _ = try? repo.git("rebase", "main")
-        #expect(Repository.peekRebasing(workdir: repo.path) == true)
-        #expect([.rebase, .rebaseMerge, .rebaseInteractive].contains(try Repository(path: repo.path).state))
-        try repo.git("rebase", "--abort")
-        #expect(Repository.peekRebasing(workdir: repo.path) == false)
-
-        // git am stopped on a patch that does not apply.
-        let patch = try repo.git("format-patch", "-1", "--stdout", "topic")
-        try repo.git("checkout", "-q", "main")
-        let patchFile = try makeTemporaryDirectory(prefix: "peek") + "/p.patch"
-        try (patch + "\n").write(toFile: patchFile, atomically: true, encoding: .utf8)
-        _ = try? repo.git("am", patchFile)
-        #expect(Repository.peekRebasing(workdir: repo.path) == true)
-        #expect([.applyMailbox, .applyMailboxOrRebase].contains(try Repository(path: repo.path).state))
-        try repo.git("am", "--abort")
-
-        let worktree = try makeTemporaryDirectory(prefix: "peek") + "/wt"
-        try repo.git("worktree", "add", "-q", "--detach", worktree, "main")
-        #expect(Repository.peekRebasing(workdir: worktree) == nil, "a linked worktree is left to libgit2")
     }
 }

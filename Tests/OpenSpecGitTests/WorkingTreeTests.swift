@@ -183,9 +183,10 @@ struct WorkingTreeTests {
         #expect(Repository.scanConflictedPaths(indexPath: index, under: "openspec") == [])
     }
 
-    @Test("a rebase stopped by a conflict is a rebase state")
+    @Test("a rebase or git am stopped by a conflict is a rebase state, from libgit2 and from the files")
     func rebaseConflict() throws {
         let temp = try makeSpecRepo()
+        #expect(Repository.peekRebasing(workdir: temp.path) == false)
         try temp.git("checkout", "-q", "-b", "feature")
         try temp.write("openspec/project.md", "feature\n")
         try temp.commitAll("feature edit")
@@ -199,10 +200,22 @@ struct WorkingTreeTests {
         let repo = try Repository(path: temp.path)
         #expect([RepositoryState.rebase, .rebaseMerge, .rebaseInteractive].contains(repo.state))
         #expect(repo.state.description == "mid-rebase")
+        #expect(Repository.peekRebasing(workdir: temp.path) == true)
         #expect(try repo.conflictedPaths(under: "openspec") == ["openspec/project.md"])
 
         try temp.git("rebase", "--abort")
         #expect(repo.state == .clean)
+        #expect(Repository.peekRebasing(workdir: temp.path) == false)
+
+        // git am of the feature commit onto main stops on the same conflict.
+        let patch = try temp.git("format-patch", "-1", "--stdout", "feature")
+        try temp.git("checkout", "-q", "main")
+        let patchFile = try makeTemporaryDirectory(prefix: "am") + "/p.patch"
+        try (patch + "\n").write(toFile: patchFile, atomically: true, encoding: .utf8)
+        #expect(try temp.gitResult(["am", patchFile]).status != 0)
+        #expect([RepositoryState.applyMailbox, .applyMailboxOrRebase].contains(repo.state))
+        #expect(Repository.peekRebasing(workdir: temp.path) == true)
+        try temp.git("am", "--abort")
     }
 
     @Test("a cherry-pick stopped by a conflict is .cherryPick")
