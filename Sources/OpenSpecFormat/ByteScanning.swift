@@ -190,6 +190,12 @@ where C.Element == UInt8, C.Index == Int {
     return (1, false)
 }
 
+/// Whether `bytes` are valid UTF-8 (as `String(validating:as:)` decides),
+/// without making a String of them.
+public func isValidUTF8(_ bytes: [UInt8]) -> Bool {
+    firstInvalidUTF8Offset(bytes) == nil
+}
+
 /// Offset of the first byte that is not part of valid UTF-8, or nil.
 func firstInvalidUTF8Offset(_ b: [UInt8]) -> Int? {
     b.withUnsafeBufferPointer { p -> Int? in

@@ -144,10 +144,12 @@ struct FolderPreparer: Sendable {
                         problems.append(FileProblem(path: openspecPath, message: "\(openspecPath):\(line): merge-conflict markers; resolve them, then the file syncs"))
                         continue
                     }
-                    let isUTF8 = String(validating: read.bytes, as: UTF8.self) != nil
+                    let isUTF8 = isValidUTF8(read.bytes)
+                    // The three seed files' text goes to the row's columns (`fileRows`): no copy of their bytes here.
+                    let content = isUTF8 && relative.isEmpty && Self.textColumnFiles.contains(entry.name) ? nil : Data(read.bytes)
                     files[child] = ScannedFile(
                         values: FileValues(path: child, blobId: Repository.hashBlob(read.bytes).hex, size: read.size,
-                                           isUTF8: isUTF8, content: Data(read.bytes), syncError: nil),
+                                           isUTF8: isUTF8, content: content, syncError: nil),
                         bytes: read.bytes, modifiedAt: read.modifiedAt)
                 } catch {
                     let reason = (error as? FileSystemError)?.reason ?? "\(error)"

@@ -580,7 +580,7 @@ private struct Run {
                 let bytes = [UInt8](data)
                 files[relative] = ScannedFile(
                     values: FileValues(path: relative, blobId: blob, size: bytes.count,
-                                       isUTF8: String(validating: bytes, as: UTF8.self) != nil, content: data, syncError: nil),
+                                       isUTF8: isValidUTF8(bytes), content: data, syncError: nil),
                     bytes: bytes, modifiedAt: nil)
             }
             summary.problems.append(contentsOf: prepared.problems)
@@ -657,7 +657,7 @@ private struct Run {
                 try writer.upsertMainSpec(projectId: project.id, MainSpecValues(
                     capability: capability, path: relative, title: spec.title, purpose: spec.purpose,
                     requirementCount: spec.requirements.count, blobId: blob, size: read.size,
-                    isUTF8: String(validating: read.bytes, as: UTF8.self) != nil, content: Data(read.bytes),
+                    isUTF8: isValidUTF8(read.bytes), content: Data(read.bytes),
                     issuesJSON: ColumnJSON.issues(spec.issues), syncError: nil), at: now)
                 summary.mainSpecsChanged += 1
                 changedPaths.append(relative)
