@@ -45,6 +45,39 @@ struct ProjectLockTests {
         #expect(alone.all == [true])
     }
 
+    @Test("a hook's mark left during a run costs no run once HEAD is synced; any other mark still does")
+    func hookMarksDroppedWhenSynced() throws {
+        // A hook that found the lock taken leaves its mark (here: while the holder's own run is under way).
+        let lock = try freshLock()
+        let runs = Runs()
+        _ = try lock.run(.coalesce, ownRunCoversAll: false, commitsSynced: { true }) { own in
+            if own { _ = try lock.run(.coalesce, ownRunCoversAll: false) { _ in Issue.record("the lock is held"); return nil } }
+            runs.add(own)
+            return summary()
+        }
+        #expect(runs.all == [true], "synced at HEAD: the hook's need is met")
+        #expect(!lock.isMarked)
+
+        // Not synced (HEAD moved again): the mark gets its run.
+        let behind = Runs()
+        _ = try lock.run(.coalesce, ownRunCoversAll: false, commitsSynced: { false }) { own in
+            if own { _ = try lock.run(.coalesce, ownRunCoversAll: false) { _ in nil } }
+            behind.add(own)
+            return summary()
+        }
+        #expect(behind.all == [true, false])
+
+        // A general mark (the watcher's) is never dropped, even with HEAD synced.
+        let general = Runs()
+        _ = try lock.run(.coalesce, ownRunCoversAll: false, commitsSynced: { true }) { own in
+            if own { lock.markDirty() }
+            general.add(own)
+            return summary()
+        }
+        #expect(general.all == [true, false])
+        #expect(!lock.isMarked)
+    }
+
     @Test("a trigger during a run hands off, and the holder runs once more for it")
     func handOff() throws {
         let lock = try freshLock()

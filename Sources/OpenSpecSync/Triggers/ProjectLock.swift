@@ -11,9 +11,15 @@ import Glibc
 /// holds the lock keeps running while the project is dirty, and checks once
 /// more after letting go, so no trigger is ever lost and a storm of them
 /// (a 20-commit rebase, 20 hook calls at once) costs at most two runs.
+///
+/// A git hook that finds the lock taken leaves a narrower mark, "the
+/// commits up to HEAD", which a holder drops when the project is by then
+/// synced at HEAD: a hook that was held up between its look at the
+/// project and its mark must not cost a third run.
 public struct ProjectLock: Sendable {
     public let lockPath: String
     public let dirtyPath: String
+    public let commitsPath: String
 
     /// How a caller wants to wait.
     public enum Mode: Sendable {
@@ -37,12 +43,18 @@ public struct ProjectLock: Sendable {
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         lockPath = folder + "/" + projectId + ".lock"
         dirtyPath = folder + "/" + projectId + ".dirty"
+        commitsPath = folder + "/" + projectId + ".commits"
     }
 
     /// Marks the project as needing a run, without running it. The mark's
     /// mtime is the time of the latest trigger.
-    public func markDirty() {
-        let fd = open(dirtyPath, O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)
+    public func markDirty() { Self.touch(dirtyPath) }
+
+    /// Marks the project as needing the commits up to HEAD synced (a hook's need).
+    func markCommits() { Self.touch(commitsPath) }
+
+    private static func touch(_ path: String) {
+        let fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)
         if fd >= 0 {
             futimens(fd, nil)
             close(fd)
@@ -55,15 +67,22 @@ public struct ProjectLock: Sendable {
     private func settle(quiet: TimeInterval = 0.05, longest: TimeInterval = 2) {
         let started = Date()
         while Date().timeIntervalSince(started) < longest {
-            var info = stat()
-            guard stat(dirtyPath, &info) == 0 else { return }
-            let marked = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+            var marked: Double?
+            for path in [dirtyPath, commitsPath] {
+                var info = stat()
+                guard stat(path, &info) == 0 else { continue }
+                marked = max(marked ?? 0, Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9)
+            }
+            guard let marked else { return }
             if Date().timeIntervalSince1970 - marked >= quiet { return }
             usleep(10_000)
         }
     }
 
     public var isDirty: Bool { access(dirtyPath, F_OK) == 0 }
+
+    /// Any mark: a general one or a hook's.
+    var isMarked: Bool { isDirty || access(commitsPath, F_OK) == 0 }
 
     /// Runs `body` once under the lock, waiting for it: other work than a
     /// reconcile (a database-to-file write) that must not interleave with
@@ -75,13 +94,13 @@ public struct ProjectLock: Sendable {
         let result: T
         do {
             result = try body()
-            try drainMarks(whenDirty)
+            try drainMarks({ false }, whenDirty)
         } catch {
             release(fd)
             throw error
         }
         release(fd)
-        try runForLateMarks(whenDirty)
+        try runForLateMarks({ false }, whenDirty)
         return result
     }
 
@@ -92,27 +111,29 @@ public struct ProjectLock: Sendable {
     /// own run also covers everything: only then may it take other
     /// triggers' marks (a hook's run, which skips the working-tree walk, may not).
     /// A `body` that finds nothing left to do returns nil, and no summary is kept.
-    public func run(_ mode: Mode, ownRunCoversAll: Bool = true,
+    /// `commitsSynced` says whether the project is synced at HEAD now, so
+    /// that hooks' marks need no run of their own.
+    public func run(_ mode: Mode, ownRunCoversAll: Bool = true, commitsSynced: () -> Bool = { false },
                     _ body: (_ ownRun: Bool) throws -> ReconcileSummary?) throws -> Outcome {
         if ownRunCoversAll { markDirty() }
         var fd = try acquire(blocking: mode == .wait)
         if fd == nil && !ownRunCoversAll {
             // Record our need for the holder, then try once more in case it let go meanwhile.
-            markDirty()
+            markCommits()
             fd = try acquire(blocking: false)
         }
         guard let held = fd else { return .handedOff }
         var results: [ReconcileSummary] = []
         do {
-            if ownRunCoversAll { takeDirty() }
+            if ownRunCoversAll { takeDirty(); takeCommits() }
             if let summary = try body(true) { results.append(summary) }
-            try drainMarks { if let summary = try body(false) { results.append(summary) } }
+            try drainMarks(commitsSynced) { if let summary = try body(false) { results.append(summary) } }
         } catch {
             release(held)
             throw error
         }
         release(held)
-        try runForLateMarks { if let summary = try body(false) { results.append(summary) } }
+        try runForLateMarks(commitsSynced) { if let summary = try body(false) { results.append(summary) } }
         return .ran(results)
     }
 
@@ -138,16 +159,23 @@ public struct ProjectLock: Sendable {
     @discardableResult
     private func takeDirty() -> Bool { unlink(dirtyPath) == 0 }
 
+    /// True when a hook's mark was there (and is now taken).
+    @discardableResult
+    private func takeCommits() -> Bool { unlink(commitsPath) == 0 }
+
     private func release(_ fd: Int32) {
         flock(fd, LOCK_UN)
         close(fd)
     }
 
-    /// Under the lock: one run for every burst of marks other triggers left.
-    private func drainMarks(_ forOthers: () throws -> Void) throws {
-        while isDirty {
+    /// Under the lock: one run for every burst of marks other triggers left,
+    /// but none for hooks' marks alone once the project is synced at HEAD.
+    private func drainMarks(_ commitsSynced: () -> Bool, _ forOthers: () throws -> Void) throws {
+        while isMarked {
             settle()
-            takeDirty()
+            let general = takeDirty()
+            let commits = takeCommits()
+            if commits && !general && commitsSynced() { continue }
             try forOthers()
         }
     }
@@ -155,9 +183,9 @@ public struct ProjectLock: Sendable {
     /// After letting go: a trigger that marked the project after our last
     /// look, while we still held the lock, found it taken and left. Run for
     /// it, unless another process holds the lock now (that one will).
-    private func runForLateMarks(_ forOthers: () throws -> Void) throws {
-        while isDirty, let fd = try acquire(blocking: false) {
-            do { try drainMarks(forOthers) } catch {
+    private func runForLateMarks(_ commitsSynced: () -> Bool, _ forOthers: () throws -> Void) throws {
+        while isMarked, let fd = try acquire(blocking: false) {
+            do { try drainMarks(commitsSynced, forOthers) } catch {
                 release(fd)
                 throw error
             }

@@ -12,16 +12,20 @@ extension SyncEngine {
     /// one and then runs; `.coalesce` hands off to it (see `ProjectLock`).
     public func reconcileExclusively(_ project: ProjectRecord, options: ReconcileOptions, mode: ProjectLock.Mode,
                                      progress: Reconciler.Progress? = nil) throws -> ProjectLock.Outcome {
-        try lock(for: project).run(mode, ownRunCoversAll: !options.committedOnly && options.workLimit == nil) { ownRun in
+        // Synced at HEAD with nothing left over: all a hook asks for.
+        func syncedAtHead(_ current: ProjectRecord) -> Bool {
+            guard current.pendingPathList.isEmpty, let synced = current.lastReconciledCommit else { return false }
+            return Repository.peekHead(workdir: current.repoPath)?.hex == synced
+        }
+        let commitsSynced = { [store] in (try? store.project(id: project.id)).flatMap { $0 }.map(syncedAtHead) ?? false }
+        return try lock(for: project).run(mode, ownRunCoversAll: !options.committedOnly && options.workLimit == nil,
+                                          commitsSynced: commitsSynced) { ownRun in
             // Re-read the project: the run before ours moved its cursor.
             Trace.mark("lock taken")
             let current = try store.project(id: project.id) ?? project
             // A hook that found the database behind HEAD before the lock may
             // find it current after: the run it waited for covered its commit.
-            if ownRun, options.committedOnly, current.pendingPathList.isEmpty, let synced = current.lastReconciledCommit,
-                Repository.peekHead(workdir: current.repoPath)?.hex == synced {
-                return nil
-            }
+            if ownRun, options.committedOnly, syncedAtHead(current) { return nil }
             Trace.mark("re-checked")
             var runOptions = options
             if !ownRun {
