@@ -64,7 +64,6 @@ public struct SpecRecord: Codable, Sendable, Equatable, FetchableRecord, DateTex
     public var completedTasks: Int
     public var totalTasks: Int
     public var taskStatus: String
-    public var tasks: String
     public var schemaName: String?
     public var createdOn: String?
     public var issues: String

@@ -281,6 +281,11 @@ public final class Store: Sendable {
     }
 
     /// The content of a seed file kept in the spec row's text column, for a file row whose `content` is NULL.
+    /// The bytes of one file of a spec as last synced, wherever they are kept.
+    public func fileContent(specId: String, path: String) throws -> Data? {
+        try pool.read { db in try StoreWriter(db: db).fileContent(specId: specId, path: path) }
+    }
+
     static func textContent(_ db: Database, specId: String, path: String) throws -> Data? {
         guard let column = textColumn(forFile: path) else { return nil }
         return try String.fetchOne(db, sql: "SELECT \(column) FROM openspecSpecs WHERE id = ?", arguments: [specId])

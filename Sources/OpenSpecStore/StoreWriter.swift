@@ -14,7 +14,6 @@ public struct SpecValues: Sendable {
     public var completedTasks: Int
     public var totalTasks: Int
     public var taskStatus: String
-    public var tasksJSON: String
     public var schemaName: String?
     public var createdOn: String?
     public var issuesJSON: String
@@ -24,7 +23,7 @@ public struct SpecValues: Sendable {
     public init(
         path: String, changeId: String, title: String, status: SpecStatus, archivedOn: String?,
         proposalContent: String?, tasksContent: String?, designContent: String?,
-        completedTasks: Int, totalTasks: Int, taskStatus: String, tasksJSON: String,
+        completedTasks: Int, totalTasks: Int, taskStatus: String,
         schemaName: String?, createdOn: String?, issuesJSON: String,
         filesystemModifiedAt: Date?, syncError: String?
     ) {
@@ -32,7 +31,7 @@ public struct SpecValues: Sendable {
         self.archivedOn = archivedOn; self.proposalContent = proposalContent
         self.tasksContent = tasksContent; self.designContent = designContent
         self.completedTasks = completedTasks; self.totalTasks = totalTasks; self.taskStatus = taskStatus
-        self.tasksJSON = tasksJSON; self.schemaName = schemaName; self.createdOn = createdOn
+        self.schemaName = schemaName; self.createdOn = createdOn
         self.issuesJSON = issuesJSON; self.filesystemModifiedAt = filesystemModifiedAt; self.syncError = syncError
     }
 }
@@ -150,13 +149,13 @@ public struct StoreWriter {
         let id = UUID().uuidString.lowercased()
         try db.cachedStatement(sql: """
             INSERT INTO openspecSpecs (id, projectId, path, changeId, title, status, archivedOn,
-              proposalContent, tasksContent, designContent, completedTasks, totalTasks, taskStatus, tasks,
+              proposalContent, tasksContent, designContent, completedTasks, totalTasks, taskStatus,
               schemaName, createdOn, issues, firstSeenAt, lastSyncedAt, filesystemModifiedAt, syncError)
-            VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+            VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
             """).execute(arguments: [
                 id, projectId, v.path, v.changeId, v.title, v.status.rawValue, v.archivedOn,
                 v.proposalContent, v.tasksContent, v.designContent, v.completedTasks, v.totalTasks,
-                v.taskStatus, v.tasksJSON, v.schemaName, v.createdOn, v.issuesJSON, DateText.string(now), DateText.string(now),
+                v.taskStatus, v.schemaName, v.createdOn, v.issuesJSON, DateText.string(now), DateText.string(now),
                 DateText.string(v.filesystemModifiedAt), v.syncError,
             ])
         return id
@@ -167,13 +166,13 @@ public struct StoreWriter {
         try db.cachedStatement(sql: """
             UPDATE openspecSpecs SET path = ?, changeId = ?, title = ?, status = ?, archivedOn = ?,
               proposalContent = ?, tasksContent = ?, designContent = ?, completedTasks = ?, totalTasks = ?,
-              taskStatus = ?, tasks = ?, schemaName = ?, createdOn = ?, issues = ?, lastSyncedAt = ?,
+              taskStatus = ?, schemaName = ?, createdOn = ?, issues = ?, lastSyncedAt = ?,
               filesystemModifiedAt = ?, syncError = ?
             WHERE id = ?
             """).execute(arguments: [
                 v.path, v.changeId, v.title, v.status.rawValue, v.archivedOn, v.proposalContent,
                 v.tasksContent, v.designContent, v.completedTasks, v.totalTasks, v.taskStatus,
-                v.tasksJSON, v.schemaName, v.createdOn, v.issuesJSON, DateText.string(now), DateText.string(v.filesystemModifiedAt),
+                v.schemaName, v.createdOn, v.issuesJSON, DateText.string(now), DateText.string(v.filesystemModifiedAt),
                 v.syncError, id,
             ])
     }

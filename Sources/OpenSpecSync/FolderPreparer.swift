@@ -91,7 +91,7 @@ struct FolderPreparer: Sendable {
             archivedOn: folder.archivedOn, proposalContent: text("proposal.md"), tasksContent: text("tasks.md"),
             designContent: text("design.md"), completedTasks: snapshot.completedTasks,
             totalTasks: snapshot.totalTasks, taskStatus: snapshot.taskStatus.rawValue,
-            tasksJSON: ColumnJSON.tasks(snapshot.tasks), schemaName: snapshot.metadata?.schema,
+            schemaName: snapshot.metadata?.schema,
             createdOn: snapshot.metadata?.created, issuesJSON: ColumnJSON.issues(snapshot.issues),
             filesystemModifiedAt: files.values.compactMap(\.modifiedAt).max(), syncError: error)
         return FolderEvaluation(status: status, changedFiles: changedFiles, values: values, error: error)

@@ -18,10 +18,6 @@ struct JSONText {
         bytes.append(contentsOf: String(value).utf8)
     }
 
-    mutating func bool(_ value: Bool) {
-        value ? raw("true") : raw("false")
-    }
-
     mutating func string(_ value: String?) {
         guard var text = value else { raw("null"); return }
         bytes.append(UInt8(ascii: "\""))
@@ -55,25 +51,6 @@ struct JSONText {
 
 /// The JSON columns of a spec row.
 enum ColumnJSON {
-
-    static func tasks(_ tasks: TaskList?) -> String {
-        guard let tasks, !tasks.tasks.isEmpty else { return "[]" }
-        var json = JSONText()
-        json.raw("[")
-        for (index, task) in tasks.tasks.enumerated() {
-            if index > 0 { json.raw(",") }
-            json.raw("{\"line\":"); json.int(task.line)
-            json.raw(",\"marker\":"); json.string(task.marker)
-            json.raw(",\"done\":"); json.bool(task.isDone)
-            json.raw(",\"number\":"); json.string(task.number)
-            json.raw(",\"text\":"); json.string(task.text)
-            json.raw(",\"indent\":"); json.int(task.indent)
-            json.raw(",\"group\":"); json.string(task.group)
-            json.raw("}")
-        }
-        json.raw("]")
-        return json.text
-    }
 
     static func issues(_ issues: [ValidationIssue]) -> String {
         guard !issues.isEmpty else { return "[]" }

@@ -34,6 +34,11 @@ public struct SpecDetail: Codable, Sendable {
         public var text: String
         public var indent: Int?
         public var group: String?
+
+        init(_ item: TaskItem) {
+            line = item.line; marker = item.marker; done = item.isDone; number = item.number
+            text = item.text; indent = item.indent; group = item.group
+        }
     }
     public var id: String
     public var changeId: String
@@ -152,11 +157,16 @@ extension SyncEngine {
         guard let spec = try store.spec(id: summary.id) else { throw SyncError.unknownSpec(summary.id) }
         let names = try projectNames()
         let decoder = JSONDecoder()
-        let tasks = (try? decoder.decode([SpecDetail.Task].self, from: Data(spec.tasks.utf8))) ?? []
         let issues = (try? decoder.decode([ValidationIssue].self, from: Data(spec.issues.utf8))) ?? []
-        let files = try (fileRows ?? store.specFiles(specId: spec.id, withContent: false)).map {
-            SpecDetail.File(path: $0.path, blobId: $0.blobId, size: $0.size, isUTF8: $0.isUTF8)
+        let records = try fileRows ?? store.specFiles(specId: spec.id, withContent: false)
+        let files = records.map { SpecDetail.File(path: $0.path, blobId: $0.blobId, size: $0.size, isUTF8: $0.isUTF8) }
+        // The task list is parsed from tasks.md when shown, not stored: its
+        // text is in the row, or in its file row when it is not UTF-8.
+        var tasksBytes = spec.tasksContent.map { Array($0.utf8) }
+        if tasksBytes == nil, let row = records.first(where: { $0.path == "tasks.md" }) {
+            tasksBytes = try (row.content ?? store.fileContent(specId: spec.id, path: row.path)).map { [UInt8]($0) }
         }
+        let tasks = tasksBytes.map { TaskList.parse($0, path: spec.path + "/tasks.md").tasks.map(SpecDetail.Task.init) } ?? []
         return SpecDetail(
             id: spec.id, changeId: spec.changeId, path: spec.path, project: names[spec.projectId] ?? spec.projectId,
             status: spec.status.rawValue, archivedOn: spec.archivedOn, title: spec.title, schemaName: spec.schemaName,

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 @testable import OpenSpecStore
 
@@ -12,7 +13,7 @@ struct StoreTests {
     private func values(_ path: String) -> SpecValues {
         SpecValues(path: path, changeId: path.split(separator: "/").last.map(String.init) ?? path, title: "t",
                    status: .active, archivedOn: nil, proposalContent: nil, tasksContent: nil, designContent: nil,
-                   completedTasks: 0, totalTasks: 0, taskStatus: "no-tasks", tasksJSON: "[]", schemaName: nil,
+                   completedTasks: 0, totalTasks: 0, taskStatus: "no-tasks", schemaName: nil,
                    createdOn: nil, issuesJSON: "[]", filesystemModifiedAt: nil, syncError: nil)
     }
 
@@ -27,6 +28,29 @@ struct StoreTests {
         _ = try store.registerProject(name: "a", repoPath: "/r/a", openspecPath: "openspec")
         let again = try Store(path: store.path)
         #expect(try again.projects().map(\.name) == ["a"])
+    }
+
+    @Test("a database made before the task list was parsed on read loses that column and keeps its rows")
+    func tasksColumnMigration() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("openspec-sync-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let path = folder.path + "/old.sqlite"
+        do {
+            let old = try DatabaseQueue(path: path)
+            try Schema.migrator.migrate(old, upTo: "v2-writes")
+            try old.write { db in
+                try db.execute(sql: "INSERT INTO projects (id, name, repoPath, createdAt) VALUES ('p', 'app', '/r/app', '2026-01-01 00:00:00.000')")
+                try db.execute(sql: """
+                    INSERT INTO openspecSpecs (id, projectId, path, changeId, title, status, tasksContent, tasks, firstSeenAt)
+                    VALUES ('s', 'p', 'changes/x', 'x', 'X', 'active', '- [x] a', '[{"line":1}]', '2026-01-01 00:00:00.000')
+                    """)
+            }
+        }
+        let store = try Store(path: path)
+        let spec = try #require(try store.spec(id: "s"))
+        #expect(spec.tasksContent == "- [x] a" && spec.title == "X")
+        let columns = try store.pool.read { db in try db.columns(in: "openspecSpecs").map(\.name) }
+        #expect(!columns.contains("tasks") && columns.contains("tasksContent"))
     }
 
     @Test("registering is idempotent per repository and names stay unique")

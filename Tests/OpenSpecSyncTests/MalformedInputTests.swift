@@ -39,6 +39,16 @@ struct MalformedInputTests {
         #expect(proposal.isUTF8 == false)
         #expect(proposal.content.map { [UInt8]($0) } == latin1)
         #expect(record.issues.contains("UTF-8"))
+
+        // A Latin-1 tasks.md: counted at import, and its tasks shown from its file row.
+        try h.repo.write("openspec/changes/latin-tasks/tasks.md", bytes: Array("- [x] Caf".utf8) + [0xE9] + Array("\n- [ ] b\n".utf8))
+        try h.repo.commitAll("latin-1 tasks")
+        _ = try h.reconcile()
+        let latinTasks = try #require(try h.record("changes/latin-tasks"))
+        #expect(latinTasks.tasksContent == nil && (latinTasks.completedTasks, latinTasks.totalTasks) == (1, 2))
+        let detail = try h.engine.detail(of: try #require(try h.spec("changes/latin-tasks")))
+        #expect(detail.tasks.map(\.marker) == ["x", " "])
+        #expect(detail.tasks.map(\.done) == [true, false])
     }
 
     @Test("CRLF and a BOM parse, and are stored byte for byte")
