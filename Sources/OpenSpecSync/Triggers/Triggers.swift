@@ -17,7 +17,7 @@ extension SyncEngine {
             guard current.pendingPathList.isEmpty, let synced = current.lastReconciledCommit else { return false }
             return Repository.peekHead(workdir: current.repoPath)?.hex == synced
         }
-        let commitsSynced = { [store] in (try? store.project(id: project.id)).flatMap { $0 }.map(syncedAtHead) ?? false }
+        let commitsSynced = { [store] in (try? store.project(id: project.id)).map(syncedAtHead) ?? false }
         return try lock(for: project).run(mode, ownRunCoversAll: !options.committedOnly && options.workLimit == nil,
                                           commitsSynced: commitsSynced) { ownRun in
             // Re-read the project: the run before ours moved its cursor.
