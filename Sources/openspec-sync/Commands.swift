@@ -245,7 +245,8 @@ struct Show: ParsableCommand {
                 print("  task list:")
                 for task in detail.tasks {
                     let indent = String(repeating: " ", count: min(task.indent ?? 0, 8))
-                    print("    \(indent)[\(task.marker)] \(task.number.map { $0 + " " } ?? "")\(truncate(task.text, 70))  (line \(task.line))")
+                    // The text starts with the task's number when one is written.
+                    print("    \(indent)[\(task.marker)] \(truncate(task.text, 70))  (line \(task.line))")
                 }
             }
             if !detail.issues.isEmpty {

@@ -84,6 +84,7 @@ struct CLITests {
         #expect((show["tasks"] as? [[String: Any]])?.map { $0["marker"] as? String } == ["x", " "])
         let human = try cli.run(["show", "add-login"])
         #expect(human.stdout.contains("1/2"))
+        #expect(human.stdout.contains("[x] 1.1 Form  (line 2)") && !human.stdout.contains("1.1 1.1"), "\(human.stdout)")
 
         let status = try cli.json(["status"])
         let project = try #require((status["projects"] as? [[String: Any]])?.first)
