@@ -99,45 +99,26 @@ extension Repository {
         defer { git_tree_free(newTree) }
         let oldCount = git_tree_entrycount(oldTree)
         let newCount = git_tree_entrycount(newTree)
-        func child(_ entry: OpaquePointer) -> (path: String, node: TreeNode?) {
-            (joinPath(path, git_tree_entry_name(entry).map { String(cString: $0) } ?? ""), TreeNode(entry: entry))
-        }
         var i = 0, j = 0
         while i < oldCount || j < newCount {
-            let oldEntry = i < oldCount ? git_tree_entry_byindex(oldTree, i) : nil
-            let newEntry = j < newCount ? git_tree_entry_byindex(newTree, j) : nil
-            switch (oldEntry, newEntry) {
-            case let (o?, n?):
-                let order = git_tree_entry_cmp(o, n)
-                if order == 0 {
-                    i += 1
-                    j += 1
-                    if git_oid_equal(git_tree_entry_id(o), git_tree_entry_id(n)) != 0,
-                        git_tree_entry_filemode(o) == git_tree_entry_filemode(n) { continue }
-                    let (childPath, oldNode) = child(o)
-                    try compare(oldNode, TreeNode(entry: n), path: childPath, into: &changes)
-                } else if order < 0 {
-                    i += 1
-                    let (childPath, oldNode) = child(o)
-                    try compare(oldNode, nil, path: childPath, into: &changes)
-                } else {
-                    j += 1
-                    let (childPath, newNode) = child(n)
-                    try compare(nil, newNode, path: childPath, into: &changes)
-                }
-            case let (o?, nil):
-                i += 1
-                let (childPath, oldNode) = child(o)
-                try compare(oldNode, nil, path: childPath, into: &changes)
-            case let (nil, n?):
-                j += 1
-                let (childPath, newNode) = child(n)
-                try compare(nil, newNode, path: childPath, into: &changes)
-            case (nil, nil):
+            let o = i < oldCount ? git_tree_entry_byindex(oldTree, i) : nil
+            let n = j < newCount ? git_tree_entry_byindex(newTree, j) : nil
+            guard o != nil || n != nil else {
                 // A null entry inside the count: skip it on both sides.
                 i += 1
                 j += 1
+                continue
             }
+            // Which side's entry comes first in git's order (a missing side comes last).
+            let order = o == nil ? 1 : n == nil ? -1 : git_tree_entry_cmp(o!, n!)
+            if order <= 0 { i += 1 }
+            if order >= 0 { j += 1 }
+            if order == 0, git_oid_equal(git_tree_entry_id(o!), git_tree_entry_id(n!)) != 0,
+                git_tree_entry_filemode(o!) == git_tree_entry_filemode(n!) { continue }
+            let named = order <= 0 ? o! : n!
+            let childPath = joinPath(path, git_tree_entry_name(named).map { String(cString: $0) } ?? "")
+            try compare(order <= 0 ? TreeNode(entry: o!) : nil, order >= 0 ? TreeNode(entry: n!) : nil,
+                        path: childPath, into: &changes)
         }
     }
 

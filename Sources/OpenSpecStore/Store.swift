@@ -280,12 +280,19 @@ public final class Store: Sendable {
         }
     }
 
-    /// The content of a seed file kept in the spec row's text column, for a file row whose `content` is NULL.
     /// The bytes of one file of a spec as last synced, wherever they are kept.
     public func fileContent(specId: String, path: String) throws -> Data? {
-        try pool.read { db in try StoreWriter(db: db).fileContent(specId: specId, path: path) }
+        try pool.read { db in try Self.fileContent(db, specId: specId, path: path) }
     }
 
+    static func fileContent(_ db: Database, specId: String, path: String) throws -> Data? {
+        if let data = try Data.fetchOne(db, sql: "SELECT content FROM specFiles WHERE specId = ? AND path = ?", arguments: [specId, path]) {
+            return data
+        }
+        return try textContent(db, specId: specId, path: path)
+    }
+
+    /// The content of a seed file kept in the spec row's text column, for a file row whose `content` is NULL.
     static func textContent(_ db: Database, specId: String, path: String) throws -> Data? {
         guard let column = textColumn(forFile: path) else { return nil }
         return try String.fetchOne(db, sql: "SELECT \(column) FROM openspecSpecs WHERE id = ?", arguments: [specId])

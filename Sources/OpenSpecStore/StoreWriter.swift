@@ -138,10 +138,7 @@ public struct StoreWriter {
 
     /// The bytes of a file as last synced, wherever they are kept.
     public func fileContent(specId: String, path: String) throws -> Data? {
-        if let data = try Data.fetchOne(db, sql: "SELECT content FROM specFiles WHERE specId = ? AND path = ?", arguments: [specId, path]) {
-            return data
-        }
-        return try Store.textContent(db, specId: specId, path: path)
+        try Store.fileContent(db, specId: specId, path: path)
     }
 
     /// Inserts a new spec row; returns its id.

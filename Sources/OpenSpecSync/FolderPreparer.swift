@@ -102,9 +102,14 @@ struct FolderPreparer: Sendable {
     static func fileRows(_ files: [String: ScannedFile]) -> [FileValues] {
         files.values.map { file in
             var row = file.values
-            if row.isUTF8 && textColumnFiles.contains(row.path) { row.content = nil }
+            if isKeptInRow(row.path, isUTF8: row.isUTF8) { row.content = nil }
             return row
         }
+    }
+
+    /// A seed file in UTF-8 lives in the row's text column, not its file row.
+    static func isKeptInRow(_ path: String, isUTF8: Bool) -> Bool {
+        isUTF8 && textColumnFiles.contains(path)
     }
 
     /// Reads every file of a change folder (recursively). Links are not
@@ -145,8 +150,8 @@ struct FolderPreparer: Sendable {
                         continue
                     }
                     let isUTF8 = isValidUTF8(read.bytes)
-                    // The three seed files' text goes to the row's columns (`fileRows`): no copy of their bytes here.
-                    let content = isUTF8 && relative.isEmpty && Self.textColumnFiles.contains(entry.name) ? nil : Data(read.bytes)
+                    // No copy of bytes that the row's text columns will hold.
+                    let content = Self.isKeptInRow(child, isUTF8: isUTF8) ? nil : Data(read.bytes)
                     files[child] = ScannedFile(
                         values: FileValues(path: child, blobId: Repository.hashBlob(read.bytes).hex, size: read.size,
                                            isUTF8: isUTF8, content: content, syncError: nil),

@@ -239,10 +239,10 @@ private struct Run {
         if let lookahead {
             // Opened on the other core; its error is the one a direct open would give.
             timer.measure("wait for commit diff") { lookahead.wait() }
-            self.lookahead = nil
             do {
-                repository = try lookahead.repository.get()
-                return repository!
+                let opened = try lookahead.repository.get()
+                repository = opened
+                return opened
             } catch {
                 throw SyncError.notARepository(path: project.repoPath, reason: "\(error)")
             }
@@ -268,8 +268,6 @@ private struct Run {
             let base = project.lastReconciledCommit.flatMap({ ObjectID(hex: $0) }) {
             lookahead = CommitLookahead(repoPath: project.repoPath, base: base, head: head, under: project.openspecPath)
         }
-        // Taken before the repository is: a lookahead that ran answers these.
-        let pendingLookahead = lookahead
         summary.fromCommit = fromCommit
         summary.toCommit = toCommit
 
@@ -295,8 +293,7 @@ private struct Run {
         func baseExists(_ last: String) throws -> Bool {
             guard let id = ObjectID(hex: last) else { return false }
             let repository = try repo()
-            if let known = pendingLookahead?.baseExists { return known }
-            return repository.commitExists(id)
+            return lookahead?.baseExists ?? repository.commitExists(id)
         }
         // A rebased-away or reset-away base commit means a full compare. It
         // takes precedence over a missing cache as the reason given.
@@ -338,7 +335,7 @@ private struct Run {
                 var changes: [PathChange] = []
                 if !headUnmoved {
                     let repository = try repo()
-                    if let done = pendingLookahead?.changes {
+                    if let done = lookahead?.changes {
                         changes = try done.get()
                     } else {
                         let prefix = project.openspecPath

@@ -57,31 +57,15 @@ struct Reconcile: ParsableCommand {
                          coalesce: coalesce).execute()
     }
 
-    /// The arguments scripts and hooks pass (`reconcile` with long options
-    /// only, each at most once), read without ArgumentParser: building its
-    /// model of a command costs a few milliseconds of every run, as much as
-    /// a small sync. Anything else (help, `--opt=value`, an unknown or
-    /// repeated option, a mistake to report) returns false and goes through
-    /// ArgumentParser as usual.
+    /// `reconcile` as scripts write it (see `PlainArguments`), without
+    /// ArgumentParser: false for anything else.
     static func runIfPlain(_ argv: [String]) -> Bool {
-        guard argv.count >= 2, argv[1] == "reconcile" else { return false }
-        var values: [String: String] = [:]
-        var flags = Set<String>()
-        var index = 2
-        while index < argv.count {
-            let argument = argv[index]
-            if ["--db", "--repo", "--trigger"].contains(argument) {
-                guard index + 1 < argv.count, values[argument] == nil, !argv[index + 1].hasPrefix("-") else { return false }
-                values[argument] = argv[index + 1]
-                index += 2
-            } else if ["--all", "--full", "--json", "--coalesce"].contains(argument), !flags.contains(argument) {
-                flags.insert(argument)
-                index += 1
-            } else {
-                return false
-            }
-        }
-        if flags.contains("--all") && values["--repo"] != nil { return false }
+        guard argv.count >= 2, argv[1] == "reconcile",
+            let arguments = PlainArguments(argv[2...], values: ["--db", "--repo", "--trigger"],
+                                           flags: ["--all", "--full", "--json", "--coalesce"]),
+            !(arguments.flags.contains("--all") && arguments.values["--repo"] != nil)  // ArgumentParser says why
+        else { return false }
+        let (values, flags) = (arguments.values, arguments.flags)
         let run = ReconcileRun(db: values["--db"], repo: values["--repo"], all: flags.contains("--all"),
                                full: flags.contains("--full"), trigger: values["--trigger"] ?? SyncTrigger.manual.rawValue,
                                json: flags.contains("--json"), coalesce: flags.contains("--coalesce"))

@@ -33,6 +33,40 @@ struct OpenSpecSyncCommand: AsyncParsableCommand {
     }
 }
 
+/// Arguments written the way scripts write them: long options in separate
+/// words, each at most once, values that do not look like options, and
+/// (`terminator`) everything after a `--`. The two commands that run on every
+/// commit read these without ArgumentParser, whose model of a command costs
+/// a few milliseconds; nil for anything else (help, `--opt=value`, an
+/// unknown or repeated option, a mistake to report), which goes through
+/// ArgumentParser as usual.
+struct PlainArguments {
+    var values: [String: String] = [:]
+    var flags: Set<String> = []
+    var rest: [String] = []
+
+    init?(_ words: ArraySlice<String>, values valueNames: Set<String>, flags flagNames: Set<String> = [], terminator: Bool = false) {
+        var index = words.startIndex
+        while index < words.endIndex {
+            let word = words[index]
+            if terminator && word == "--" {
+                rest = Array(words[(index + 1)...])
+                return
+            } else if valueNames.contains(word) {
+                guard index + 1 < words.endIndex, values[word] == nil, !words[index + 1].hasPrefix("-") else { return nil }
+                values[word] = words[index + 1]
+                index += 2
+            } else if flagNames.contains(word), !flags.contains(word) {
+                flags.insert(word)
+                index += 1
+            } else {
+                return nil
+            }
+        }
+        if terminator { return nil }  // the scripts always pass `--`
+    }
+}
+
 /// Options every command shares.
 struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(

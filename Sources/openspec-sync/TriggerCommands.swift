@@ -110,23 +110,14 @@ struct Hook: ParsableCommand {
     }
 
     /// The arguments exactly as the installed scripts pass them
-    /// (`hook NAME --db PATH --repo PATH [--log PATH] -- ARGS...`), read
-    /// without ArgumentParser: a hook runs on every commit, and the parser's
-    /// reflection over sixteen commands costs a few milliseconds of that
-    /// budget. false for anything else, which then goes the usual way.
+    /// (`hook NAME --db PATH --repo PATH [--log PATH] -- ARGS...`; see
+    /// `PlainArguments`), without ArgumentParser: false for anything else.
     static func runIfScripted(_ argv: [String]) -> Bool {
-        guard argv.count >= 3, argv[1] == "hook", !argv[2].hasPrefix("-") else { return false }
-        var options: [String: String] = [:]
-        var index = 3
-        while index < argv.count, argv[index] != "--" {
-            guard ["--db", "--repo", "--log"].contains(argv[index]), index + 1 < argv.count, options[argv[index]] == nil
-            else { return false }
-            options[argv[index]] = argv[index + 1]
-            index += 2
-        }
-        guard index < argv.count, options["--db"] != nil, options["--repo"] != nil else { return false }
-        perform(name: argv[2], db: options["--db"], repo: options["--repo"], log: options["--log"],
-                gitArguments: Array(argv[(index + 1)...]))
+        guard argv.count >= 3, argv[1] == "hook", !argv[2].hasPrefix("-"),
+            let arguments = PlainArguments(argv[3...], values: ["--db", "--repo", "--log"], terminator: true),
+            let db = arguments.values["--db"], let repo = arguments.values["--repo"]
+        else { return false }
+        perform(name: argv[2], db: db, repo: repo, log: arguments.values["--log"], gitArguments: arguments.rest)
         return true
     }
 

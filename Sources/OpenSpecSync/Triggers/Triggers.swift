@@ -12,10 +12,9 @@ extension SyncEngine {
     /// one and then runs; `.coalesce` hands off to it (see `ProjectLock`).
     public func reconcileExclusively(_ project: ProjectRecord, options: ReconcileOptions, mode: ProjectLock.Mode,
                                      progress: Reconciler.Progress? = nil) throws -> ProjectLock.Outcome {
-        // Synced at HEAD with nothing left over: all a hook asks for.
+        // Under the lock, HEAD from the files only: when they do not answer, a run is the safe side.
         func syncedAtHead(_ current: ProjectRecord) -> Bool {
-            guard current.pendingPathList.isEmpty, let synced = current.lastReconciledCommit else { return false }
-            return Repository.peekHead(workdir: current.repoPath)?.hex == synced
+            Self.isSyncedAtHead(current) { Repository.peekHead(workdir: current.repoPath) }
         }
         let commitsSynced = { [store] in (try? store.project(id: project.id)).map(syncedAtHead) ?? false }
         return try lock(for: project).run(mode, ownRunCoversAll: !options.committedOnly && options.workLimit == nil,
@@ -47,6 +46,13 @@ extension SyncEngine {
     /// paths, else report `.background` for the caller to start a process.
     public enum HookOutcome: Sendable { case marked, upToDate, synced(ProjectLock.Outcome), background(String) }
 
+    /// Synced at HEAD with nothing left over: all a git hook asks for.
+    /// `head` reads HEAD's commit; nil (unborn, or unknown) is not synced.
+    private static func isSyncedAtHead(_ project: ProjectRecord, head: () throws -> ObjectID?) rethrows -> Bool {
+        guard project.pendingPathList.isEmpty, let synced = project.lastReconciledCommit else { return false }
+        return try head()?.hex == synced
+    }
+
     public func runHook(_ name: String, project: ProjectRecord, arguments: [String] = [], foregroundLimit: Int = 500,
                         maxFileBytes: Int) throws -> HookOutcome {
         // Read from the git folder when it is a plain one: libgit2 is started
@@ -76,9 +82,8 @@ extension SyncEngine {
         // post-checkout's flag 0, changes files without moving HEAD.)
         Trace.mark("hook: state read")
         let fileCheckout = name == "post-checkout" && arguments.count >= 3 && arguments[2] == "0"
-        if !fileCheckout, let current = try store.project(id: project.id), current.pendingPathList.isEmpty,
-           let head = try Repository.peekHead(workdir: project.repoPath) ?? repo().headCommit(),
-           current.lastReconciledCommit == head.hex {
+        if !fileCheckout, let current = try store.project(id: project.id),
+           try Self.isSyncedAtHead(current, head: { try Repository.peekHead(workdir: project.repoPath) ?? repo().headCommit() }) {
             return .upToDate
         }
         Trace.mark("hook: head compared")
