@@ -4,3 +4,7 @@
 int openspec_sqlite_skip_checkpoint_on_close(void *connection) {
     return sqlite3_db_config((sqlite3 *)connection, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)0);
 }
+
+int openspec_sqlite_busy_timeout(void *connection, int milliseconds) {
+    return sqlite3_busy_timeout((sqlite3 *)connection, milliseconds);
+}

@@ -38,6 +38,8 @@ public final class Store: Sendable {
     /// one writes.
     let pool: any DatabaseWriter
 
+    static let busyTimeoutMilliseconds: Int32 = 60_000
+
     /// Opens (creating if needed) the database at `path` and migrates it.
     public init(path: String, concurrentReads: Bool = false) throws {
         self.path = path
@@ -52,7 +54,7 @@ public final class Store: Sendable {
         // A pool (the server) always sets WAL up itself.
         // Hooks, the daemon and the CLI write concurrently: wait for the lock
         // rather than surface "database is locked".
-        config.busyMode = .timeout(60)
+        config.busyMode = .timeout(Double(Self.busyTimeoutMilliseconds) / 1000)
         config.prepareDatabase { db in
             if !db.configuration.readonly, try String.fetchOne(db, sql: "PRAGMA journal_mode") != "wal" {
                 guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
@@ -100,12 +102,45 @@ public final class Store: Sendable {
         }
     }
 
+    /// Like `write`, for a transaction that writes most of its pages anew (a
+    /// project's first import). Through the write-ahead log every page is
+    /// written twice, to the log and then to the database, and synced twice;
+    /// with a rollback journal, new pages go to the database once. So when
+    /// no other connection has the database open, this one leaves WAL mode
+    /// for the transaction and returns to it after. Otherwise (a server or
+    /// daemon is running) the transaction goes through the log as usual.
+    /// Another process that opens the database meanwhile waits for the lock,
+    /// then finds WAL mode again (see `init`).
+    public func bulkWrite<T>(_ body: (StoreWriter) throws -> T) throws -> T {
+        try pool.writeWithoutTransaction { db in
+            let connection = UnsafeMutableRawPointer(db.sqliteConnection)
+            // Leaving WAL needs every other connection gone: ask once, never wait.
+            _ = openspec_sqlite_busy_timeout(connection, 0)
+            let journal = (try? String.fetchOne(db, sql: "PRAGMA journal_mode = DELETE")) ?? nil
+            _ = openspec_sqlite_busy_timeout(connection, Self.busyTimeoutMilliseconds)
+            let leftLog = journal == "delete"
+            if leftLog { try db.execute(sql: "PRAGMA synchronous = FULL") }
+            defer {
+                if leftLog {
+                    try? db.execute(sql: "PRAGMA synchronous = NORMAL")
+                    _ = try? String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+                }
+            }
+            var result: T?
+            try db.inTransaction(.immediate) {
+                result = try body(StoreWriter(db: db))
+                return .commit
+            }
+            return result!
+        }
+    }
+
     /// Copies the write-ahead log into the database and empties it. Closing a
     /// connection does not (see `init`), so a run that wrote a lot (a full
     /// import: tens of megabytes of log) calls this rather than leave the
     /// copying to whichever command opens the database next.
     public func checkpointAndTruncateLog() throws {
-        try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
     }
 
     /// `PRAGMA integrity_check`, for tests and `status --check`.

@@ -143,7 +143,7 @@ public struct StoreWriter {
 
     /// Inserts a new spec row; returns its id.
     public func insertSpec(projectId: String, _ v: SpecValues, at now: Date) throws -> String {
-        let id = UUID().uuidString.lowercased()
+        let id = RowID.make()
         try db.cachedStatement(sql: """
             INSERT INTO openspecSpecs (id, projectId, path, changeId, title, status, archivedOn,
               proposalContent, tasksContent, designContent, completedTasks, totalTasks, taskStatus,
@@ -223,7 +223,7 @@ public struct StoreWriter {
               blobId = excluded.blobId, size = excluded.size, isUTF8 = excluded.isUTF8, content = excluded.content,
               issues = excluded.issues, lastSyncedAt = excluded.lastSyncedAt, syncError = excluded.syncError
             """).execute(arguments: [
-                UUID().uuidString.lowercased(), projectId, v.capability, v.path, v.title, v.purpose,
+                RowID.make(), projectId, v.capability, v.path, v.title, v.purpose,
                 v.requirementCount, v.blobId, v.size, v.isUTF8, v.content, v.issuesJSON, DateText.string(now), v.syncError,
             ])
     }

@@ -53,6 +53,60 @@ struct StoreTests {
         #expect(!columns.contains("tasks") && columns.contains("tasksContent"))
     }
 
+    @Test("a bulk write leaves WAL mode only when no other connection is open, and always returns to it")
+    func bulkWriteJournal() throws {
+        let store = try freshStore()
+        let project = try store.registerProject(name: "app", repoPath: "/r/app", openspecPath: "openspec")
+        func journal(_ writer: StoreWriter) throws -> String? { try String.fetchOne(writer.db, sql: "PRAGMA journal_mode") }
+
+        // Alone: a rollback journal for the transaction, WAL again after, the rows kept.
+        let alone = try store.bulkWrite { writer in
+            _ = try writer.insertSpec(projectId: project.id, values("changes/a"), at: Date())
+            return try journal(writer)
+        }
+        #expect(alone == "delete")
+        #expect(try store.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") } == "wal")
+
+        // A failed body rolls back and still returns to WAL.
+        #expect(throws: StoreError.self) {
+            try store.bulkWrite { writer in
+                _ = try writer.insertSpec(projectId: project.id, values("changes/b"), at: Date())
+                throw StoreError.cannotOpen(path: "x", reason: "test")
+            }
+        }
+        #expect(try store.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") } == "wal")
+        #expect(try store.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM openspecSpecs") } == 1)
+
+        // Another connection open (a server, a daemon): through the log as usual, without waiting.
+        let other = try Store(path: store.path)
+        #expect(try other.projects().count == 1)
+        let started = Date()
+        let shared = try store.bulkWrite { writer in
+            _ = try writer.insertSpec(projectId: project.id, values("changes/c"), at: Date())
+            return try journal(writer)
+        }
+        #expect(shared == "wal")
+        #expect(Date().timeIntervalSince(started) < 5, "the attempt to leave WAL must not wait for the other connection")
+        #expect(try other.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM openspecSpecs") } == 2)
+        #expect(try store.integrityCheck() == "ok")
+    }
+
+    @Test("row ids are version-7 UUIDs that sort in the order they were made")
+    func rowIDs() {
+        let ids = (0..<2_000).map { _ in RowID.make() }
+        #expect(Set(ids).count == ids.count)
+        #expect(ids == ids.sorted())
+        for id in ids.prefix(50) {
+            let bytes = Array(id.utf8)
+            #expect(bytes.count == 36 && bytes[8] == UInt8(ascii: "-") && bytes[14] == UInt8(ascii: "7"))
+            #expect("89ab".utf8.contains(bytes[19]), "RFC 9562 variant")
+            #expect(UUID(uuidString: id) != nil)
+        }
+        // The first 48 bits are the time in milliseconds.
+        let millis = UInt64(ids[0].replacingOccurrences(of: "-", with: "").prefix(12), radix: 16) ?? 0
+        #expect(abs(Double(millis) / 1000 - Date().timeIntervalSince1970) < 60)
+    }
+
     @Test("registering is idempotent per repository and names stay unique")
     func registration() throws {
         let store = try freshStore()

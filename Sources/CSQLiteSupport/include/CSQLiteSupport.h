@@ -6,4 +6,7 @@
 /// `sqlite3 *`. Returns SQLite's result code.
 int openspec_sqlite_skip_checkpoint_on_close(void *connection);
 
+/// Sets how long the connection waits for a lock (sqlite3_busy_timeout).
+int openspec_sqlite_busy_timeout(void *connection, int milliseconds);
+
 #endif
