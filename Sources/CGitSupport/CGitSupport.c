@@ -26,3 +26,24 @@ int __wrap_mbedtls_x509_crt_parse_file(struct mbedtls_x509_crt *chain, const cha
 int openspec_git_ca_bundle_skips(void) {
     return atomic_load(&skips);
 }
+
+// Blob ids of files read from the working tree. libgit2's git_odb_hash uses
+// SHA-1 with collision detection (sha1dc), which costs three times plain
+// SHA-1 and was a twentieth of a full import. These ids are only compared
+// with ids of the same files, so OpenSSL's SHA-1 (hardware-accelerated
+// where the CPU has it), from the libcrypto already linked for libssh2,
+// does the job. A file crafted to collide would give a different id from
+// git's, and be read again; nothing else changes.
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
+#include <stdio.h>
+
+void openspec_git_hash_blob(const void *bytes, size_t count, unsigned char out[20]) {
+    char header[32];
+    int length = snprintf(header, sizeof header, "blob %zu", count);
+    SHA_CTX context;
+    SHA1_Init(&context);
+    SHA1_Update(&context, header, (size_t)length + 1);  // with its NUL
+    SHA1_Update(&context, bytes, count);
+    SHA1_Final(out, &context);
+}

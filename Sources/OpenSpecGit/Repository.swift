@@ -1,5 +1,6 @@
 import Foundation
 internal import CLibgit2
+internal import CGitSupport
 
 /// A git repository with a working tree, opened through libgit2.
 ///
@@ -159,15 +160,12 @@ public final class Repository {
 
     /// The blob id git would give `bytes`, equal to `git hash-object`; nothing is written.
     public static func hashBlob(_ bytes: [UInt8]) -> ObjectID {
-        ensureLibgit2()
         if bytes.isEmpty { return .emptyBlob }
-        var oid = git_oid()
-        let code = bytes.withUnsafeBytes { buffer in
-            git_odb_hash(&oid, buffer.baseAddress, buffer.count, GIT_OBJECT_BLOB)
+        var id = [UInt8](repeating: 0, count: 20)
+        bytes.withUnsafeBytes { buffer in
+            id.withUnsafeMutableBufferPointer { openspec_git_hash_blob(buffer.baseAddress, buffer.count, $0.baseAddress) }
         }
-        // Hashing a buffer only fails on invalid arguments, which cannot happen here.
-        precondition(code == 0, "git_odb_hash failed: \(GitError.last(code, "git_odb_hash"))")
-        return ObjectID(oid)
+        return ObjectID(rawBytes: id)
     }
 
     // MARK: - Internals shared by the extensions
