@@ -126,6 +126,10 @@ public enum ChangeName {
 /// `**` across segments; wildcards do not match names starting with a dot.
 enum Glob {
     static func matches(_ pattern: String, _ path: String) -> Bool {
+        if !pattern.utf8.contains(where: { $0 == ASCII.star || $0 == 0x3F }) {
+            // No wildcard (the usual "tasks.md"): the same segments.
+            return pattern == path || pattern.split(separator: "/").elementsEqual(path.split(separator: "/"))
+        }
         let patternParts = pattern.split(separator: "/", omittingEmptySubsequences: true).map { Array($0.utf8) }
         let pathParts = path.split(separator: "/", omittingEmptySubsequences: true).map { Array($0.utf8) }
         // reachable[j]: the pattern prefix processed so far can consume the first j path segments.

@@ -101,6 +101,9 @@ struct ChangeSnapshotTests {
         #expect(loop.totalTasks == 3)
         #expect(loop.completedTasks == 2)
         #expect(loop.tasks?.total == 3)
+        // A literal pattern matches by segments, as a wildcard one does.
+        #expect(ChangeSnapshot.read(folder: folder, files: files, trackedTasks: "/loop//checkpoints.md").totalTasks == 3)
+        #expect(ChangeSnapshot.read(folder: folder, files: files, trackedTasks: "tasks.md").taskLists.keys.sorted() == ["tasks.md"])
 
         let starred = ChangeSnapshot.read(folder: folder, files: files, trackedTasks: "loop/*.md")
         #expect(starred.totalTasks == 3)
