@@ -18,15 +18,6 @@ struct FolderEvaluation: Sendable {
     var error: String?
 }
 
-/// The two halves of a batch prepared in parallel; each worker writes only
-/// its own half, read after both have finished.
-private final class PreparedHalves: @unchecked Sendable {
-    private let lock = NSLock()
-    private var halves: [[PreparedFolder]] = [[], []]
-    func set(_ items: [PreparedFolder], half: Int) { lock.withLock { halves[half] = items } }
-    func get(half: Int) -> [PreparedFolder] { lock.withLock { halves[half] } }
-}
-
 /// One change folder read, hashed and parsed, ready to be written.
 struct PreparedFolder: Sendable {
     var folder: ChangeFolder
@@ -56,20 +47,6 @@ struct FolderPreparer: Sendable {
         scan(directory: openspecRoot + "/" + folder.path, relative: "", folder: folder, into: &files, problems: &problems)
         let evaluation = problems.isEmpty ? evaluate(folder, stored: stored, previous: previous, files: files, error: nil) : nil
         return PreparedFolder(folder: folder, stored: stored, previous: previous, files: files, problems: problems, evaluation: evaluation)
-    }
-
-    /// Prepares a batch on two threads (even and odd items), in order.
-    func prepareAll(_ batch: [(ChangeFolder, SpecSummary?, [String: String])]) -> [PreparedFolder] {
-        let halves = PreparedHalves()
-        DispatchQueue.concurrentPerform(iterations: 2) { half in
-            let mine = stride(from: half, to: batch.count, by: 2).map { batch[$0] }
-            let prepared = mine.map { prepare($0.0, stored: $0.1, previous: $0.2) }
-            halves.set(prepared, half: half)
-        }
-        var result: [PreparedFolder] = []
-        result.reserveCapacity(batch.count)
-        for index in batch.indices { result.append(halves.get(half: index % 2)[index / 2]) }
-        return result
     }
 
     /// nil when the row already matches the files; otherwise the new row.
@@ -196,5 +173,94 @@ struct FolderPreparer: Sendable {
             }
             return nil
         }
+    }
+}
+
+/// Folders prepared ahead of the writer. Worker threads (one fewer than
+/// the cores) claim folders in order and stay at most `window` ahead of
+/// it; the writer takes them in order, and prepares a folder itself when
+/// no worker has started it. So neither side waits on a batch boundary and
+/// no core idles: on two cores, one prepares while the other writes.
+final class PreparePipeline: @unchecked Sendable {
+    typealias Input = (folder: ChangeFolder, stored: SpecSummary?, previous: [String: String])
+
+    private let preparer: FolderPreparer
+    private let inputs: [Input]
+    private let window: Int
+    private let condition = NSCondition()
+    // Guarded by `condition`.
+    private var slots: [PreparedFolder?]
+    private var nextClaim = 0
+    private var taken = 0
+    private let workers = DispatchGroup()
+
+    /// One fewer than the cores: the writer's thread is the last one.
+    static var defaultWorkers: Int { max(1, ProcessInfo.processInfo.activeProcessorCount - 1) }
+
+    init(preparer: FolderPreparer, inputs: [Input], window: Int = 64, workerCount: Int = defaultWorkers) {
+        self.preparer = preparer
+        self.inputs = inputs
+        self.window = window
+        self.slots = Array(repeating: nil, count: inputs.count)
+        for _ in 0..<min(workerCount, inputs.count) {
+            DispatchQueue.global().async(group: workers) { [self] in
+                while let index = claim() {
+                    let prepared = prepare(index)
+                    condition.lock()
+                    slots[index] = prepared
+                    condition.broadcast()
+                    condition.unlock()
+                }
+            }
+        }
+    }
+
+    var count: Int { inputs.count }
+
+    /// The prepared folder at `index`; call for 0, 1, 2, ... in order.
+    func take(_ index: Int) -> PreparedFolder {
+        condition.lock()
+        if nextClaim == index {
+            // Nobody has started it: prepare it here rather than wait.
+            nextClaim += 1
+            condition.unlock()
+            let prepared = prepare(index)
+            condition.lock()
+            taken = index + 1
+            condition.broadcast()
+            condition.unlock()
+            return prepared
+        }
+        while slots[index] == nil { condition.wait() }
+        let prepared = slots[index]!
+        slots[index] = nil
+        taken = index + 1
+        condition.broadcast()
+        condition.unlock()
+        return prepared
+    }
+
+    /// Stops the workers after the folder each is on, and waits for them
+    /// (the writer failed, or is done).
+    func finish() {
+        condition.lock()
+        nextClaim = inputs.count
+        condition.broadcast()
+        condition.unlock()
+        workers.wait()
+    }
+
+    private func claim() -> Int? {
+        condition.lock()
+        defer { condition.unlock() }
+        while nextClaim < inputs.count && nextClaim - taken >= window { condition.wait() }
+        guard nextClaim < inputs.count else { return nil }
+        nextClaim += 1
+        return nextClaim - 1
+    }
+
+    private func prepare(_ index: Int) -> PreparedFolder {
+        let input = inputs[index]
+        return preparer.prepare(input.folder, stored: input.stored, previous: input.previous)
     }
 }

@@ -98,28 +98,34 @@ public struct Reconciler: Sendable {
         let runId = UUID().uuidString.lowercased()
         // Committed on its own before the run's transaction, so subscribers in
         // any process see the sync begin; the run's summary row (same runId) ends it.
-        let startRow = try? store.write { writer -> Int64? in
-            guard try writer.project(id: projectId) != nil else { return nil }
-            return try writer.insertHistory(HistoryValues(
+        let start = try? store.write { writer -> (row: Int64, firstImport: Bool)? in
+            guard let project = try writer.project(id: projectId) else { return nil }
+            let row = try writer.insertHistory(HistoryValues(
                 projectId: projectId, specId: nil, runId: runId, direction: .filesystemToDatabase, syncedAt: started,
                 success: true, errorMessage: nil, filesChanged: [], triggeredBy: options.trigger,
                 action: HistoryRecord.startedAction, fromCommit: nil, toCommit: nil, durationMs: nil))
+            return (row, !project.reconciledOnce)
         }
+        let startRow = start?.row
         do {
             // The whole run, git diff included, happens under the database's
             // write lock: two runs for one project can never interleave.
-            return try store.write { writer in
+            // A first import writes nearly every page it touches anew.
+            let firstImport = start?.firstImport ?? false
+            return try (firstImport ? store.bulkWrite : store.write) { writer in
                 guard let project = try writer.project(id: projectId) else {
                     throw SyncError.unknownProject(projectId)
                 }
                 var run = Run(reconciler: self, writer: writer, project: project, options: options,
                               started: started, runId: runId, progress: progress)
-                return try run.execute()
+                let result = try run.execute()
+                Trace.mark("run done")
+                return result
             }
         } catch SyncError.tooMuchWork(let reason) {
             // A hand-off to the background, not a failure: nothing ran here, and
             // the background run logs its own start and end.
-            if let startRow = startRow.flatMap({ $0 }) { try? store.write { try $0.deleteHistory(id: startRow) } }
+            if let startRow { try? store.write { try $0.deleteHistory(id: startRow) } }
             throw SyncError.tooMuchWork(reason)
         } catch {
             // Leave a trace of a run that could not happen at all.
@@ -137,12 +143,6 @@ public struct Reconciler: Sendable {
             throw error
         }
     }
-}
-
-/// A batch handed from the preparing thread to the writing one; the
-/// dispatch group's wait orders the write before the read.
-private final class PreparedBatch: @unchecked Sendable {
-    var items: [PreparedFolder] = []
 }
 
 /// What the commits since the last run changed, read by libgit2 on another
@@ -516,11 +516,11 @@ private struct Run {
             if let match = moves[folder.path] { usedIds.insert(match.id) }
         }
 
-        // Phase 3: read, hash and parse a batch of folders on one core while
-        // this thread writes the previous batch: memory stays at two batches
-        // however many changes there are.
+        // Phase 3: read, hash and parse folders on the other cores while
+        // this thread writes them in order; memory stays at a window of
+        // folders however many changes there are.
         let preparer = FolderPreparer(fs: fs, openspecRoot: openspecRoot, options: options, conflicted: conflicted)
-        var inputs: [(ChangeFolder, SpecSummary?, [String: String])] = []
+        var inputs: [PreparePipeline.Input] = []
         inputs.reserveCapacity(present.count)
         for item in present {
             let stored = item.stored ?? moves[item.folder.path]
@@ -530,27 +530,13 @@ private struct Run {
             }
             inputs.append((item.folder, stored, previous))
         }
-        let batchSize = 48
-        let batches = stride(from: 0, to: inputs.count, by: batchSize).map { Array(inputs[$0..<min($0 + batchSize, inputs.count)]) }
-        let total = inputs.count
-        var done = 0
-        var ready = batches.first.map { preparer.prepareAll($0) } ?? []
-        for index in batches.indices {
-            let next = PreparedBatch()
-            let group = DispatchGroup()
-            if index + 1 < batches.count {
-                let batch = batches[index + 1]
-                DispatchQueue.global().async(group: group) {
-                    next.items = preparer.prepareAll(batch)
-                }
-            }
-            for prepared in ready {
-                try timer.measure("write folders") { try apply(prepared, using: preparer) }
-                done += 1
-                progress?(done, total)
-            }
-            group.wait()
-            ready = next.items
+        // One folder needs no second thread.
+        let pipeline = PreparePipeline(preparer: preparer, inputs: inputs, workerCount: inputs.count > 1 ? PreparePipeline.defaultWorkers : 0)
+        defer { pipeline.finish() }
+        for index in 0..<pipeline.count {
+            let prepared = timer.measure("wait or prepare") { pipeline.take(index) }
+            try timer.measure("write folders") { try apply(prepared, using: preparer) }
+            progress?(index + 1, pipeline.count)
         }
 
         // Phase 4: folders gone without an archive are removed, history kept.
