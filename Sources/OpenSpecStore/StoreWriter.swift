@@ -100,6 +100,24 @@ public struct HistoryValues: Sendable {
 /// Reads and writes inside one write transaction (see `Store.write`).
 public struct StoreWriter {
     let db: Database
+    /// A run stamps every row with the same time: format it once.
+    private let dates = DateCache()
+
+    /// The last two dates formatted: a row's own file time comes between
+    /// two uses of the run's time.
+    private final class DateCache {
+        private var recent: [(date: Date, text: String?)] = []
+        func text(_ date: Date?) -> String? {
+            guard let date else { return nil }
+            if let hit = recent.first(where: { $0.date == date }) { return hit.text }
+            let text = DateText.string(date)
+            recent.insert((date, text), at: 0)
+            if recent.count > 2 { recent.removeLast() }
+            return text
+        }
+    }
+
+    init(db: Database) { self.db = db }
 
     public func project(id: String) throws -> ProjectRecord? {
         try Store.project(db, id: id)
@@ -152,8 +170,8 @@ public struct StoreWriter {
             """).execute(arguments: [
                 id, projectId, v.path, v.changeId, v.title, v.status.rawValue, v.archivedOn,
                 v.proposalContent, v.tasksContent, v.designContent, v.completedTasks, v.totalTasks,
-                v.taskStatus, v.schemaName, v.createdOn, v.issuesJSON, DateText.string(now), DateText.string(now),
-                DateText.string(v.filesystemModifiedAt), v.syncError,
+                v.taskStatus, v.schemaName, v.createdOn, v.issuesJSON, dates.text(now), dates.text(now),
+                dates.text(v.filesystemModifiedAt), v.syncError,
             ])
         return id
     }
@@ -169,7 +187,7 @@ public struct StoreWriter {
             """).execute(arguments: [
                 v.path, v.changeId, v.title, v.status.rawValue, v.archivedOn, v.proposalContent,
                 v.tasksContent, v.designContent, v.completedTasks, v.totalTasks, v.taskStatus,
-                v.schemaName, v.createdOn, v.issuesJSON, DateText.string(now), DateText.string(v.filesystemModifiedAt),
+                v.schemaName, v.createdOn, v.issuesJSON, dates.text(now), dates.text(v.filesystemModifiedAt),
                 v.syncError, id,
             ])
     }
@@ -177,13 +195,13 @@ public struct StoreWriter {
     /// Records that a spec was compared with its files and found in step.
     public func markVerified(specId: String, at now: Date) throws {
         try db.cachedStatement(sql: "UPDATE openspecSpecs SET lastSyncedAt = ? WHERE id = ?")
-            .execute(arguments: [DateText.string(now), specId])
+            .execute(arguments: [dates.text(now), specId])
     }
 
     /// A change folder that disappeared without being archived.
     public func markRemoved(specId: String, at now: Date) throws {
         try db.cachedStatement(sql: "UPDATE openspecSpecs SET status = 'removed', lastSyncedAt = ? WHERE id = ?")
-            .execute(arguments: [DateText.string(now), specId])
+            .execute(arguments: [dates.text(now), specId])
     }
 
     /// Makes the spec's file rows equal `files`: changed rows rewritten, missing rows deleted.
@@ -224,13 +242,13 @@ public struct StoreWriter {
               issues = excluded.issues, lastSyncedAt = excluded.lastSyncedAt, syncError = excluded.syncError
             """).execute(arguments: [
                 RowID.make(), projectId, v.capability, v.path, v.title, v.purpose,
-                v.requirementCount, v.blobId, v.size, v.isUTF8, v.content, v.issuesJSON, DateText.string(now), v.syncError,
+                v.requirementCount, v.blobId, v.size, v.isUTF8, v.content, v.issuesJSON, dates.text(now), v.syncError,
             ])
     }
 
     public func markMainSpecRemoved(projectId: String, capability: String, at now: Date) throws {
         try db.cachedStatement(sql: "UPDATE mainSpecs SET status = 'removed', lastSyncedAt = ? WHERE projectId = ? AND capability = ?")
-            .execute(arguments: [DateText.string(now), projectId, capability])
+            .execute(arguments: [dates.text(now), projectId, capability])
     }
 
     @discardableResult
@@ -241,7 +259,7 @@ public struct StoreWriter {
               filesChanged, triggeredBy, action, fromCommit, toCommit, durationMs)
             VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
             """).execute(arguments: [
-                h.projectId, h.specId, h.runId, h.direction.rawValue, DateText.string(h.syncedAt), h.success, h.errorMessage,
+                h.projectId, h.specId, h.runId, h.direction.rawValue, dates.text(h.syncedAt), h.success, h.errorMessage,
                 files, h.triggeredBy, h.action, h.fromCommit, h.toCommit, h.durationMs,
             ])
         return db.lastInsertedRowID
@@ -258,7 +276,7 @@ public struct StoreWriter {
         try db.execute(sql: """
             UPDATE projects SET lastReconciledCommit = ?, lastReconciledAt = ?, reconciledOnce = 1,
               pendingPaths = ?, lastError = ? WHERE id = ?
-            """, arguments: [commit, DateText.string(now), pending, error, projectId])
+            """, arguments: [commit, dates.text(now), pending, error, projectId])
     }
 
     /// The encoded stat cache of a project: bucket number -> bytes; with

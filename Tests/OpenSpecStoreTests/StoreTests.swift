@@ -91,6 +91,16 @@ struct StoreTests {
         #expect(try store.integrityCheck() == "ok")
     }
 
+    @Test("file lists are written as JSON arrays that any JSON reader reads back")
+    func jsonArrays() throws {
+        let strings = ["changes/a/tasks.md", "quote \" and \\ back", "tab\tnew\nline\r", "bell\u{07}", "ü 日本", ""]
+        let text = JSONArray.encode(strings)
+        let decoded = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String]
+        #expect(decoded == strings)
+        #expect(JSONArray.encode([]) == "[]")
+        #expect(text.contains("\\u0007"))
+    }
+
     @Test("row ids are version-7 UUIDs that sort in the order they were made")
     func rowIDs() {
         let ids = (0..<2_000).map { _ in RowID.make() }
