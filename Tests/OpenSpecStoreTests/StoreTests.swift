@@ -91,6 +91,24 @@ struct StoreTests {
         #expect(try store.integrityCheck() == "ok")
     }
 
+    @Test("a database left in rollback-journal mode (an import cut short) opens in WAL mode again")
+    func reopensInWAL() throws {
+        let path: String
+        do {
+            let store = try freshStore()
+            path = store.path
+            _ = try store.registerProject(name: "app", repoPath: "/r/app", openspecPath: "openspec")
+        }
+        do {
+            let plain = try DatabaseQueue(path: path)
+            _ = try plain.writeWithoutTransaction { db in try String.fetchOne(db, sql: "PRAGMA journal_mode = DELETE") }
+            #expect(try plain.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") } == "delete")
+        }
+        let store = try Store(path: path)
+        #expect(try store.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") } == "wal")
+        #expect(try store.projects().map(\.name) == ["app"])
+    }
+
     @Test("file lists are written as JSON arrays that any JSON reader reads back")
     func jsonArrays() throws {
         let strings = ["changes/a/tasks.md", "quote \" and \\ back", "tab\tnew\nline\r", "bell\u{07}", "ü 日本", ""]
