@@ -178,9 +178,10 @@ struct FolderPreparer: Sendable {
 
 /// Folders prepared ahead of the writer. Worker threads (one fewer than
 /// the cores) claim folders in order and stay at most `window` ahead of
-/// it; the writer takes them in order, and prepares a folder itself when
-/// no worker has started it. So neither side waits on a batch boundary and
-/// no core idles: on two cores, one prepares while the other writes.
+/// it; the writer takes them in order, and prepares folders itself while
+/// the one it needs is not ready. So neither side waits on a batch
+/// boundary and no core idles: on two cores, one prepares while the other
+/// writes, and the writer lends a hand when it gets ahead.
 final class PreparePipeline: @unchecked Sendable {
     typealias Input = (folder: ChangeFolder, stored: SpecSummary?, previous: [String: String])
 
@@ -218,20 +219,29 @@ final class PreparePipeline: @unchecked Sendable {
     var count: Int { inputs.count }
 
     /// The prepared folder at `index`; call for 0, 1, 2, ... in order.
+    /// While a worker is still on it, this thread prepares the next folder
+    /// nobody has started instead of sleeping: both cores stay busy, and
+    /// the threads rarely wake each other.
     func take(_ index: Int) -> PreparedFolder {
         condition.lock()
-        if nextClaim == index {
-            // Nobody has started it: prepare it here rather than wait.
-            nextClaim += 1
-            condition.unlock()
-            let prepared = prepare(index)
-            condition.lock()
-            taken = index + 1
-            condition.broadcast()
-            condition.unlock()
-            return prepared
+        while slots[index] == nil {
+            let next = nextClaim
+            if next == index || (next < inputs.count && next - taken < window) {
+                nextClaim += 1
+                condition.unlock()
+                let prepared = prepare(next)
+                condition.lock()
+                if next == index {
+                    taken = index + 1
+                    condition.broadcast()
+                    condition.unlock()
+                    return prepared
+                }
+                slots[next] = prepared
+                continue
+            }
+            condition.wait()
         }
-        while slots[index] == nil { condition.wait() }
         let prepared = slots[index]!
         slots[index] = nil
         taken = index + 1
