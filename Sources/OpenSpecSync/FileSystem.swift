@@ -41,6 +41,10 @@ public protocol FileSystem: Sendable {
     func entries(of directory: String) throws -> [(name: String, kind: EntryKind)]
     /// Reads a whole regular file; re-reads when it changed while being read.
     func read(_ path: String, limit: Int) throws -> FileRead
+    /// A folder's entries, each regular file among them read as `read`
+    /// would (its failure kept in place of its content); names for which
+    /// `skip` is true are listed but not read.
+    func readFolder(_ directory: String, limit: Int, skip: (String) -> Bool) throws -> [FolderEntry]
     /// The stamp of every file, link and folder below `root` (recursively,
     /// links not followed, `IgnoredNames` left out), as records whose paths
     /// are `prefix` + the path below `root`, each folder before its entries.
@@ -49,6 +53,25 @@ public protocol FileSystem: Sendable {
     func stampRecords(under root: String, prefix: String, listings: FolderListings?) -> StampRecords
     /// The stamp of one path (not following a link), nil if it does not exist.
     func stamp(of path: String) -> FileStamp?
+}
+
+/// One entry of `FileSystem.readFolder`: a regular file comes with what
+/// reading it gave.
+public struct FolderEntry {
+    public var name: String
+    public var kind: EntryKind
+    public var read: Result<FileRead, Error>?
+}
+
+extension FileSystem {
+    /// `entries(of:)`, then `read` of each regular file.
+    public func readFolder(_ directory: String, limit: Int, skip: (String) -> Bool) throws -> [FolderEntry] {
+        try entries(of: directory).map { entry in
+            let read = entry.kind == .file && !skip(entry.name)
+                ? Result { try self.read(directory + "/" + entry.name, limit: limit) } : nil
+            return FolderEntry(name: entry.name, kind: entry.kind, read: read)
+        }
+    }
 }
 
 /// Names that are never change content: hidden files and folders (but
@@ -261,15 +284,55 @@ public struct PosixFileSystem: FileSystem {
     }
 
     public func read(_ path: String, limit: Int) throws -> FileRead {
-        // One path lookup (open) and fstat on the descriptor: a full import
-        // reads tens of thousands of files, and path walks dominate.
+        try Self.read(path, limit: limit) { open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) }
+    }
+
+    /// Lists the folder through one descriptor and opens its files relative
+    /// to it: a path lookup of one name per file, not of the whole path
+    /// (a full import opens tens of thousands of files).
+    public func readFolder(_ directory: String, limit: Int, skip: (String) -> Bool) throws -> [FolderEntry] {
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileSystemError(path: directory, operation: "list", code: errno) }
+        guard let dir = fdopendir(fd) else {
+            let code = errno
+            close(fd)
+            throw FileSystemError(path: directory, operation: "list", code: code)
+        }
+        defer { closedir(dir) }  // closes fd too
+        var result: [FolderEntry] = []
+        while let entry = readdir(dir) {
+            let name = String(decoding: direntName(entry), as: UTF8.self)
+            if name == "." || name == ".." { continue }
+            let kind: EntryKind
+            switch Int32(entry.pointee.d_type) {
+            case Int32(DT_REG): kind = .file
+            case Int32(DT_DIR): kind = .directory
+            case Int32(DT_LNK): kind = .symlink
+            default:
+                var info = stat()
+                kind = fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 ? Self.kind(info.st_mode) : .other
+            }
+            result.append(FolderEntry(name: name, kind: kind, read: nil))
+        }
+        for index in result.indices where result[index].kind == .file && !skip(result[index].name) {
+            let name = result[index].name
+            result[index].read = Result {
+                try Self.read(directory + "/" + name, limit: limit) { openat(fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) }
+            }
+        }
+        return result
+    }
+
+    /// Reads the file `open` opens (`path` names it in errors).
+    private static func read(_ path: String, limit: Int, open: () -> Int32) throws -> FileRead {
+        // fstat on the descriptor rather than a second path lookup.
         // A file rewritten in place while we read it would give a torn copy:
         // compare fstat before and after, and read again when they differ.
         // (A file replaced by rename leaves our descriptor on the old, whole file.)
         var attempt = 0
         while true {
             attempt += 1
-            let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+            let fd = open()
             guard fd >= 0 else {
                 let code = errno
                 throw FileSystemError(path: path, operation: code == ELOOP ? "read (a symbolic link)" : "open", code: code)

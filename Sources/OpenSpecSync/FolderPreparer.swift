@@ -93,9 +93,9 @@ struct FolderPreparer: Sendable {
     /// followed, editor and merge leftovers are skipped.
     private func scan(directory: String, relative: String, folder: ChangeFolder,
                       into files: inout [String: ScannedFile], problems: inout [FileProblem]) {
-        let entries: [(name: String, kind: EntryKind)]
+        let entries: [FolderEntry]
         do {
-            entries = try fs.entries(of: directory)
+            entries = try fs.readFolder(directory, limit: options.maxFileBytes, skip: { IgnoredNames.contains($0) })
         } catch {
             let path = folder.path + (relative.isEmpty ? "" : "/" + relative)
             problems.append(FileProblem(path: path, message: "\(path): \((error as? FileSystemError)?.reason ?? "\(error)")"))
@@ -113,7 +113,8 @@ struct FolderPreparer: Sendable {
                 continue
             case .file:
                 do {
-                    let read = try fs.read(directory + "/" + entry.name, limit: options.maxFileBytes)
+                    guard let result = entry.read else { continue }
+                    let read = try result.get()
                     if read.oversize {
                         problems.append(FileProblem(path: openspecPath, message: "\(openspecPath) is \(read.size) bytes, over the \(options.maxFileBytes)-byte limit (OPENSPEC_SYNC_MAX_FILE_BYTES); not synced"))
                         continue

@@ -48,3 +48,28 @@ struct PreparePipelineTests {
         #expect(Date().timeIntervalSince(started) < 5)
     }
 }
+
+@Suite("Reading a folder")
+struct ReadFolderTests {
+    @Test("readFolder lists every entry with its kind and reads the regular files relative to the folder")
+    func readsFolder() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("openspec-sync-readfolder-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/specs", withIntermediateDirectories: true)
+        try Data("- [ ] a\n".utf8).write(to: URL(fileURLWithPath: root + "/tasks.md"))
+        try Data(repeating: 0x41, count: 100).write(to: URL(fileURLWithPath: root + "/big.md"))
+        try Data("x".utf8).write(to: URL(fileURLWithPath: root + "/notes.md~"))
+        try FileManager.default.createSymbolicLink(atPath: root + "/link.md", withDestinationPath: "/etc/hostname")
+
+        let entries = try PosixFileSystem().readFolder(root, limit: 50, skip: { $0.hasSuffix("~") })
+            .sorted { $0.name < $1.name }
+        #expect(entries.map(\.name) == ["big.md", "link.md", "notes.md~", "specs", "tasks.md"])
+        #expect(entries.map(\.kind) == [.file, .symlink, .file, .directory, .file])
+        let tasks = try #require(try entries[4].read?.get())
+        #expect(tasks.bytes == Array("- [ ] a\n".utf8) && !tasks.oversize)
+        #expect(try entries[0].read?.get().oversize == true, "over the limit: sized, not read")
+        #expect(entries[1].read == nil && entries[2].read == nil && entries[3].read == nil)
+
+        #expect(throws: FileSystemError.self) { try PosixFileSystem().readFolder(root + "/missing", limit: 50, skip: { _ in false }) }
+    }
+}
