@@ -127,8 +127,10 @@ public enum ChangeName {
 enum Glob {
     static func matches(_ pattern: String, _ path: String) -> Bool {
         if !pattern.utf8.contains(where: { $0 == ASCII.star || $0 == 0x3F }) {
-            // No wildcard (the usual "tasks.md"): the same segments.
-            return pattern == path || pattern.split(separator: "/").elementsEqual(path.split(separator: "/"))
+            // No wildcard (the usual "tasks.md"): the same segments, which
+            // for paths without empty segments is the same text.
+            if hasNoEmptySegment(pattern) && hasNoEmptySegment(path) { return pattern == path }
+            return pattern.split(separator: "/").elementsEqual(path.split(separator: "/"))
         }
         let patternParts = pattern.split(separator: "/", omittingEmptySubsequences: true).map { Array($0.utf8) }
         let pathParts = path.split(separator: "/", omittingEmptySubsequences: true).map { Array($0.utf8) }
@@ -152,6 +154,17 @@ enum Glob {
             reachable = next
         }
         return reachable[pathParts.count]
+    }
+
+    private static func hasNoEmptySegment(_ path: String) -> Bool {
+        let utf8 = path.utf8
+        guard let first = utf8.first, let last = utf8.last, first != UInt8(ascii: "/"), last != UInt8(ascii: "/") else { return false }
+        var previous: UInt8 = 0
+        for byte in utf8 {
+            if byte == UInt8(ascii: "/") && previous == UInt8(ascii: "/") { return false }
+            previous = byte
+        }
+        return true
     }
 
     /// `*` and `?` wildcard match of one path segment, linear-time greedy backtracking.

@@ -79,17 +79,16 @@ public struct Proposal: Sendable, Equatable {
 
 /// A parsed `design.md`: only its section tree, which nothing in OpenSpec checks.
 public struct Design: Sendable, Equatable {
-    public var sections: [MarkdownSection]
+    /// The file's sections, built when asked for: a sync needs only the
+    /// issues, and building the tree for every design.md of an import
+    /// was a fiftieth of its time.
+    public var sections: [MarkdownSection] { Markdown.sections(SourceText(bytes)) }
     public var issues: [ValidationIssue]
-
-    public init(sections: [MarkdownSection], issues: [ValidationIssue]) {
-        self.sections = sections
-        self.issues = issues
-    }
+    private let bytes: [UInt8]
 
     /// Parses any bytes; `path` only names the file in issues.
     public static func parse(_ bytes: [UInt8], path: String) -> Design {
-        let source = SourceText(bytes)
-        return Design(sections: Markdown.sections(source), issues: source.encodingIssues(path: path))
+        let issues = isValidUTF8(bytes) ? [] : SourceText(bytes).encodingIssues(path: path)
+        return Design(issues: issues, bytes: bytes)
     }
 }
