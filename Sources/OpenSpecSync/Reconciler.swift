@@ -172,6 +172,26 @@ private final class CommitLookahead: @unchecked Sendable {
     func wait() { done.wait() }
 }
 
+/// The index's unmerged entries, scanned on another core.
+private final class IndexScan: @unchecked Sendable {
+    private let done = DispatchGroup()
+    private var paths: [String]?
+
+    init(indexPath: String, under prefix: String) {
+        done.enter()
+        DispatchQueue.global().async { [self] in
+            paths = Repository.scanConflictedPaths(indexPath: indexPath, under: prefix)
+            done.leave()
+        }
+    }
+
+    /// What `Repository.scanConflictedPaths` returned (nil: libgit2 must decide).
+    func result() -> [String]? {
+        done.wait()
+        return paths
+    }
+}
+
 /// The state of one reconcile while it runs.
 private struct Run {
     let reconciler: Reconciler
@@ -399,19 +419,21 @@ private struct Run {
     /// the index's own stamp become the stat cache this run saves.
     private mutating func walkWorkingTree(cached: StatCache?, gitDir: String) throws -> [Int: StatCache.Bucket] {
         let walkStarted = Int64(Date().timeIntervalSince1970 * 1_000_000_000)
+        // After a commit the index has moved and must be scanned for
+        // unmerged entries: that runs on another core during the walk.
+        let indexStamp = fs.stamp(of: gitDir + "/index")
+        let indexTrusted = cached.map { cached in indexStamp.map { cached.index == $0 && !cached.isRacyIndex($0) } ?? false } ?? false
+        let indexScan = indexTrusted ? nil : IndexScan(indexPath: gitDir + "/index", under: project.openspecPath)
         // A full compare lists every folder again; otherwise folders whose
         // stamp has not moved are not re-read (files in them are still stamped).
         let listings = options.full ? nil : cached.map { cache in timer.measure("folder listings") { cache.listings() } }
         let current = timer.measure("stat walk") { StatCache.split(stampWorkingTree(listings: listings), takenAt: walkStarted) }
-        let indexStamp = fs.stamp(of: gitDir + "/index")
-        if let cached, let indexStamp, cached.index == indexStamp, !cached.isRacyIndex(indexStamp) {
+        if let cached, indexTrusted {
             conflicted = Set(cached.conflicted)
         } else {
             indexReread = true
             conflicted = []
-            let scanned = timer.measure("index conflicts") {
-                Repository.scanConflictedPaths(indexPath: gitDir + "/index", under: project.openspecPath)
-            }
+            let scanned = timer.measure("index conflicts") { indexScan?.result() ?? nil }
             // A layout the scan does not read (a split index, say): libgit2 decides.
             let paths = scanned ?? (try? timer.measure("index conflicts (libgit2)") {
                 try repo().conflictedPaths(under: project.openspecPath)
