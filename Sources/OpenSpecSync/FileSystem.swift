@@ -178,24 +178,40 @@ public struct PosixFileSystem: FileSystem {
     /// per lookup) and builds records without a String per file. The top
     /// level is split in two halves walked on both cores; the halves are
     /// joined in a fixed order so an unchanged tree gives identical bytes.
+    /// An `archive` folder usually holds most changes, so its entries are
+    /// shared out as top-level items (else one core walks nearly all).
     public func stampRecords(under root: String, prefix: String, listings: FolderListings?) -> StampRecords {
         let fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { return StampRecords() }
         defer { close(fd) }
-        let names = Self.names(in: fd)
-        let halves = names.count >= 64 ? [Array(names[..<(names.count / 2)]), Array(names[(names.count / 2)...])] : [names]
-        let results = Slots(count: halves.count)
         let prefixBytes = Array(prefix.utf8)
+        // An item is a path from `root` to visit, or a folder to stamp
+        // without descending (its entries are items of their own, after it).
+        var items: [(relative: [UInt8], folderStamp: FileStamp?)] = []
+        for name in Self.names(in: fd) {
+            if name == Self.archiveName, let (stamp, children) = Self.archiveEntries(fd, path: prefixBytes + name, listings: listings) {
+                items.append((name, stamp))
+                for child in children { items.append((name + [UInt8(ascii: "/")] + child, nil)) }
+            } else {
+                items.append((name, nil))
+            }
+        }
+        let halves = items.count >= 64 ? [Array(items[..<(items.count / 2)]), Array(items[(items.count / 2)...])] : [items]
+        let results = Slots(count: halves.count)
         DispatchQueue.concurrentPerform(iterations: halves.count) { half in
             var records = StampRecords()
             records.bytes.reserveCapacity(halves[half].count * 4 * 96)
             var path = prefixBytes
             var relative: [UInt8] = []
-            for name in halves[half] {
-                relative.removeAll(keepingCapacity: true)
-                relative.append(contentsOf: name)
-                path.append(contentsOf: name)
-                Self.visit(parent: fd, relative: &relative, path: &path, into: &records, listings: listings)
+            for item in halves[half] {
+                path.append(contentsOf: item.relative)
+                if let stamp = item.folderStamp {
+                    path.withUnsafeBufferPointer { records.append(path: $0, stamp) }
+                } else {
+                    relative.removeAll(keepingCapacity: true)
+                    relative.append(contentsOf: item.relative)
+                    Self.visit(parent: fd, relative: &relative, path: &path, into: &records, listings: listings)
+                }
                 path.removeSubrange(prefixBytes.count...)
             }
             results.store(records, at: half)
@@ -203,6 +219,30 @@ public struct PosixFileSystem: FileSystem {
         var all = StampRecords()
         for half in 0..<halves.count { all.append(contentsOf: results.value(at: half)) }
         return all
+    }
+
+    private static let archiveName = Array("archive".utf8)
+
+    /// The stamp and entry names of the folder `archive` in `fd` (whose
+    /// record path is `path`), listed as `visit` would list it; nil when it
+    /// is not a folder.
+    private static func archiveEntries(_ fd: Int32, path: [UInt8], listings: FolderListings?) -> (FileStamp, [[UInt8]])? {
+        var info = stat()
+        guard fstatat(fd, "archive", &info, AT_SYMLINK_NOFOLLOW) == 0, info.st_mode & S_IFMT == S_IFDIR else { return nil }
+        let folderStamp = stamp(info)
+        if let listings, var position = path.withUnsafeBufferPointer({ listings.firstName(in: $0, ifStamped: folderStamp) }) {
+            var names: [[UInt8]] = []
+            while position >= 0 {
+                let (name, next) = listings.name(at: position)
+                names.append(Array(name))
+                position = next
+            }
+            return (folderStamp, names)
+        }
+        let child = openat(fd, "archive", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard child >= 0 else { return nil }
+        defer { close(child) }
+        return (folderStamp, names(in: child))
     }
 
     /// The entry names of a directory (a fresh descriptor, so `fd` stays usable).

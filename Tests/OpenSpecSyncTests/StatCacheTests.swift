@@ -161,6 +161,35 @@ struct StatCacheTests {
         #expect(fs.stampRecords(under: root, prefix: "changes/", listings: staleCache.listings()).dictionary()["changes/x/b.md"] != nil)
     }
 
+    @Test("an archive folder's changes are shared out between the walk's halves, each folder before its entries")
+    func archiveSharedOut() throws {
+        var files = ["live/tasks.md", "archive/notes.md~"]
+        for n in 0..<150 { files += ["archive/2026-01-01-c\(n)/tasks.md", "archive/2026-01-01-c\(n)/specs/s/spec.md"] }
+        let root = try tree(files)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let fs = PosixFileSystem()
+        let first = fs.stampRecords(under: root, prefix: "changes/", listings: nil)
+        var order: [String] = []
+        first.forEach { path, _ in order.append(String(decoding: path, as: UTF8.self)) }
+        #expect(order.count == 2 + 1 + 150 * 5, "live, its tasks.md, archive, and per change: folder, tasks.md, specs, specs/s, spec.md")
+        #expect(Set(order).count == order.count)
+        #expect(!order.contains("changes/archive/notes.md~"))
+        for (index, path) in order.enumerated() {
+            let parent = String(path[..<path.lastIndex(of: "/")!])
+            if parent != "changes" { #expect(order[..<index].contains(parent), "\(parent) before \(path)") }
+        }
+        #expect(first.dictionary()["changes/archive"]?.isDirectory == true)
+
+        // A trusted listing of archive that lacks a change is believed, as for any folder.
+        let archive = try #require(first.dictionary()["changes/archive"])
+        let partial = records(first.dictionary().filter { $0.key != "changes/archive/2026-01-01-c7" && !$0.key.hasPrefix("changes/archive/2026-01-01-c7/") }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        let trusted = StatCache(index: nil, indexTakenAt: 0, conflicted: [],
+                                buckets: StatCache.split(partial, takenAt: max(archive.modifiedNanos, archive.changedNanos) + 5_000_000_000))
+        let walked = fs.stampRecords(under: root, prefix: "changes/", listings: trusted.listings()).dictionary()
+        #expect(walked["changes/archive/2026-01-01-c7"] == nil && walked["changes/archive/2026-01-01-c8/tasks.md"] != nil)
+        #expect(walked.count == first.dictionary().count - 5)
+    }
+
     @Test("dropping a path drops its folders' records, so they are listed again")
     func removingDropsFolders() {
         let folder = FileStamp(size: 0, modifiedNanos: 1_000, changedNanos: 1_000, inode: 3, mode: 0o040755)
