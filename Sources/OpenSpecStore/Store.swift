@@ -110,9 +110,12 @@ public final class Store: Sendable {
     /// for the transaction and returns to it after. Otherwise (a server or
     /// daemon is running) the transaction goes through the log as usual.
     /// Another process that opens the database meanwhile waits for the lock,
-    /// then finds WAL mode again (see `init`).
+    /// then finds WAL mode again (see `init`). A server's store, whose
+    /// readers run beside its writer, always writes through the log.
     public func bulkWrite<T>(_ body: (StoreWriter) throws -> T) throws -> T {
-        try pool.writeWithoutTransaction { db in
+        // A pool (the server) has readers that expect the log; it writes as usual.
+        guard pool is DatabaseQueue else { return try write(body) }
+        return try pool.writeWithoutTransaction { db in
             let connection = UnsafeMutableRawPointer(db.sqliteConnection)
             // Leaving WAL needs every other connection gone: ask once, never wait.
             _ = openspec_sqlite_busy_timeout(connection, 0)

@@ -91,6 +91,19 @@ struct StoreTests {
         #expect(try store.integrityCheck() == "ok")
     }
 
+    @Test("a server's store (a pool of readers beside the writer) writes a bulk write through the log")
+    func bulkWriteInPool() throws {
+        let path = try freshStore().path
+        let server = try Store(path: path, concurrentReads: true)
+        let project = try server.registerProject(name: "app", repoPath: "/r/app", openspecPath: "openspec")
+        let mode = try server.bulkWrite { writer in
+            _ = try writer.insertSpec(projectId: project.id, values("changes/a"), at: Date())
+            return try String.fetchOne(writer.db, sql: "PRAGMA journal_mode")
+        }
+        #expect(mode == "wal")
+        #expect(try server.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM openspecSpecs") } == 1)
+    }
+
     @Test("a database left in rollback-journal mode (an import cut short) opens in WAL mode again")
     func reopensInWAL() throws {
         let path: String
