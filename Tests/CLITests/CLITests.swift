@@ -206,7 +206,8 @@ struct CLITests {
 
     /// RELIABILITY T1: kill the reconciler at step N, N = 1, 2, ... until it
     /// completes; after each kill the database is whole and holds the old
-    /// state or the new one, and the next run converges.
+    /// state or the new one, and the next run converges. Every run here is
+    /// a first import, so this also kills the rollback-journal path.
     @Test("SIGKILL at any point of a full import leaves the old or the new state")
     func crashLoop() throws {
         let cli = try CLI()
@@ -245,6 +246,9 @@ struct CLITests {
         let again = try cli.json(["reconcile", "--repo", repo.path])
         #expect(again["created"] as? Int == 0)
         #expect(again["updated"] as? Int == 0)
+        // A first import runs with a rollback journal (Store.bulkWrite); killed or not, the file ends in WAL mode.
+        let mode = try runProcess("/usr/bin/sqlite3", [cli.dbPath, "PRAGMA journal_mode"])
+        #expect(mode.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "wal")
     }
 }
 
