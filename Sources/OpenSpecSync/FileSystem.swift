@@ -141,10 +141,26 @@ public struct PosixFileSystem: FileSystem {
     }
 
     public func entries(of directory: String) throws -> [(name: String, kind: EntryKind)] {
-        guard let dir = opendir(directory) else {
-            throw FileSystemError(path: directory, operation: "list", code: errno)
+        try Self.withFolder(directory) { dir, fd in Self.list(dir, fd) }
+    }
+
+    /// Opens `directory` for listing and calls `body` with its stream and
+    /// descriptor, both closed after.
+    private static func withFolder<T>(_ directory: String, _ body: (OpaquePointer, Int32) throws -> T) throws -> T {
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileSystemError(path: directory, operation: "list", code: errno) }
+        guard let dir = fdopendir(fd) else {
+            let code = errno
+            close(fd)
+            throw FileSystemError(path: directory, operation: "list", code: code)
         }
-        defer { closedir(dir) }
+        defer { closedir(dir) }  // closes fd too
+        return try body(dir, fd)
+    }
+
+    /// The entries of an open folder but `.` and `..`, with their kinds
+    /// (from the listing, else from `fstatat`, links not followed).
+    private static func list(_ dir: OpaquePointer, _ fd: Int32) -> [(name: String, kind: EntryKind)] {
         var result: [(name: String, kind: EntryKind)] = []
         while let entry = readdir(dir) {
             let name = String(decoding: direntName(entry), as: UTF8.self)
@@ -154,7 +170,9 @@ public struct PosixFileSystem: FileSystem {
             case Int32(DT_REG): kind = .file
             case Int32(DT_DIR): kind = .directory
             case Int32(DT_LNK): kind = .symlink
-            default: kind = self.kind(of: directory + "/" + name) ?? .other
+            default:
+                var info = stat()
+                kind = fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 ? Self.kind(info.st_mode) : .other
             }
             result.append((name, kind))
         }
@@ -331,36 +349,14 @@ public struct PosixFileSystem: FileSystem {
     /// to it: a path lookup of one name per file, not of the whole path
     /// (a full import opens tens of thousands of files).
     public func readFolder(_ directory: String, limit: Int, skip: (String) -> Bool) throws -> [FolderEntry] {
-        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw FileSystemError(path: directory, operation: "list", code: errno) }
-        guard let dir = fdopendir(fd) else {
-            let code = errno
-            close(fd)
-            throw FileSystemError(path: directory, operation: "list", code: code)
-        }
-        defer { closedir(dir) }  // closes fd too
-        var result: [FolderEntry] = []
-        while let entry = readdir(dir) {
-            let name = String(decoding: direntName(entry), as: UTF8.self)
-            if name == "." || name == ".." { continue }
-            let kind: EntryKind
-            switch Int32(entry.pointee.d_type) {
-            case Int32(DT_REG): kind = .file
-            case Int32(DT_DIR): kind = .directory
-            case Int32(DT_LNK): kind = .symlink
-            default:
-                var info = stat()
-                kind = fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 ? Self.kind(info.st_mode) : .other
-            }
-            result.append(FolderEntry(name: name, kind: kind, read: nil))
-        }
-        for index in result.indices where result[index].kind == .file && !skip(result[index].name) {
-            let name = result[index].name
-            result[index].read = Result {
-                try Self.read(directory + "/" + name, limit: limit) { openat(fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) }
+        try Self.withFolder(directory) { dir, fd in
+            Self.list(dir, fd).map { entry in
+                let read = entry.kind == .file && !skip(entry.name)
+                    ? Result { try Self.read(directory + "/" + entry.name, limit: limit) { openat(fd, entry.name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) } }
+                    : nil
+                return FolderEntry(name: entry.name, kind: entry.kind, read: read)
             }
         }
-        return result
     }
 
     /// Reads the file `open` opens (`path` names it in errors).
