@@ -57,7 +57,7 @@ public final class Store: Sendable {
         config.busyMode = .timeout(Double(Self.busyTimeoutMilliseconds) / 1000)
         config.prepareDatabase { db in
             if !db.configuration.readonly, try String.fetchOne(db, sql: "PRAGMA journal_mode") != "wal" {
-                guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
+                guard try Self.switchToWAL(db) == "wal" else {
                     throw StoreError.cannotOpen(path: path, reason: "SQLite could not switch the database to WAL mode")
                 }
             }
@@ -126,7 +126,8 @@ public final class Store: Sendable {
             defer {
                 if leftLog {
                     try? db.execute(sql: "PRAGMA synchronous = NORMAL")
-                    _ = try? String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+                    // Should this fail, the next process to open the database switches it.
+                    _ = try? Self.switchToWAL(db)
                 }
             }
             var result: T?
@@ -135,6 +136,23 @@ public final class Store: Sendable {
                 return .commit
             }
             return result!
+        }
+    }
+
+    /// `PRAGMA journal_mode = WAL`, tried again while another connection
+    /// holds the database in a rollback-journal transaction (a first import,
+    /// `bulkWrite`). SQLite answers that case with SQLITE_BUSY at once
+    /// instead of waiting, since both sides could end up waiting for each
+    /// other; each try ends this connection's read lock, so the import can
+    /// finish. Gives up after the busy timeout.
+    static func switchToWAL(_ db: Database) throws -> String? {
+        let deadline = Date().addingTimeInterval(Double(busyTimeoutMilliseconds) / 1000)
+        while true {
+            do {
+                return try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+            } catch let error as DatabaseError where error.resultCode.primaryResultCode == .SQLITE_BUSY && Date() < deadline {
+                usleep(5_000)
+            }
         }
     }
 

@@ -252,6 +252,45 @@ struct CLITests {
     }
 }
 
+/// A first import may run with a rollback journal (Store.bulkWrite); other
+/// processes that start meanwhile must wait for it, not fail.
+@Suite("Commands during a first import")
+struct CommandsDuringImportTests {
+    @Test("list and status run while another process imports, and all succeed")
+    func commandsDuringImport() throws {
+        let cli = try CLI()
+        let repo = try TempRepo()
+        for i in 0..<400 {
+            let id = String(format: "change-%04d", i)
+            try repo.write("openspec/changes/\(id)/proposal.md", "# Change: \(id)\n\n## Why\n" + String(repeating: "words ", count: 200) + "\n")
+            try repo.write("openspec/changes/\(id)/tasks.md", "- [x] 1.1 a\n- [ ] 1.2 b\n")
+        }
+        try repo.commitAll("many")
+        #expect(try cli.run(["init", "--repo", repo.path]).status == 0)
+
+        let importer = Process()
+        importer.executableURL = URL(fileURLWithPath: CLI.binary)
+        importer.arguments = ["reconcile", "--repo", repo.path, "--db", cli.dbPath]
+        importer.environment = gitTestEnvironment(extra: [:])
+        importer.standardOutput = FileHandle.nullDevice
+        importer.standardError = FileHandle.nullDevice
+        try importer.run()
+        var runs = 0
+        while importer.isRunning || runs < 3 {
+            let command = runs % 2 == 0 ? ["list", "--all", "--json"] : ["status", "--json"]
+            let result = try cli.run(command)
+            #expect(result.status == 0, "\(command) during the import: \(result.stderr)")
+            runs += 1
+        }
+        importer.waitUntilExit()
+        #expect(importer.terminationStatus == 0)
+        let list = try cli.json(["list", "--all"])
+        #expect((list["changes"] as? [[String: Any]])?.count == 400)
+        let mode = try runProcess("/usr/bin/sqlite3", [cli.dbPath, "PRAGMA journal_mode"])
+        #expect(mode.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "wal")
+    }
+}
+
 /// RELIABILITY T20: the database is derived data; losing it loses nothing
 /// the files do not hold.
 @Suite("A lost or damaged database")
