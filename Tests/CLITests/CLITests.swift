@@ -35,6 +35,18 @@ final class CLI: @unchecked Sendable {
         let object = try JSONSerialization.jsonObject(with: result.stdoutData)
         return try #require(object as? [String: Any])
     }
+
+    /// Starts the binary in the background, output discarded.
+    func start(_ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = arguments
+        process.environment = gitTestEnvironment(extra: ["OPENSPEC_SYNC_DB": dbPath])
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
 }
 
 @Suite("CLI end to end")
@@ -213,12 +225,7 @@ struct CLITests {
         let cli = try CLI()
         let repo = try TempRepo()
         let count = 400
-        for i in 0..<count {
-            let id = String(format: "change-%04d", i)
-            try repo.write("openspec/changes/\(id)/proposal.md", "# Change: \(id)\n\n## Why\n" + String(repeating: "words ", count: 200) + "\n")
-            try repo.write("openspec/changes/\(id)/tasks.md", "- [x] 1.1 a\n- [ ] 1.2 b\n")
-        }
-        try repo.commitAll("many")
+        try writeManyChanges(repo, count: count)
         #expect(try cli.run(["init", "--repo", repo.path]).status == 0)
 
         var delay: useconds_t = 2_000
@@ -252,6 +259,17 @@ struct CLITests {
     }
 }
 
+/// `count` changes of about a kilobyte each, committed: enough that a full
+/// import takes a while, to be interrupted or raced.
+func writeManyChanges(_ repo: TempRepo, count: Int) throws {
+    for i in 0..<count {
+        let id = String(format: "change-%04d", i)
+        try repo.write("openspec/changes/\(id)/proposal.md", "# Change: \(id)\n\n## Why\n" + String(repeating: "words ", count: 200) + "\n")
+        try repo.write("openspec/changes/\(id)/tasks.md", "- [x] 1.1 a\n- [ ] 1.2 b\n")
+    }
+    try repo.commitAll("many")
+}
+
 /// A first import may run with a rollback journal (Store.bulkWrite); other
 /// processes that start meanwhile must wait for it, not fail.
 @Suite("Commands during a first import")
@@ -260,21 +278,10 @@ struct CommandsDuringImportTests {
     func commandsDuringImport() throws {
         let cli = try CLI()
         let repo = try TempRepo()
-        for i in 0..<400 {
-            let id = String(format: "change-%04d", i)
-            try repo.write("openspec/changes/\(id)/proposal.md", "# Change: \(id)\n\n## Why\n" + String(repeating: "words ", count: 200) + "\n")
-            try repo.write("openspec/changes/\(id)/tasks.md", "- [x] 1.1 a\n- [ ] 1.2 b\n")
-        }
-        try repo.commitAll("many")
+        try writeManyChanges(repo, count: 400)
         #expect(try cli.run(["init", "--repo", repo.path]).status == 0)
 
-        let importer = Process()
-        importer.executableURL = URL(fileURLWithPath: CLI.binary)
-        importer.arguments = ["reconcile", "--repo", repo.path, "--db", cli.dbPath]
-        importer.environment = gitTestEnvironment(extra: [:])
-        importer.standardOutput = FileHandle.nullDevice
-        importer.standardError = FileHandle.nullDevice
-        try importer.run()
+        let importer = try cli.start(["reconcile", "--repo", repo.path, "--db", cli.dbPath])
         var runs = 0
         while importer.isRunning || runs < 3 {
             let command = runs % 2 == 0 ? ["list", "--all", "--json"] : ["status", "--json"]

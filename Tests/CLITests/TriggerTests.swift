@@ -261,20 +261,10 @@ struct DaemonShutdownTests {
         let cli = try CLI()
         let repo = try TempRepo()
         let count = 400
-        for i in 0..<count {
-            let id = String(format: "change-%04d", i)
-            try repo.write("openspec/changes/\(id)/proposal.md", "# Change: \(id)\n\n## Why\n" + String(repeating: "words ", count: 200) + "\n")
-            try repo.write("openspec/changes/\(id)/tasks.md", "- [x] 1.1 a\n- [ ] 1.2 b\n")
-        }
-        try repo.commitAll("many")
+        try writeManyChanges(repo, count: count)
         #expect(try cli.run(["init", "--repo", repo.path]).status == 0)
 
-        let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: CLI.binary)
-        daemon.arguments = ["run", "--interval", "600", "--db", cli.dbPath]
-        daemon.standardOutput = FileHandle.nullDevice
-        daemon.standardError = FileHandle.nullDevice
-        try daemon.run()
+        let daemon = try cli.start(["run", "--interval", "600", "--db", cli.dbPath])
         defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
         // The first round is a full import of 400 changes: stop it while it
         // runs. The project's lock file appears only once a round has begun.
