@@ -92,14 +92,17 @@ public final class Store: Sendable {
 
     /// Runs `body` inside one IMMEDIATE write transaction: all or nothing.
     public func write<T>(_ body: (StoreWriter) throws -> T) throws -> T {
-        try pool.writeWithoutTransaction { db in
-            var result: T?
-            try db.inTransaction(.immediate) {
-                result = try body(StoreWriter(db: db))
-                return .commit
-            }
-            return result!
+        try pool.writeWithoutTransaction { db in try Self.transaction(db, body) }
+    }
+
+    /// `body` inside one IMMEDIATE transaction on `db`.
+    private static func transaction<T>(_ db: Database, _ body: (StoreWriter) throws -> T) throws -> T {
+        var result: T?
+        try db.inTransaction(.immediate) {
+            result = try body(StoreWriter(db: db))
+            return .commit
         }
+        return result!
     }
 
     /// Like `write`, for a transaction that writes most of its pages anew (a
@@ -130,12 +133,7 @@ public final class Store: Sendable {
                     _ = try? Self.switchToWAL(db)
                 }
             }
-            var result: T?
-            try db.inTransaction(.immediate) {
-                result = try body(StoreWriter(db: db))
-                return .commit
-            }
-            return result!
+            return try Self.transaction(db, body)
         }
     }
 

@@ -1,4 +1,5 @@
 import OpenSpecFormat
+import OpenSpecStore
 
 /// Small hand-written JSON for the columns written once per change on a full
 /// import (tasks, issues): Foundation's encoder, or building Strings scalar
@@ -19,29 +20,7 @@ struct JSONText {
     }
 
     mutating func string(_ value: String?) {
-        guard var text = value else { raw("null"); return }
-        bytes.append(UInt8(ascii: "\""))
-        text.withUTF8 { utf8 in
-            var start = 0
-            for (index, byte) in utf8.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
-                switch byte {
-                case UInt8(ascii: "\""): raw("\\\"")
-                case UInt8(ascii: "\\"): raw("\\\\")
-                case UInt8(ascii: "\n"): raw("\\n")
-                case UInt8(ascii: "\r"): raw("\\r")
-                case UInt8(ascii: "\t"): raw("\\t")
-                default:
-                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                    raw("\\u00")
-                    bytes.append(hex[Int(byte >> 4)])
-                    bytes.append(hex[Int(byte & 0xF)])
-                }
-                start = index + 1
-            }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
-        }
-        bytes.append(UInt8(ascii: "\""))
+        if let value { JSONArray.appendString(value, to: &bytes) } else { raw("null") }
     }
 
     mutating func int(_ value: Int?) {

@@ -172,23 +172,22 @@ private final class CommitLookahead: @unchecked Sendable {
     func wait() { done.wait() }
 }
 
-/// The index's unmerged entries, scanned on another core.
-private final class IndexScan: @unchecked Sendable {
+/// A value computed on another core; `value()` waits for it.
+private final class Background<T>: @unchecked Sendable {
     private let done = DispatchGroup()
-    private var paths: [String]?
+    private var result: T?
 
-    init(indexPath: String, under prefix: String) {
+    init(_ work: @escaping @Sendable () -> T) {
         done.enter()
         DispatchQueue.global().async { [self] in
-            paths = Repository.scanConflictedPaths(indexPath: indexPath, under: prefix)
+            result = work()
             done.leave()
         }
     }
 
-    /// What `Repository.scanConflictedPaths` returned (nil: libgit2 must decide).
-    func result() -> [String]? {
+    func value() -> T {
         done.wait()
-        return paths
+        return result!
     }
 }
 
@@ -423,7 +422,8 @@ private struct Run {
         // unmerged entries: that runs on another core during the walk.
         let indexStamp = fs.stamp(of: gitDir + "/index")
         let indexTrusted = cached.map { cached in indexStamp.map { cached.index == $0 && !cached.isRacyIndex($0) } ?? false } ?? false
-        let indexScan = indexTrusted ? nil : IndexScan(indexPath: gitDir + "/index", under: project.openspecPath)
+        let openspecPath = project.openspecPath
+        let indexScan = indexTrusted ? nil : Background { Repository.scanConflictedPaths(indexPath: gitDir + "/index", under: openspecPath) }
         // A full compare lists every folder again; otherwise folders whose
         // stamp has not moved are not re-read (files in them are still stamped).
         let listings = options.full ? nil : cached.map { cache in timer.measure("folder listings") { cache.listings() } }
@@ -433,7 +433,7 @@ private struct Run {
         } else {
             indexReread = true
             conflicted = []
-            let scanned = timer.measure("index conflicts") { indexScan?.result() ?? nil }
+            let scanned = timer.measure("index conflicts") { indexScan?.value() ?? nil }
             // A layout the scan does not read (a split index, say): libgit2 decides.
             let paths = scanned ?? (try? timer.measure("index conflicts (libgit2)") {
                 try repo().conflictedPaths(under: project.openspecPath)
