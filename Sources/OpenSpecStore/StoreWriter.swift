@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// What the reconciler writes for one change folder.
 public struct SpecValues: Sendable {
@@ -177,18 +178,24 @@ public struct StoreWriter {
     }
 
     /// Rewrites a spec row's content and lifecycle, keeping its id and history.
+    /// The identity columns are set by a statement of their own that only
+    /// matches when one of them moved: SQLite rewrites the index entries of
+    /// every column a SET names, equal or not, and those are pages of the
+    /// write-ahead log (and of the next checkpoint) at every commit.
     public func updateSpec(id: String, _ v: SpecValues, at now: Date) throws {
         try db.cachedStatement(sql: """
-            UPDATE openspecSpecs SET path = ?, changeId = ?, title = ?, status = ?, archivedOn = ?,
-              proposalContent = ?, tasksContent = ?, designContent = ?, completedTasks = ?, totalTasks = ?,
-              taskStatus = ?, schemaName = ?, createdOn = ?, issues = ?, lastSyncedAt = ?,
-              filesystemModifiedAt = ?, syncError = ?
+            UPDATE openspecSpecs SET path = ?1, changeId = ?2, status = ?3, archivedOn = ?4
+            WHERE id = ?5 AND (path IS NOT ?1 OR changeId IS NOT ?2 OR status IS NOT ?3 OR archivedOn IS NOT ?4)
+            """).execute(arguments: [v.path, v.changeId, v.status.rawValue, v.archivedOn, id])
+        try db.cachedStatement(sql: """
+            UPDATE openspecSpecs SET title = ?, proposalContent = ?, tasksContent = ?, designContent = ?,
+              completedTasks = ?, totalTasks = ?, taskStatus = ?, schemaName = ?, createdOn = ?, issues = ?,
+              lastSyncedAt = ?, filesystemModifiedAt = ?, syncError = ?
             WHERE id = ?
             """).execute(arguments: [
-                v.path, v.changeId, v.title, v.status.rawValue, v.archivedOn, v.proposalContent,
-                v.tasksContent, v.designContent, v.completedTasks, v.totalTasks, v.taskStatus,
-                v.schemaName, v.createdOn, v.issuesJSON, dates.text(now), dates.text(v.filesystemModifiedAt),
-                v.syncError, id,
+                v.title, v.proposalContent, v.tasksContent, v.designContent, v.completedTasks,
+                v.totalTasks, v.taskStatus, v.schemaName, v.createdOn, v.issuesJSON, dates.text(now),
+                dates.text(v.filesystemModifiedAt), v.syncError, id,
             ])
     }
 
@@ -282,21 +289,43 @@ public struct StoreWriter {
     /// The encoded stat cache of a project: bucket number -> bytes; with
     /// `headerOnly`, only the header row (bucket -1).
     public func statCacheRows(projectId: String, headerOnly: Bool = false) throws -> [Int: [UInt8]] {
+        // Straight through SQLite's C API: GRDB's row decoding and the copy
+        // through Data cost more than the read for hundreds of small blobs.
+        let statement = try db.cachedStatement(
+            sql: "SELECT bucket, entries FROM statCaches WHERE projectId = ?" + (headerOnly ? " AND bucket = -1" : ""))
+        try statement.setArguments([projectId])
+        let handle = statement.sqliteStatement
+        defer { sqlite3_reset(handle) }
         var rows: [Int: [UInt8]] = [:]
-        let cursor = try Row.fetchCursor(
-            db, sql: "SELECT bucket, entries FROM statCaches WHERE projectId = ?" + (headerOnly ? " AND bucket = -1" : ""),
-            arguments: [projectId])
-        while let row = try cursor.next() { rows[row[0]] = [UInt8](row[1] as Data) }
+        while true {
+            let code = sqlite3_step(handle)
+            if code == SQLITE_DONE { break }
+            guard code == SQLITE_ROW else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+            }
+            let count = Int(sqlite3_column_bytes(handle, 1))
+            let bytes = sqlite3_column_blob(handle, 1)
+            rows[Int(sqlite3_column_int64(handle, 0))] = count == 0 || bytes == nil
+                ? [] : [UInt8](UnsafeRawBufferPointer(start: bytes, count: count))
+        }
         return rows
     }
 
     /// Writes the given buckets (nil bytes: delete the bucket).
     public func saveStatCacheRows(projectId: String, rows: [Int: [UInt8]?]) throws {
-        let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO statCaches (projectId, bucket, entries) VALUES (?, ?, ?)")
+        // An UPDATE leaves the (projectId, bucket) index alone; REPLACE would
+        // delete and insert its entry, one more page in the log per bucket.
+        let update = try db.cachedStatement(sql: "UPDATE statCaches SET entries = ? WHERE projectId = ? AND bucket = ?")
+        let insert = try db.cachedStatement(sql: "INSERT INTO statCaches (projectId, bucket, entries) VALUES (?, ?, ?)")
         let delete = try db.cachedStatement(sql: "DELETE FROM statCaches WHERE projectId = ? AND bucket = ?")
         for (bucket, bytes) in rows {
-            if let bytes { try upsert.execute(arguments: [projectId, bucket, Data(bytes)]) }
-            else { try delete.execute(arguments: [projectId, bucket]) }
+            guard let bytes else {
+                try delete.execute(arguments: [projectId, bucket])
+                continue
+            }
+            let data = Data(bytes)
+            try update.execute(arguments: [data, projectId, bucket])
+            if db.changesCount == 0 { try insert.execute(arguments: [projectId, bucket, data]) }
         }
     }
 

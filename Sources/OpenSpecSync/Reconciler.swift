@@ -294,7 +294,7 @@ private struct Run {
         // last run recorded: only files whose stamp moved are read again,
         // and whether they changed is decided by blob id.
         // A git hook's run does not walk, so it needs only the cache's
-        // header (the index's stamp and unmerged paths), not 64 buckets.
+        // header (the index's stamp and unmerged paths), not 512 buckets.
         let headerOnly = options.committedOnly && !options.full
         var cached = try timer.measure("load stat cache") {
             StatCache.decode(rows: try writer.statCacheRows(projectId: project.id, headerOnly: headerOnly))

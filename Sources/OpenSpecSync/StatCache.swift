@@ -240,7 +240,7 @@ struct StatCache: Equatable {
     /// Racy windows for whole-second and for finer file times (see `FileStamp.isRacy`).
     static let racyWindow: Int64 = 1_000_000_000
     static let fineRacyWindow: Int64 = 100_000_000
-    static let bucketCount = 64
+    static let bucketCount = 512
 
     var index: FileStamp?
     var indexTakenAt: Int64
@@ -340,7 +340,7 @@ struct StatCache: Equatable {
 
     // MARK: Encoding: one blob per bucket, plus a header row (bucket -1).
 
-    private static let magic: [UInt8] = Array("OSSC3".utf8)
+    private static let magic: [UInt8] = Array("OSSC4".utf8)
 
     static func encode(_ bucket: Bucket) -> [UInt8] {
         var out = magic

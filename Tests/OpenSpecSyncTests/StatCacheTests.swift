@@ -53,7 +53,7 @@ struct StatCacheTests {
         #expect(bucket("changes/add-x/tasks.md") == bucket("changes/add-x/specs/a/spec.md"))
         #expect(bucket("changes/archive/2026-01-01-x/tasks.md") == bucket("changes/archive/2026-01-01-x/proposal.md"))
         let spread = Set((0..<200).map { bucket("changes/change-\($0)/tasks.md") })
-        #expect(spread.count > 40, "200 folders should spread over most of the 64 buckets")
+        #expect(spread.count > 120, "200 folders should spread over many of the 512 buckets")
     }
 
     @Test("a stamp is racy for 100 ms after its time when that has a fraction of a second, for a second otherwise")
