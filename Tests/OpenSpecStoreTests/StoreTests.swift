@@ -91,6 +91,22 @@ struct StoreTests {
         #expect(try store.integrityCheck() == "ok")
     }
 
+    @Test("during a bulk write the kernel is asked to start writing the file, and the descriptor is closed after")
+    func writebackDuringBulkWrite() throws {
+        let store = try freshStore()
+        #expect(Writeback(path: store.path + ".missing") == nil)
+        let writeback = try #require(Writeback(path: store.path))
+        let fd = writeback.fd
+        Thread.sleep(forTimeInterval: 0.1)
+        writeback.stop()
+        #expect(writeback.requests >= 1, "five intervals passed without a request")
+        // The number may have been reused by now, but not for this file.
+        var target = [CChar](repeating: 0, count: 4096)
+        let length = readlink("/proc/self/fd/\(fd)", &target, target.count - 1)
+        let opened = length > 0 ? String(decoding: target[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+        #expect(opened != store.path, "the descriptor must be closed when the requests end")
+    }
+
     @Test("a server's store (a pool of readers beside the writer) writes a bulk write through the log")
     func bulkWriteInPool() throws {
         let path = try freshStore().path
