@@ -16,8 +16,33 @@ struct Init: ParsableCommand {
     @Flag(help: "Print the project as JSON.") var json = false
 
     func run() throws {
+        try InitRun(db: global.db, repo: repo, name: name, openspecDir: openspecDir, json: json).execute()
+    }
+
+    /// `init` as scripts write it (see `PlainArguments`), without
+    /// ArgumentParser: false for anything else.
+    static func runIfPlain(_ argv: [String]) -> Bool {
+        guard argv.count >= 2, argv[1] == "init",
+            let arguments = PlainArguments(argv[2...], values: ["--db", "--repo", "--name", "--openspec-dir"], flags: ["--json"])
+        else { return false }
+        let values = arguments.values
+        runPlain(InitRun(db: values["--db"], repo: values["--repo"], name: values["--name"],
+                         openspecDir: values["--openspec-dir"] ?? "openspec", json: arguments.flags.contains("--json")).execute)
+        return true
+    }
+}
+
+/// One `init` command, however its arguments were read.
+struct InitRun {
+    var db: String?
+    var repo: String?
+    var name: String?
+    var openspecDir: String
+    var json: Bool
+
+    func execute() throws {
         try perform {
-            let project = try global.engine().register(repo: repo, name: name, openspecDir: openspecDir)
+            let project = try GlobalOptions.engine(db: db).register(repo: repo, name: name, openspecDir: openspecDir)
             if json {
                 try printJSON(project)
             } else {
@@ -69,14 +94,7 @@ struct Reconcile: ParsableCommand {
         let run = ReconcileRun(db: values["--db"], repo: values["--repo"], all: flags.contains("--all"),
                                full: flags.contains("--full"), trigger: values["--trigger"] ?? SyncTrigger.manual.rawValue,
                                json: flags.contains("--json"), coalesce: flags.contains("--coalesce"))
-        do {
-            try run.execute()
-        } catch let code as ExitCode {
-            Foundation.exit(code.rawValue)
-        } catch {
-            printError("\(error)")
-            Foundation.exit(1)
-        }
+        runPlain(run.execute)
         return true
     }
 }

@@ -28,7 +28,8 @@ struct OpenSpecSyncCommand: AsyncParsableCommand {
     )
 
     static func main() async {
-        if Hook.runIfScripted(CommandLine.arguments) || Reconcile.runIfPlain(CommandLine.arguments) { return }
+        let argv = CommandLine.arguments
+        if Hook.runIfScripted(argv) || Reconcile.runIfPlain(argv) || Init.runIfPlain(argv) { return }
         await main(nil)
     }
 }
@@ -36,7 +37,7 @@ struct OpenSpecSyncCommand: AsyncParsableCommand {
 /// Arguments written the way scripts write them: long options in separate
 /// words, each at most once, values that do not look like options, and
 /// (`terminator`) everything after a `--`. The two commands that run on every
-/// commit read these without ArgumentParser, whose model of a command costs
+/// commit, and `init`, read these without ArgumentParser, whose model of a command costs
 /// a few milliseconds; nil for anything else (help, `--opt=value`, an
 /// unknown or repeated option, a mistake to report), which goes through
 /// ArgumentParser as usual.
@@ -64,6 +65,19 @@ struct PlainArguments {
             }
         }
         if terminator { return nil }  // the scripts always pass `--`
+    }
+}
+
+/// Runs a command read by `PlainArguments`, exiting as ArgumentParser would:
+/// with the command's exit code, or 1 after printing an unexpected error.
+func runPlain(_ execute: () throws -> Void) {
+    do {
+        try execute()
+    } catch let code as ExitCode {
+        Foundation.exit(code.rawValue)
+    } catch {
+        printError("\(error)")
+        Foundation.exit(1)
     }
 }
 

@@ -114,6 +114,29 @@ struct CLITests {
         #expect((specHistory["items"] as? [[String: Any]])?.map { $0["action"] as? String } == ["created"])
     }
 
+    @Test("init reads its options the same whether written plainly or in ArgumentParser's other forms")
+    func initArgumentForms() throws {
+        let cli = try CLI()
+        // Separate words (read without ArgumentParser) and `--opt=value` (through it).
+        let first = try demoRepo()
+        let plain = try cli.json(["init", "--repo", first.path, "--name", "alpha", "--openspec-dir", "openspec"])
+        #expect(plain["name"] as? String == "alpha")
+        #expect(plain["openspecPath"] as? String == "openspec")
+        let second = try demoRepo()
+        let parsed = try cli.json(["init", "--repo=\(second.path)", "--name=beta"])
+        #expect(parsed["name"] as? String == "beta")
+        let projects = try cli.json(["status"])["projects"] as? [[String: Any]]
+        #expect(Set(projects?.compactMap { $0["name"] as? String } ?? []) == ["alpha", "beta"])
+
+        // Mistakes fall through to ArgumentParser, which explains them.
+        let missingValue = try cli.run(["init", "--repo", first.path, "--name"])
+        #expect(missingValue.status == 64)
+        #expect(missingValue.stderr.contains("--name"))
+        // A repeated option is ArgumentParser's to read too: the last one counts.
+        let repeated = try cli.json(["init", "--repo", first.path, "--repo", second.path])
+        #expect(repeated["name"] as? String == "beta")
+    }
+
     @Test("errors say what to do and use the documented exit codes")
     func errorsAndExitCodes() throws {
         let cli = try CLI()
