@@ -313,19 +313,17 @@ public struct StoreWriter {
 
     /// Writes the given buckets (nil bytes: delete the bucket).
     public func saveStatCacheRows(projectId: String, rows: [Int: [UInt8]?]) throws {
-        // An UPDATE leaves the (projectId, bucket) index alone; REPLACE would
-        // delete and insert its entry, one more page in the log per bucket.
-        let update = try db.cachedStatement(sql: "UPDATE statCaches SET entries = ? WHERE projectId = ? AND bucket = ?")
-        let insert = try db.cachedStatement(sql: "INSERT INTO statCaches (projectId, bucket, entries) VALUES (?, ?, ?)")
+        // An upsert updates the row in place and leaves the (projectId, bucket)
+        // index alone; REPLACE would delete and insert its entry, one more
+        // page in the log per bucket.
+        let upsert = try db.cachedStatement(sql: """
+            INSERT INTO statCaches (projectId, bucket, entries) VALUES (?, ?, ?)
+            ON CONFLICT (projectId, bucket) DO UPDATE SET entries = excluded.entries
+            """)
         let delete = try db.cachedStatement(sql: "DELETE FROM statCaches WHERE projectId = ? AND bucket = ?")
         for (bucket, bytes) in rows {
-            guard let bytes else {
-                try delete.execute(arguments: [projectId, bucket])
-                continue
-            }
-            let data = Data(bytes)
-            try update.execute(arguments: [data, projectId, bucket])
-            if db.changesCount == 0 { try insert.execute(arguments: [projectId, bucket, data]) }
+            if let bytes { try upsert.execute(arguments: [projectId, bucket, Data(bytes)]) }
+            else { try delete.execute(arguments: [projectId, bucket]) }
         }
     }
 
