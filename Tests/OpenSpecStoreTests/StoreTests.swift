@@ -91,6 +91,23 @@ struct StoreTests {
         #expect(try store.integrityCheck() == "ok")
     }
 
+    @Test("stat cache rows are written, rewritten in place, deleted, and read back per project")
+    func statCacheRows() throws {
+        let store = try freshStore()
+        let app = try store.registerProject(name: "app", repoPath: "/r/app", openspecPath: "openspec")
+        let other = try store.registerProject(name: "other", repoPath: "/r/other", openspecPath: "openspec")
+        try store.write { w in
+            try w.saveStatCacheRows(projectId: app.id, rows: [-1: [1], 0: [2, 2], 7: [3]])
+            try w.saveStatCacheRows(projectId: other.id, rows: [0: [9]])
+        }
+        try store.write { w in try w.saveStatCacheRows(projectId: app.id, rows: [0: [4, 4, 4], 7: nil]) }
+        let read = try store.write { w in
+            [try w.statCacheRows(projectId: app.id), try w.statCacheRows(projectId: app.id, headerOnly: true),
+             try w.statCacheRows(projectId: other.id), try w.statCacheRows(projectId: "nobody")]
+        }
+        #expect(read == [[-1: [1], 0: [4, 4, 4]], [-1: [1]], [0: [9]], [:]])
+    }
+
     @Test("during a bulk write the kernel is asked to start writing the file, and the descriptor is closed after")
     func writebackDuringBulkWrite() throws {
         let store = try freshStore()
