@@ -392,8 +392,9 @@ private struct Run {
 
         var folders = Set<String>()
         var capabilities = Set<String>()
+        var listed: Set<String>? = nil
         if full {
-            try timer.measure("discover folders") { try collectAllFolders(into: &folders, capabilities: &capabilities) }
+            listed = try timer.measure("discover folders") { try collectAllFolders(into: &folders, capabilities: &capabilities) }
         } else {
             folders.formUnion(options.recheck)
             for path in candidates {
@@ -405,7 +406,7 @@ private struct Run {
             }
         }
 
-        try syncChanges(folders: folders, full: full)
+        try syncChanges(folders: folders, full: full, listed: listed)
         try timer.measure("main specs") { try syncMainSpecs(capabilities, full: full) }
         try timer.measure("finish") { try finish() }
         timer.report()
@@ -459,8 +460,9 @@ private struct Run {
     // MARK: Discovery
 
     /// Every change folder and main spec on disk, plus every one the database
-    /// still thinks exists (so that a vanished one is noticed).
-    private func collectAllFolders(into folders: inout Set<String>, capabilities: inout Set<String>) throws {
+    /// still thinks exists (so that a vanished one is noticed). Returns the
+    /// change folders the listing showed as folders.
+    private func collectAllFolders(into folders: inout Set<String>, capabilities: inout Set<String>) throws -> Set<String> {
         let changesRoot = openspecRoot + "/changes"
         if fs.kind(of: changesRoot) == .directory {
             for entry in try fs.entries(of: changesRoot) where entry.kind == .directory {
@@ -475,6 +477,7 @@ private struct Run {
                 }
             }
         }
+        let listed = folders
         for spec in try writer.allSpecs(projectId: project.id) where spec.status != .removed {
             folders.insert(spec.path)
         }
@@ -482,6 +485,7 @@ private struct Run {
         for (capability, state) in try writer.mainSpecStates(projectId: project.id) where state.status == "present" {
             capabilities.insert(capability)
         }
+        return listed
     }
 
     /// Main specs: any `spec.md` below `specs/` at depth one or more; dot
@@ -500,7 +504,9 @@ private struct Run {
 
     // MARK: Change folders
 
-    private mutating func syncChanges(folders: Set<String>, full: Bool) throws {
+    /// `listed`: folders a listing just showed as folders (a full compare),
+    /// which need no second look to know they exist.
+    private mutating func syncChanges(folders: Set<String>, full: Bool, listed: Set<String>?) throws {
         guard !folders.isEmpty else { return }
         let storedByPath: [String: SpecSummary]? = full
             ? Dictionary(try writer.allSpecs(projectId: project.id).map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
@@ -510,14 +516,16 @@ private struct Run {
         // Phase 1: which folders exist, which rows they belong to.
         var present: [(folder: ChangeFolder, stored: SpecSummary?)] = []
         var disappeared: [SpecSummary] = []
+        try timer.measure("which folders exist") {
         for path in folders.sorted() {
             guard let folder = ChangeFolder(path: path) else { continue }
             let stored = try storedByPath.map { $0[path] } ?? writer.spec(projectId: project.id, path: path)
-            if fs.kind(of: openspecRoot + "/" + path) == .directory {
+            if listed?.contains(path) == true || fs.kind(of: openspecRoot + "/" + path) == .directory {
                 present.append((folder, stored))
             } else if let stored, stored.status != .removed {
                 disappeared.append(stored)
             }
+        }
         }
 
         // Phase 2: a new folder that is the archived (or un-archived) form of
