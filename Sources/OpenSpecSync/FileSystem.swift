@@ -16,6 +16,9 @@ public struct FileRead: Sendable {
     public var mode: UInt32
     /// True when the file was larger than the cap and `bytes` is empty.
     public var oversize: Bool
+    /// The file's stamp, taken before its bytes were read: a later write
+    /// changes it, so it can vouch for these bytes in the stat cache.
+    public var stamp: FileStamp
 }
 
 /// An I/O failure with the path and the operating system's reason.
@@ -41,10 +44,11 @@ public protocol FileSystem: Sendable {
     func entries(of directory: String) throws -> [(name: String, kind: EntryKind)]
     /// Reads a whole regular file; re-reads when it changed while being read.
     func read(_ path: String, limit: Int) throws -> FileRead
-    /// A folder's entries, each regular file among them read as `read`
-    /// would (its failure kept in place of its content); names for which
-    /// `skip` is true are listed but not read.
-    func readFolder(_ directory: String, limit: Int, skip: (String) -> Bool) throws -> [FolderEntry]
+    /// A folder's entries in listing order, each regular file among them
+    /// read as `read` would (its failure kept in place of its content);
+    /// names for which `skip` is true are listed but not read. With the
+    /// folder's own stamp, taken before it was listed.
+    func readFolder(_ directory: String, limit: Int, skip: (String) -> Bool) throws -> FolderContents
     /// The stamp of every file, link and folder below `root` (recursively,
     /// links not followed, `IgnoredNames` left out), as records whose paths
     /// are `prefix` + the path below `root`, each folder before its entries.
@@ -56,21 +60,32 @@ public protocol FileSystem: Sendable {
 }
 
 /// One entry of `FileSystem.readFolder`: a regular file comes with what
-/// reading it gave.
+/// reading it gave, a link with its stamp.
 public struct FolderEntry {
     public var name: String
     public var kind: EntryKind
     public var read: Result<FileRead, Error>?
+    public var linkStamp: FileStamp?
+}
+
+/// What `FileSystem.readFolder` found: the folder's stamp (nil if it could
+/// not be taken) and its entries.
+public struct FolderContents {
+    public var stamp: FileStamp?
+    public var entries: [FolderEntry]
 }
 
 extension FileSystem {
-    /// `entries(of:)`, then `read` of each regular file.
-    public func readFolder(_ directory: String, limit: Int, skip: (String) -> Bool) throws -> [FolderEntry] {
-        try entries(of: directory).map { entry in
-            let read = entry.kind == .file && !skip(entry.name)
-                ? Result { try self.read(directory + "/" + entry.name, limit: limit) } : nil
-            return FolderEntry(name: entry.name, kind: entry.kind, read: read)
+    /// `stamp(of:)`, `entries(of:)`, then `read` of each regular file.
+    public func readFolder(_ directory: String, limit: Int, skip: (String) -> Bool) throws -> FolderContents {
+        let stamp = self.stamp(of: directory)
+        let entries = try entries(of: directory).map { entry in
+            let path = directory + "/" + entry.name
+            let read = entry.kind == .file && !skip(entry.name) ? Result { try self.read(path, limit: limit) } : nil
+            return FolderEntry(name: entry.name, kind: entry.kind, read: read,
+                               linkStamp: entry.kind == .symlink ? self.stamp(of: path) : nil)
         }
+        return FolderContents(stamp: stamp, entries: entries)
     }
 }
 
@@ -348,14 +363,19 @@ public struct PosixFileSystem: FileSystem {
     /// Lists the folder through one descriptor and opens its files relative
     /// to it: a path lookup of one name per file, not of the whole path
     /// (a full import opens tens of thousands of files).
-    public func readFolder(_ directory: String, limit: Int, skip: (String) -> Bool) throws -> [FolderEntry] {
+    public func readFolder(_ directory: String, limit: Int, skip: (String) -> Bool) throws -> FolderContents {
         try Self.withFolder(directory) { dir, fd in
-            Self.list(dir, fd).map { entry in
+            var info = stat()
+            let stamp = fstat(fd, &info) == 0 ? Self.stamp(info) : nil
+            let entries = Self.list(dir, fd).map { entry in
                 let read = entry.kind == .file && !skip(entry.name)
                     ? Result { try Self.read(directory + "/" + entry.name, limit: limit) { openat(fd, entry.name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) } }
                     : nil
-                return FolderEntry(name: entry.name, kind: entry.kind, read: read)
+                var linkStamp: FileStamp?
+                if entry.kind == .symlink, fstatat(fd, entry.name, &info, AT_SYMLINK_NOFOLLOW) == 0 { linkStamp = Self.stamp(info) }
+                return FolderEntry(name: entry.name, kind: entry.kind, read: read, linkStamp: linkStamp)
             }
+            return FolderContents(stamp: stamp, entries: entries)
         }
     }
 
@@ -382,7 +402,8 @@ public struct PosixFileSystem: FileSystem {
             let size = Int(before.st_size)
             let modified = Date(timeIntervalSince1970: Double(before.st_mtim.tv_sec) + Double(before.st_mtim.tv_nsec) / 1e9)
             if size > limit {
-                return FileRead(bytes: [], size: size, modifiedAt: modified, mode: UInt32(before.st_mode), oversize: true)
+                return FileRead(bytes: [], size: size, modifiedAt: modified, mode: UInt32(before.st_mode), oversize: true,
+                                stamp: Self.stamp(before))
             }
             var total = 0
             var failure: Int32 = 0
@@ -401,7 +422,8 @@ public struct PosixFileSystem: FileSystem {
                 && after.st_mtim.tv_sec == before.st_mtim.tv_sec && after.st_mtim.tv_nsec == before.st_mtim.tv_nsec
                 && total == size
             if stable {
-                return FileRead(bytes: bytes, size: size, modifiedAt: modified, mode: UInt32(before.st_mode), oversize: false)
+                return FileRead(bytes: bytes, size: size, modifiedAt: modified, mode: UInt32(before.st_mode), oversize: false,
+                                stamp: Self.stamp(before))
             }
             if attempt >= 5 {
                 throw FileSystemError(path: path, operation: "read (it kept changing while being read)", code: EAGAIN)

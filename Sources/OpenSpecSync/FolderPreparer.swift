@@ -27,6 +27,10 @@ struct PreparedFolder: Sendable {
     var problems: [FileProblem]
     /// Set when there were no problems: nil then means "in step already".
     var evaluation: FolderEvaluation?
+    /// With `FolderPreparer.recordsStamps`: the folder's stamp records as a
+    /// walk would make them, each taken before what it vouches for was
+    /// read; nil when one could not be taken.
+    var stamps: StampRecords?
 }
 
 /// The read-and-parse half of syncing a change folder. It touches no
@@ -38,15 +42,21 @@ struct FolderPreparer: Sendable {
     let options: ReconcileOptions
     /// openspec-relative paths with unmerged index entries.
     let conflicted: Set<String>
+    /// Whether to keep the stamps of what is read (a full compare, whose
+    /// reads give the stat cache instead of a walk before them).
+    var recordsStamps = false
 
     static let textColumnFiles: Set<String> = ["proposal.md", "tasks.md", "design.md"]
 
     func prepare(_ folder: ChangeFolder, stored: SpecSummary?, previous: [String: String]) -> PreparedFolder {
         var files: [String: ScannedFile] = [:]
         var problems: [FileProblem] = []
-        scan(directory: openspecRoot + "/" + folder.path, relative: "", folder: folder, into: &files, problems: &problems)
+        var stamps: StampRecords? = recordsStamps ? StampRecords() : nil
+        scan(directory: openspecRoot + "/" + folder.path, relative: "", folder: folder, into: &files, problems: &problems,
+             stamps: &stamps)
         let evaluation = problems.isEmpty ? evaluate(folder, stored: stored, previous: previous, files: files, error: nil) : nil
-        return PreparedFolder(folder: folder, stored: stored, previous: previous, files: files, problems: problems, evaluation: evaluation)
+        return PreparedFolder(folder: folder, stored: stored, previous: previous, files: files, problems: problems,
+                              evaluation: evaluation, stamps: recordsStamps ? stamps : nil)
     }
 
     /// nil when the row already matches the files; otherwise the new row.
@@ -90,23 +100,29 @@ struct FolderPreparer: Sendable {
     }
 
     /// Reads every file of a change folder (recursively). Links are not
-    /// followed, editor and merge leftovers are skipped.
+    /// followed, editor and merge leftovers are skipped. Appends the
+    /// folder's stamp records to `stamps` unless it is nil (see `PreparedFolder.stamps`).
     private func scan(directory: String, relative: String, folder: ChangeFolder,
-                      into files: inout [String: ScannedFile], problems: inout [FileProblem]) {
-        let entries: [FolderEntry]
+                      into files: inout [String: ScannedFile], problems: inout [FileProblem], stamps: inout StampRecords?) {
+        let folderPath = folder.path + (relative.isEmpty ? "" : "/" + relative)
+        let contents: FolderContents
         do {
-            entries = try fs.readFolder(directory, limit: options.maxFileBytes, skip: { IgnoredNames.contains($0) })
+            contents = try fs.readFolder(directory, limit: options.maxFileBytes, skip: { IgnoredNames.contains($0) })
         } catch {
-            let path = folder.path + (relative.isEmpty ? "" : "/" + relative)
-            problems.append(FileProblem(path: path, message: "\(path): \((error as? FileSystemError)?.reason ?? "\(error)")"))
+            problems.append(FileProblem(path: folderPath, message: "\(folderPath): \((error as? FileSystemError)?.reason ?? "\(error)")"))
+            stamps = nil
             return
         }
-        for entry in entries.sorted(by: { $0.name < $1.name }) where !IgnoredNames.contains(entry.name) {
+        var subfolderStamps: [String: StampRecords] = [:]
+        for entry in contents.entries.sorted(by: { $0.name < $1.name }) where !IgnoredNames.contains(entry.name) {
             let child = relative.isEmpty ? entry.name : relative + "/" + entry.name
             let openspecPath = folder.path + "/" + child
             switch entry.kind {
             case .directory:
-                scan(directory: directory + "/" + entry.name, relative: child, folder: folder, into: &files, problems: &problems)
+                var sub: StampRecords? = stamps == nil ? nil : StampRecords()
+                scan(directory: directory + "/" + entry.name, relative: child, folder: folder, into: &files, problems: &problems,
+                     stamps: &sub)
+                if stamps != nil { if let sub { subfolderStamps[entry.name] = sub } else { stamps = nil } }
             case .symlink:
                 problems.append(FileProblem(path: openspecPath, message: "\(openspecPath) is a symbolic link; links are not followed"))
             case .other:
@@ -140,6 +156,43 @@ struct FolderPreparer: Sendable {
                 }
             }
         }
+        if stamps != nil {
+            if let own = Self.stampRecords(folderPath, contents, subfolders: subfolderStamps) {
+                stamps!.append(contentsOf: own)
+            } else {
+                stamps = nil
+            }
+        }
+    }
+
+    /// A folder's records in the walk's order (the folder, then each entry
+    /// as listed, a subfolder's records in its place); nil when a stamp is
+    /// missing: a folder record whose entries are not all recorded would
+    /// hide the missing ones from the next walk.
+    static func stampRecords(_ folderPath: String, _ contents: FolderContents, subfolders: [String: StampRecords]) -> StampRecords? {
+        guard let folderStamp = contents.stamp else { return nil }
+        var records = StampRecords()
+        func append(_ path: String, _ stamp: FileStamp) {
+            Array(path.utf8).withUnsafeBufferPointer { records.append(path: $0, stamp) }
+        }
+        append(folderPath, folderStamp)
+        for entry in contents.entries where !IgnoredNames.contains(entry.name) {
+            let path = folderPath + "/" + entry.name
+            switch entry.kind {
+            case .file:
+                guard case let .success(read)? = entry.read else { return nil }
+                append(path, read.stamp)
+            case .symlink:
+                guard let stamp = entry.linkStamp else { return nil }
+                append(path, stamp)
+            case .directory:
+                guard let sub = subfolders[entry.name] else { return nil }
+                records.append(contentsOf: sub)
+            case .other:
+                continue
+            }
+        }
+        return records
     }
 
     /// The 1-based line of a `<<<<<<<` marker that is followed by `=======`

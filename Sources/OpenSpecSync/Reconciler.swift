@@ -217,6 +217,14 @@ private struct Run {
     var indexReread = false
     /// Whether this run walked the working tree (and so may save stamps).
     var walked = true
+    /// A full compare reads every change folder, so the stamps of `changes/`
+    /// come from those reads (each taken before its read), not from a walk
+    /// before them: the folder's records, nil for one a stamp is missing from.
+    var stampsFromReads = false
+    var readStamps: [String: StampRecords?] = [:]
+    /// With `stampsFromReads`: the walk's records of `specs/`, and when it began.
+    var specsRecords = StampRecords()
+    var walkStarted: Int64 = 0
     let recheck: Set<String>
     var fromCommit: String?
     var toCommit: String?
@@ -338,6 +346,7 @@ private struct Run {
         var current: [Int: StatCache.Bucket] = [:]
         if walked {
             try loadWholeCache()
+            stampsFromReads = full
             current = try walkWorkingTree(cached: cached, gitDir: gitDir)
         } else if let cached {
             conflicted = Set(cached.conflicted)
@@ -407,6 +416,13 @@ private struct Run {
         }
 
         try syncChanges(folders: folders, full: full, listed: listed)
+        if stampsFromReads {
+            timer.measure("stamps of changes") {
+                var records = changeStamps(read: readStamps)
+                records.append(contentsOf: specsRecords)
+                newStatCache.buckets = StatCache.split(records, takenAt: walkStarted)
+            }
+        }
         try timer.measure("main specs") { try syncMainSpecs(capabilities, full: full) }
         try timer.measure("finish") { try finish() }
         timer.report()
@@ -419,6 +435,7 @@ private struct Run {
     /// the index's own stamp become the stat cache this run saves.
     private mutating func walkWorkingTree(cached: StatCache?, gitDir: String) throws -> [Int: StatCache.Bucket] {
         let walkStarted = Int64(Date().timeIntervalSince1970 * 1_000_000_000)
+        self.walkStarted = walkStarted
         // After a commit the index has moved and must be scanned for
         // unmerged entries: that runs on another core during the walk.
         let indexStamp = fs.stamp(of: gitDir + "/index")
@@ -428,7 +445,13 @@ private struct Run {
         // A full compare lists every folder again; otherwise folders whose
         // stamp has not moved are not re-read (files in them are still stamped).
         let listings = options.full ? nil : cached.map { cache in timer.measure("folder listings") { cache.listings() } }
-        let current = timer.measure("stat walk") { StatCache.split(stampWorkingTree(listings: listings), takenAt: walkStarted) }
+        let current = timer.measure("stat walk") {
+            if stampsFromReads {
+                specsRecords = fs.stampRecords(under: openspecRoot + "/specs", prefix: "specs/", listings: listings)
+                return StatCache.split(specsRecords, takenAt: walkStarted)
+            }
+            return StatCache.split(stampWorkingTree(listings: listings), takenAt: walkStarted)
+        }
         if let cached, indexTrusted {
             conflicted = Set(cached.conflicted)
         } else {
@@ -453,6 +476,53 @@ private struct Run {
         var records = fs.stampRecords(under: openspecRoot + "/changes", prefix: "changes/", listings: listings)
         records.append(contentsOf: fs.stampRecords(under: openspecRoot + "/specs", prefix: "specs/", listings: listings))
         return records
+    }
+
+    /// The records of `changes/` in the order a walk makes them, with each
+    /// change folder's records from its reads (`read`). A change folder
+    /// that was not read (it appeared since) or lacks a stamp gets none,
+    /// and the folders above it lose theirs, so the next walk lists them
+    /// and finds it. Anything else is not read by a sync, so it is stamped now.
+    private func changeStamps(read: [String: StampRecords?]) -> StampRecords {
+        var records = StampRecords()
+        var unstamped = Set<String>()
+        func append(_ path: String, _ stamp: FileStamp) {
+            Array(path.utf8).withUnsafeBufferPointer { records.append(path: $0, stamp) }
+        }
+        func add(_ path: String, kind: EntryKind) {
+            if let folder = read[path] {
+                if let folder { records.append(contentsOf: folder) } else { unstamped.insert(path) }
+                return
+            }
+            if kind == .directory && ChangeFolder(path: path) != nil {
+                unstamped.insert(path)
+                return
+            }
+            guard kind != .other, let stamp = fs.stamp(of: openspecRoot + "/" + path) else { return }
+            append(path, stamp)
+            if stamp.isDirectory {
+                records.append(contentsOf: fs.stampRecords(under: openspecRoot + "/" + path, prefix: path + "/", listings: nil))
+            }
+        }
+        let root = openspecRoot + "/changes"
+        guard let entries = try? fs.entries(of: root) else { return records }
+        for entry in entries where !IgnoredNames.contains(entry.name) {
+            let path = "changes/" + entry.name
+            guard entry.name == "archive", entry.kind == .directory else {
+                add(path, kind: entry.kind)
+                continue
+            }
+            // As the walk: the archive's stamp, taken before it is listed, then its folders.
+            // (No record for it otherwise: the next walk lists it.)
+            guard let stamp = fs.stamp(of: root + "/archive"), let archived = try? fs.entries(of: root + "/archive") else {
+                continue
+            }
+            append(path, stamp)
+            for child in archived where !IgnoredNames.contains(child.name) {
+                add(path + "/" + child.name, kind: child.kind)
+            }
+        }
+        return unstamped.isEmpty ? records : records.removing(unstamped)
     }
 
     private func last(_ commit: String?) -> String { commit.map { String($0.prefix(12)) } ?? "the empty tree" }
@@ -549,7 +619,8 @@ private struct Run {
         // Phase 3: read, hash and parse folders on the other cores while
         // this thread writes them in order; memory stays at a window of
         // folders however many changes there are.
-        let preparer = FolderPreparer(fs: fs, openspecRoot: openspecRoot, options: options, conflicted: conflicted)
+        var preparer = FolderPreparer(fs: fs, openspecRoot: openspecRoot, options: options, conflicted: conflicted)
+        preparer.recordsStamps = stampsFromReads
         var inputs: [PreparePipeline.Input] = []
         inputs.reserveCapacity(present.count)
         for item in present {
@@ -580,6 +651,7 @@ private struct Run {
 
     /// Writes one prepared folder: its row, its files and a history row.
     private mutating func apply(_ prepared: PreparedFolder, using preparer: FolderPreparer) throws {
+        if stampsFromReads { readStamps[prepared.folder.path] = .some(prepared.stamps) }
         summary.examined += 1
         var evaluation = prepared.evaluation
         if !prepared.problems.isEmpty {

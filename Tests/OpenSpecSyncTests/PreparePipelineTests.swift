@@ -61,14 +61,22 @@ struct ReadFolderTests {
         try Data("x".utf8).write(to: URL(fileURLWithPath: root + "/notes.md~"))
         try FileManager.default.createSymbolicLink(atPath: root + "/link.md", withDestinationPath: "/etc/hostname")
 
-        let entries = try PosixFileSystem().readFolder(root, limit: 50, skip: { $0.hasSuffix("~") })
-            .sorted { $0.name < $1.name }
+        let fs = PosixFileSystem()
+        let contents = try fs.readFolder(root, limit: 50, skip: { $0.hasSuffix("~") })
+        let entries = contents.entries.sorted { $0.name < $1.name }
         #expect(entries.map(\.name) == ["big.md", "link.md", "notes.md~", "specs", "tasks.md"])
         #expect(entries.map(\.kind) == [.file, .symlink, .file, .directory, .file])
         let tasks = try #require(try entries[4].read?.get())
         #expect(tasks.bytes == Array("- [ ] a\n".utf8) && !tasks.oversize)
         #expect(try entries[0].read?.get().oversize == true, "over the limit: sized, not read")
         #expect(entries[1].read == nil && entries[2].read == nil && entries[3].read == nil)
+        // Stamps as lstat gives them: the folder's, each file read (also one
+        // over the limit), each link; nothing else carries one.
+        #expect(contents.stamp != nil && contents.stamp == fs.stamp(of: root))
+        #expect(tasks.stamp == fs.stamp(of: root + "/tasks.md"))
+        #expect(try entries[0].read?.get().stamp == fs.stamp(of: root + "/big.md"))
+        #expect(entries[1].linkStamp != nil && entries[1].linkStamp == fs.stamp(of: root + "/link.md"))
+        #expect(entries[3].linkStamp == nil && entries[4].linkStamp == nil)
 
         #expect(throws: FileSystemError.self) { try PosixFileSystem().readFolder(root + "/missing", limit: 50, skip: { _ in false }) }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import OpenSpecStore
 import Testing
 @testable import OpenSpecSync
 
@@ -188,6 +189,66 @@ struct StatCacheTests {
         let walked = fs.stampRecords(under: root, prefix: "changes/", listings: trusted.listings()).dictionary()
         #expect(walked["changes/archive/2026-01-01-c7"] == nil && walked["changes/archive/2026-01-01-c8/tasks.md"] != nil)
         #expect(walked.count == first.dictionary().count - 5)
+    }
+
+    @Test("a full compare's stamps, taken from its reads, are the records a walk makes, in the same order")
+    func stampsFromReads() throws {
+        let h = try Harness()
+        for n in 0..<70 { try h.writeChange("changes/c\(n)") }
+        try h.repo.write("openspec/changes/c1/specs/auth/spec.md", "## ADDED Requirements\n")
+        try h.repo.write("openspec/changes/c1/notes.md~", "an editor's backup\n")
+        try h.repo.write("openspec/changes/README.md", "not a change\n")
+        try h.repo.write("openspec/changes/archive/2026-01-01-old/tasks.md", "- [x] done\n")
+        try h.repo.write("openspec/changes/archive/2026-01-01-old/specs/x/spec.md", "## ADDED Requirements\n")
+        try h.repo.write("openspec/specs/auth/spec.md", "## Purpose\nAuth.\n")
+        try FileManager.default.createSymbolicLink(atPath: h.repo.path + "/openspec/changes/shortcut", withDestinationPath: "c2")
+        try h.repo.commitAll("changes")
+        let fs = PosixFileSystem()
+        func saved() throws -> [Int: StampRecords] {
+            let rows = try h.engine.store.write { w in try w.statCacheRows(projectId: h.project.id) }
+            return try #require(StatCache.decode(rows: rows)).buckets.mapValues(\.records)
+        }
+        func walked() -> [Int: StampRecords] {
+            var records = fs.stampRecords(under: h.repo.path + "/openspec/changes", prefix: "changes/", listings: nil)
+            records.append(contentsOf: fs.stampRecords(under: h.repo.path + "/openspec/specs", prefix: "specs/", listings: nil))
+            return StatCache.split(records, takenAt: 0).mapValues(\.records)
+        }
+        let first = try h.reconcile()
+        #expect(first.mode == "full")
+        let walk = walked()
+        var paths = Set<String>()
+        for records in walk.values { paths.formUnion(records.dictionary().keys) }
+        let expected = ["changes/c1/specs/auth/spec.md", "changes/README.md", "changes/shortcut", "changes/archive",
+                        "changes/archive/2026-01-01-old/specs/x/spec.md", "specs/auth/spec.md"]
+        #expect(paths.isSuperset(of: expected) && !paths.contains("changes/c1/notes.md~"))
+        #expect(try saved() == walk)
+        try h.reconcile(full: true)
+        #expect(try saved() == walk)
+        let next = try h.reconcile()
+        #expect(next.mode == "incremental" && next.changedCount == 0)
+    }
+
+    @Test("a change folder that could not be read in a full compare gets no stamps, nor do the folders above it")
+    func unreadFolderUnstamped() throws {
+        let failing = FailingFileSystem(failing: "/openspec/changes/archive/2026-01-01-old/tasks.md", code: EIO)
+        let h = try Harness(fileSystem: failing)
+        try h.writeChange("changes/live")
+        try h.repo.write("openspec/changes/archive/2026-01-01-old/tasks.md", "- [x] done\n")
+        try h.repo.write("openspec/changes/archive/2026-01-02-other/tasks.md", "- [x] done\n")
+        try h.repo.commitAll("changes")
+        let first = try h.reconcile()
+        #expect(first.failed == 1)
+        let rows = try h.engine.store.write { w in try w.statCacheRows(projectId: h.project.id) }
+        var paths = Set<String>()
+        for bucket in try #require(StatCache.decode(rows: rows)).buckets.values { paths.formUnion(bucket.records.dictionary().keys) }
+        #expect(!paths.contains { $0.hasPrefix("changes/archive/2026-01-01-old") })
+        #expect(!paths.contains("changes/archive"), "a trusted listing of archive would hide the unread folder")
+        #expect(paths.contains("changes/archive/2026-01-02-other/tasks.md") && paths.contains("changes/live/tasks.md"))
+
+        failing.heal()
+        let next = try h.reconcile()
+        #expect(next.failed == 0)
+        #expect(try h.spec("changes/archive/2026-01-01-old")?.syncError == nil)
     }
 
     @Test("dropping a path drops its folders' records, so they are listed again")
