@@ -61,30 +61,57 @@ public struct FolderListings: Sendable {
     }
 
     private func slot(of path: UnsafeBufferPointer<UInt8>) -> Int? {
-        guard let index = slots[Self.key(path)], bytes[listings[index].path].elementsEqual(path) else { return nil }
-        return index
+        guard let index = slots[Self.key(path)] else { return nil }
+        let same = bytes.withUnsafeBufferPointer { sameBytes(UnsafeBufferPointer(rebasing: $0[listings[index].path]), path) }
+        return same ? index : nil
     }
 
-    mutating func addFolder(_ path: UnsafeBufferPointer<UInt8>, stamp: FileStamp) {
+    /// Returns the folder's listing, or nil on a hash collision (that
+    /// folder is then simply listed again).
+    @discardableResult
+    mutating func addFolder(_ path: UnsafeBufferPointer<UInt8>, stamp: FileStamp) -> Int? {
         let key = Self.key(path)
-        guard slots[key] == nil else { return }  // a hash collision: that folder is simply listed again
+        guard slots[key] == nil else { return nil }
         slots[key] = listings.count
         let start = bytes.count
         bytes.append(contentsOf: path)
         listings.append(Listing(path: start..<bytes.count, stamp: stamp))
+        return listings.count - 1
     }
 
     /// Adds `path`'s last component to its parent folder's names, if that folder is listed here.
     mutating func addEntry(_ path: UnsafeBufferPointer<UInt8>) {
-        guard let slash = path.lastIndex(of: UInt8(ascii: "/")),
-            let parent = slot(of: UnsafeBufferPointer(rebasing: path[..<slash]))
-        else { return }
+        var open: [Int] = []
+        addEntry(path, openFolders: &open)
+    }
+
+    /// `addEntry`, looking for the parent first among `openFolders` (the
+    /// folders above the previous record, innermost last): in a walk's
+    /// order a record's parent is nearly always there, which spares a hash
+    /// lookup. Folders that cannot be the parent any more are dropped.
+    mutating func addEntry(_ path: UnsafeBufferPointer<UInt8>, openFolders: inout [Int]) {
+        guard let slash = path.lastIndex(of: UInt8(ascii: "/")) else { return }
+        let parentPath = UnsafeBufferPointer(rebasing: path[..<slash])
+        var found: Int?
+        bytes.withUnsafeBufferPointer { bytes in
+            while let top = openFolders.last {
+                if sameBytes(UnsafeBufferPointer(rebasing: bytes[listings[top].path]), parentPath) { found = top; return }
+                openFolders.removeLast()
+            }
+        }
+        guard let parent = found ?? slot(of: parentPath) else { return }
         let start = bytes.count
         bytes.append(contentsOf: UnsafeBufferPointer(rebasing: path[(slash + 1)...]))
         names.append((start..<bytes.count, -1))
         let index = names.count - 1
         if listings[parent].lastName >= 0 { names[listings[parent].lastName].next = index } else { listings[parent].firstName = index }
         listings[parent].lastName = index
+    }
+
+    /// The listing of the folder at `path`, if it has one with `stamp`.
+    func listing(of path: UnsafeBufferPointer<UInt8>, ifStamped stamp: FileStamp) -> Int? {
+        guard let index = slot(of: path), listings[index].stamp == stamp else { return nil }
+        return index
     }
 
     /// Where the names last listed in the folder at `path` begin, if its
@@ -313,7 +340,12 @@ struct StatCache: Equatable {
         }
         guard !listings.isEmpty else { return listings }
         for bucket in buckets.values {
-            bucket.records.forEach { path, _ in listings.addEntry(path) }
+            var open: [Int] = []
+            bucket.records.forEach { path, stamp in
+                listings.addEntry(path, openFolders: &open)
+                // A folder's entries follow it: it goes on top of the open folders.
+                if stamp.isDirectory, let folder = listings.listing(of: path, ifStamped: stamp) { open.append(folder) }
+            }
         }
         return listings
     }
@@ -330,7 +362,7 @@ struct StatCache: Equatable {
             let moved = old.changedPaths(comparedWith: new)
             // A bucket with anything racy is saved again even when nothing
             // moved: its new walk time makes its folders' listings trustworthy.
-            if !moved.isEmpty || old.hasRacy || old.records.bytes != new.bytes {
+            if !moved.isEmpty || old.hasRacy || !sameBytes(old.records.bytes, new.bytes) {
                 paths.formUnion(moved)
                 dirty.insert(bucket)
             }
@@ -394,7 +426,7 @@ extension StatCache.Bucket {
     /// streams in the same order are compared in lockstep; anything else
     /// through dictionaries.
     func changedPaths(comparedWith current: StampRecords) -> Set<String> {
-        if records.bytes == current.bytes && !hasRacy { return [] }
+        if sameBytes(records.bytes, current.bytes) && !hasRacy { return [] }
         // Same paths in the same order (edits in place): compare in lockstep.
         let lockstep: Set<String>? = records.bytes.withUnsafeBufferPointer { old in
             current.bytes.withUnsafeBufferPointer { new in
@@ -405,7 +437,7 @@ extension StatCache.Bucket {
                     let a = StampRecords.record(at: oldOffset, in: old)
                     let b = StampRecords.record(at: newOffset, in: new)
                     guard let a, let b else { return a == nil && b == nil ? changed : nil }
-                    guard old[a.path].elementsEqual(new[b.path]) else { return nil }
+                    guard sameBytes(UnsafeBufferPointer(rebasing: old[a.path]), UnsafeBufferPointer(rebasing: new[b.path])) else { return nil }
                     if (a.stamp != b.stamp || isRacy(a.stamp)) && !b.stamp.isDirectory {
                         changed.insert(String(decoding: UnsafeBufferPointer(rebasing: new[b.path]), as: UTF8.self))
                     }
@@ -426,4 +458,15 @@ extension StatCache.Bucket {
         for (path, stamp) in old where new[path] == nil && !stamp.isDirectory { result.insert(path) }
         return result
     }
+}
+
+/// Byte equality through memcmp: `==` on arrays and `elementsEqual` compare
+/// element by element, and these run for every record of a walk.
+@inline(__always)
+func sameBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+    a.count == b.count && (a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
+}
+
+func sameBytes(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in sameBytes(a, b) } }
 }

@@ -130,6 +130,42 @@ struct StatCacheTests {
         return root
     }
 
+    @Test("the folder listings built from the cache name each folder's entries, nested folders included")
+    func listingsMatchLookups() throws {
+        var files: [String] = []
+        for n in 0..<30 { files += ["c\(n)/tasks.md", "c\(n)/specs/a/spec.md", "c\(n)/specs/b/deep/spec.md", "c\(n)/z.md"] }
+        for n in 0..<20 { files += ["archive/2026-01-01-x\(n)/tasks.md", "archive/2026-01-01-x\(n)/specs/s/spec.md"] }
+        let root = try tree(files)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let records = PosixFileSystem().stampRecords(under: root, prefix: "changes/", listings: nil)
+        let later = Int64(Date().timeIntervalSince1970 * 1e9) + 10_000_000_000  // nothing racy
+        let built = StatCache(index: nil, indexTakenAt: 0, conflicted: [], buckets: StatCache.split(records, takenAt: later)).listings()
+        // What each folder holds, straight from the records' paths.
+        var expected: [String: Set<String>] = [:]
+        records.forEach { path, stamp in
+            let name = String(decoding: path, as: UTF8.self)
+            if stamp.isDirectory { expected[name, default: []] = expected[name] ?? [] }
+            let slash = name.lastIndex(of: "/")!
+            expected[String(name[..<slash])]?.insert(String(name[name.index(after: slash)...]))
+        }
+        #expect(expected.count == 1 + 30 * 5 + 20 * 3, "archive; 30 changes with specs, specs/a, specs/b, specs/b/deep; 20 archived with specs, specs/s")
+        records.forEach { path, stamp in
+            guard stamp.isDirectory else { return }
+            let name = String(decoding: path, as: UTF8.self)
+            var names = Set<String>()
+            guard var position = built.firstName(in: path, ifStamped: stamp) else {
+                Issue.record("no listing for \(name)")
+                return
+            }
+            while position >= 0 {
+                let (entry, next) = built.name(at: position)
+                names.insert(String(decoding: entry, as: UTF8.self))
+                position = next
+            }
+            #expect(names == expected[name], "\(name)")
+        }
+    }
+
     @Test("a folder whose stamp has not moved is not listed again; a moved or racy one is")
     func listingsSkipReaddir() throws {
         let root = try tree(["x/a.md", "x/b.md", "x/specs/s/spec.md"])
