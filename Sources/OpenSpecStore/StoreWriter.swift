@@ -125,7 +125,9 @@ public struct StoreWriter {
     }
 
     public func spec(projectId: String, path: String) throws -> SpecSummary? {
-        try SpecSummary.fetchOne(db, sql: "SELECT \(SpecSummary.columns) FROM openspecSpecs WHERE projectId = ? AND path = ?", arguments: [projectId, path])
+        // A cached statement: a run after a commit asks this for each folder it touched.
+        let statement = try db.cachedStatement(sql: "SELECT \(SpecSummary.columns) FROM openspecSpecs WHERE projectId = ? AND path = ?")
+        return try SpecSummary.fetchOne(statement, arguments: [projectId, path])
     }
 
     public func specs(projectId: String, changeId: String) throws -> [SpecSummary] {
@@ -139,7 +141,7 @@ public struct StoreWriter {
     /// path -> blob id of every file of a spec as last synced.
     public func fileBlobIds(specId: String) throws -> [String: String] {
         var result: [String: String] = [:]
-        let rows = try Row.fetchCursor(db, sql: "SELECT path, blobId FROM specFiles WHERE specId = ?", arguments: [specId])
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT path, blobId FROM specFiles WHERE specId = ?"), arguments: [specId])
         while let row = try rows.next() { result[row[0]] = row[1] }
         return result
     }
