@@ -587,15 +587,15 @@ private struct Run {
         var present: [(folder: ChangeFolder, stored: SpecSummary?)] = []
         var disappeared: [SpecSummary] = []
         try timer.measure("which folders exist") {
-        for path in folders.sorted() {
-            guard let folder = ChangeFolder(path: path) else { continue }
-            let stored = try storedByPath.map { $0[path] } ?? writer.spec(projectId: project.id, path: path)
-            if listed?.contains(path) == true || fs.kind(of: openspecRoot + "/" + path) == .directory {
-                present.append((folder, stored))
-            } else if let stored, stored.status != .removed {
-                disappeared.append(stored)
+            for path in folders.sorted() {
+                guard let folder = ChangeFolder(path: path) else { continue }
+                let stored = try storedByPath.map { $0[path] } ?? writer.spec(projectId: project.id, path: path)
+                if listed?.contains(path) == true || fs.kind(of: openspecRoot + "/" + path) == .directory {
+                    present.append((folder, stored))
+                } else if let stored, stored.status != .removed {
+                    disappeared.append(stored)
+                }
             }
-        }
         }
 
         // Phase 2: a new folder that is the archived (or un-archived) form of
