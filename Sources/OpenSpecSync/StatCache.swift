@@ -66,29 +66,20 @@ public struct FolderListings: Sendable {
         return same ? index : nil
     }
 
-    /// Returns the folder's listing, or nil on a hash collision (that
-    /// folder is then simply listed again).
-    @discardableResult
-    mutating func addFolder(_ path: UnsafeBufferPointer<UInt8>, stamp: FileStamp) -> Int? {
+    mutating func addFolder(_ path: UnsafeBufferPointer<UInt8>, stamp: FileStamp) {
         let key = Self.key(path)
-        guard slots[key] == nil else { return nil }
+        guard slots[key] == nil else { return }  // a hash collision: that folder is simply listed again
         slots[key] = listings.count
         let start = bytes.count
         bytes.append(contentsOf: path)
         listings.append(Listing(path: start..<bytes.count, stamp: stamp))
-        return listings.count - 1
     }
 
-    /// Adds `path`'s last component to its parent folder's names, if that folder is listed here.
-    mutating func addEntry(_ path: UnsafeBufferPointer<UInt8>) {
-        var open: [Int] = []
-        addEntry(path, openFolders: &open)
-    }
-
-    /// `addEntry`, looking for the parent first among `openFolders` (the
-    /// folders above the previous record, innermost last): in a walk's
-    /// order a record's parent is nearly always there, which spares a hash
-    /// lookup. Folders that cannot be the parent any more are dropped.
+    /// Adds `path`'s last component to its parent folder's names, if that
+    /// folder is listed here. The parent is looked for first among
+    /// `openFolders` (the folders above the previous record, innermost
+    /// last): in a walk's order it is nearly always there, which spares a
+    /// hash lookup. Folders that cannot be the parent any more are dropped.
     mutating func addEntry(_ path: UnsafeBufferPointer<UInt8>, openFolders: inout [Int]) {
         guard let slash = path.lastIndex(of: UInt8(ascii: "/")) else { return }
         let parentPath = UnsafeBufferPointer(rebasing: path[..<slash])
