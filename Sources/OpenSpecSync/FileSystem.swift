@@ -11,14 +11,15 @@ public enum EntryKind: Sendable, Equatable {
 /// The bytes of a file and what `lstat` said of it when they were read.
 public struct FileRead: Sendable {
     public var bytes: [UInt8]
-    public var size: Int
-    public var modifiedAt: Date
-    public var mode: UInt32
     /// True when the file was larger than the cap and `bytes` is empty.
     public var oversize: Bool
     /// The file's stamp, taken before its bytes were read: a later write
     /// changes it, so it can vouch for these bytes in the stat cache.
     public var stamp: FileStamp
+
+    public var size: Int { Int(stamp.size) }
+    public var modifiedAt: Date { Date(timeIntervalSince1970: Double(stamp.modifiedNanos) / 1e9) }
+    public var mode: UInt32 { stamp.mode }
 }
 
 /// An I/O failure with the path and the operating system's reason.
@@ -400,11 +401,7 @@ public struct PosixFileSystem: FileSystem {
                 throw FileSystemError(path: path, operation: "read (not a regular file)", code: EINVAL)
             }
             let size = Int(before.st_size)
-            let modified = Date(timeIntervalSince1970: Double(before.st_mtim.tv_sec) + Double(before.st_mtim.tv_nsec) / 1e9)
-            if size > limit {
-                return FileRead(bytes: [], size: size, modifiedAt: modified, mode: UInt32(before.st_mode), oversize: true,
-                                stamp: Self.stamp(before))
-            }
+            if size > limit { return FileRead(bytes: [], oversize: true, stamp: Self.stamp(before)) }
             var total = 0
             var failure: Int32 = 0
             let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
@@ -422,8 +419,7 @@ public struct PosixFileSystem: FileSystem {
                 && after.st_mtim.tv_sec == before.st_mtim.tv_sec && after.st_mtim.tv_nsec == before.st_mtim.tv_nsec
                 && total == size
             if stable {
-                return FileRead(bytes: bytes, size: size, modifiedAt: modified, mode: UInt32(before.st_mode), oversize: false,
-                                stamp: Self.stamp(before))
+                return FileRead(bytes: bytes, oversize: false, stamp: Self.stamp(before))
             }
             if attempt >= 5 {
                 throw FileSystemError(path: path, operation: "read (it kept changing while being read)", code: EAGAIN)

@@ -172,19 +172,16 @@ struct FolderPreparer: Sendable {
     static func stampRecords(_ folderPath: String, _ contents: FolderContents, subfolders: [String: StampRecords]) -> StampRecords? {
         guard let folderStamp = contents.stamp else { return nil }
         var records = StampRecords()
-        func append(_ path: String, _ stamp: FileStamp) {
-            Array(path.utf8).withUnsafeBufferPointer { records.append(path: $0, stamp) }
-        }
-        append(folderPath, folderStamp)
+        records.append(path: folderPath, folderStamp)
         for entry in contents.entries where !IgnoredNames.contains(entry.name) {
             let path = folderPath + "/" + entry.name
             switch entry.kind {
             case .file:
                 guard case let .success(read)? = entry.read else { return nil }
-                append(path, read.stamp)
+                records.append(path: path, read.stamp)
             case .symlink:
                 guard let stamp = entry.linkStamp else { return nil }
-                append(path, stamp)
+                records.append(path: path, stamp)
             case .directory:
                 guard let sub = subfolders[entry.name] else { return nil }
                 records.append(contentsOf: sub)

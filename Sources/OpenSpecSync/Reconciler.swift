@@ -486,9 +486,6 @@ private struct Run {
     private func changeStamps(read: [String: StampRecords?]) -> StampRecords {
         var records = StampRecords()
         var unstamped = Set<String>()
-        func append(_ path: String, _ stamp: FileStamp) {
-            Array(path.utf8).withUnsafeBufferPointer { records.append(path: $0, stamp) }
-        }
         func add(_ path: String, kind: EntryKind) {
             if let folder = read[path] {
                 if let folder { records.append(contentsOf: folder) } else { unstamped.insert(path) }
@@ -499,7 +496,7 @@ private struct Run {
                 return
             }
             guard kind != .other, let stamp = fs.stamp(of: openspecRoot + "/" + path) else { return }
-            append(path, stamp)
+            records.append(path: path, stamp)
             if stamp.isDirectory {
                 records.append(contentsOf: fs.stampRecords(under: openspecRoot + "/" + path, prefix: path + "/", listings: nil))
             }
@@ -517,7 +514,7 @@ private struct Run {
             guard let stamp = fs.stamp(of: root + "/archive"), let archived = try? fs.entries(of: root + "/archive") else {
                 continue
             }
-            append(path, stamp)
+            records.append(path: path, stamp)
             for child in archived where !IgnoredNames.contains(child.name) {
                 add(path + "/" + child.name, kind: child.kind)
             }

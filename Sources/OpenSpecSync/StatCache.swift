@@ -144,6 +144,10 @@ public struct StampRecords: Equatable, Sendable {
         newest = max(newest, stamp.modifiedNanos, stamp.changedNanos)
     }
 
+    mutating func append(path: String, _ stamp: FileStamp) {
+        Array(path.utf8).withUnsafeBufferPointer { append(path: $0, stamp) }
+    }
+
     /// Appends whole records already encoded, whose newest time is `newest`.
     mutating func append(bytes records: UnsafeBufferPointer<UInt8>, newest recordsNewest: Int64) {
         bytes.append(contentsOf: records)

@@ -7,9 +7,7 @@ import Testing
 struct StatCacheTests {
     private func records(_ entries: [(String, FileStamp)]) -> StampRecords {
         var records = StampRecords()
-        for (path, stamp) in entries {
-            Array(path.utf8).withUnsafeBufferPointer { records.append(path: $0, stamp) }
-        }
+        for (path, stamp) in entries { records.append(path: path, stamp) }
         return records
     }
 
