@@ -41,13 +41,7 @@ public struct APIToken: Sendable {
         if let value = environment[environmentVariable], !value.isEmpty {
             return try APIToken(secret: value, source: .environment)
         }
-        if let data = FileManager.default.contents(atPath: tokenFile) {
-            var info = stat()
-            if stat(tokenFile, &info) == 0, info.st_mode & 0o077 != 0 {
-                throw ServerError.tokenFileTooOpen(tokenFile)
-            }
-            return try APIToken(secret: String(decoding: data, as: UTF8.self), source: .file(tokenFile))
-        }
+        if let existing = try readFile(tokenFile) { return existing }
         var bytes = [UInt8](repeating: 0, count: 32)
         var generator = SystemRandomNumberGenerator()
         for index in bytes.indices { bytes[index] = generator.next() }
@@ -55,8 +49,10 @@ public struct APIToken: Sendable {
         // O_EXCL: two servers starting at once must not each write a different token.
         let fd = open(tokenFile, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         if fd < 0 {
-            if errno == EEXIST { return try resolve(environment: environment, tokenFile: tokenFile) }
-            throw ServerError.cannotWriteToken(tokenFile, reason: String(cString: strerror(errno)))
+            let reason = errno
+            // Another server made it meanwhile: read what it wrote, once.
+            if reason == EEXIST, let made = try readFile(tokenFile, waitingForContent: true) { return made }
+            throw ServerError.cannotWriteToken(tokenFile, reason: String(cString: strerror(reason)))
         }
         defer { close(fd) }
         let line = Array((secret + "\n").utf8)
@@ -65,6 +61,38 @@ public struct APIToken: Sendable {
             throw ServerError.cannotWriteToken(tokenFile, reason: String(cString: strerror(errno)))
         }
         return try APIToken(secret: secret, source: .file(tokenFile))
+    }
+
+    /// The token in `path`; nil when nothing is there. Anything else at the
+    /// path (a folder, a link to nowhere, a pipe) is an error: only a plain
+    /// file is read, so nothing can block or loop. `waitingForContent`: the
+    /// file was just made by another server, which may not have written it yet.
+    private static func readFile(_ path: String, waitingForContent: Bool = false) throws -> APIToken? {
+        var info = stat()
+        if stat(path, &info) != 0 {
+            let reason = errno
+            var link = stat()
+            if reason == ENOENT && lstat(path, &link) != 0 { return nil }
+            if reason == ENOENT { throw ServerError.unusableTokenFile(path, reason: "it is a symbolic link to a file that does not exist") }
+            throw ServerError.unusableTokenFile(path, reason: String(cString: strerror(reason)))
+        }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw ServerError.unusableTokenFile(path, reason: "it is a folder")
+        default: throw ServerError.unusableTokenFile(path, reason: "it is not a regular file")
+        }
+        if info.st_mode & 0o077 != 0 { throw ServerError.tokenFileTooOpen(path) }
+        var attempts = waitingForContent ? 50 : 1
+        while true {
+            attempts -= 1
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ServerError.unusableTokenFile(path, reason: "it cannot be read")
+            }
+            if !data.isEmpty || attempts == 0 {
+                return try APIToken(secret: String(decoding: data, as: UTF8.self), source: .file(path))
+            }
+            usleep(20_000)
+        }
     }
 
     /// Whether `header` is `Bearer <this token>`, compared in constant time
@@ -87,6 +115,8 @@ public enum ServerError: Error, CustomStringConvertible, Sendable {
     case weakToken(source: APIToken.Source)
     case tokenFileTooOpen(String)
     case cannotWriteToken(String, reason: String)
+    /// Something at the token file's path that is not a readable file.
+    case unusableTokenFile(String, reason: String)
     case publicWithoutToken(host: String)
     case invalidHost(String)
 
@@ -99,6 +129,8 @@ public enum ServerError: Error, CustomStringConvertible, Sendable {
             return "the token file \(path) can be read by other users; run `chmod 600 \(path)` (or delete it and a new one is made)"
         case let .cannotWriteToken(path, reason):
             return "cannot create the token file \(path): \(reason); set \(APIToken.environmentVariable) instead, or make the folder writable"
+        case let .unusableTokenFile(path, reason):
+            return "cannot read the token file \(path): \(reason); remove it (a new one is made at the next start), or set \(APIToken.environmentVariable) instead"
         case let .publicWithoutToken(host):
             return "refusing to listen on \(host) without a token of your own: anyone who can reach it could change your repositories. Set \(APIToken.environmentVariable) to a long random secret, or listen on 127.0.0.1"
         case let .invalidHost(host):

@@ -9,6 +9,14 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
     case damaged(path: String, reason: String)
     case projectNameTaken(name: String, repoPath: String)
     case notFound(String)
+    /// The database path names a folder, not a file.
+    case isAFolder(path: String)
+    /// The database's folder is missing and cannot be made.
+    case cannotCreateFolder(path: String, reason: String)
+    /// The database file, or its folder, cannot be written.
+    case readOnly(path: String, isFolder: Bool, reason: String)
+    /// The database holds migrations this version does not know.
+    case newerSchema(path: String, unknownMigrations: [String])
 
     public var description: String {
         switch self {
@@ -24,6 +32,23 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
             return "a project named \"\(name)\" is already registered for \(repoPath); choose another --name"
         case let .notFound(what):
             return "\(what) not found"
+        case let .isAFolder(path):
+            return "the database path \(path) is a folder; give the path of a database file with --db or OPENSPEC_SYNC_DB, such as \(path)/openspec-sync.sqlite"
+        case let .cannotCreateFolder(path, reason):
+            return "cannot create the folder \(path) for the database (\(reason)); create it yourself, or give another path with --db or OPENSPEC_SYNC_DB"
+        case let .readOnly(path, isFolder, reason):
+            let what = isFolder ? "the database folder" : "the database"
+            return """
+                \(what) \(path) is read-only (\(reason)). openspec-sync writes its database and \
+                the log files beside it at every start, even to read: make it writable, or copy \
+                the database to a writable folder and give that path with --db or OPENSPEC_SYNC_DB
+                """
+        case let .newerSchema(path, unknown):
+            return """
+                the database \(path) was written by a newer openspec-sync (it has schema changes this \
+                version does not know: \(unknown.joined(separator: ", "))); use that newer version, or give \
+                this one another database with --db (it is rebuilt by `init` and `reconcile`)
+                """
         }
     }
 }
@@ -43,10 +68,7 @@ public final class Store: Sendable {
     /// Opens (creating if needed) the database at `path` and migrates it.
     public init(path: String, concurrentReads: Bool = false) throws {
         self.path = path
-        let folder = (path as NSString).deletingLastPathComponent
-        if !folder.isEmpty {
-            try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        }
+        try StoreLocation.prepare(path)
         var config = Configuration()
         // WAL is set below, once per file (SQLite keeps it in the file): GRDB's
         // own set-up for a queue also checks the log's size through Foundation
@@ -86,7 +108,16 @@ public final class Store: Sendable {
             pool = concurrentReads
                 ? try DatabasePool(path: path, configuration: config)
                 : try DatabaseQueue(path: path, configuration: config)
-            try Schema.migrator.migrate(pool)
+            let migrator = Schema.migrator
+            // A newer version's migrations may have changed what this one
+            // would read or write: refuse rather than guess.
+            let unknown = try pool.read { db in
+                try migrator.hasBeenSuperseded(db) ? try migrator.appliedIdentifiers(db).subtracting(migrator.migrations) : []
+            }
+            if !unknown.isEmpty { throw StoreError.newerSchema(path: path, unknownMigrations: unknown.sorted()) }
+            try migrator.migrate(pool)
+        } catch let error as StoreError {
+            throw error
         } catch let error as DatabaseError where [.SQLITE_NOTADB, .SQLITE_CORRUPT].contains(error.resultCode.primaryResultCode) {
             throw StoreError.damaged(path: path, reason: error.message ?? "\(error.resultCode)")
         } catch {

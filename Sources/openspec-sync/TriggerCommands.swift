@@ -185,10 +185,34 @@ struct RunDaemon: AsyncParsableCommand {
     @Flag(help: "Also serve the HTTP API (flags as for `serve`).") var serve = false
     @OptionGroup var server: ServerFlags
 
+    /// The longest interval: a week (longer ones cannot be slept through as nanoseconds anyway).
+    static let maxInterval: Double = 7 * 86_400
+
     func validate() throws {
-        if let interval, interval <= 0 { throw ValidationError("--interval must be positive") }
-        if let batch, batch < 0 { throw ValidationError("--batch must be zero or more") }
+        _ = try scanInterval(ProcessInfo.processInfo.environment)
+        _ = try scanBatch(ProcessInfo.processInfo.environment)
         if concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
+    }
+
+    /// `--interval`, else `OPENSPEC_SYNC_INTERVAL`, else 30; a value that is
+    /// not a number of seconds in (0, a week] is refused, wherever it comes from.
+    func scanInterval(_ environment: [String: String]) throws -> Double {
+        let (value, name) = interval.map { ($0, "--interval") }
+            ?? environment["OPENSPEC_SYNC_INTERVAL"].flatMap { $0.isEmpty ? nil : (Double($0) ?? .nan, "OPENSPEC_SYNC_INTERVAL") }
+            ?? (30, "")
+        guard value.isFinite, value > 0, value <= Self.maxInterval else {
+            throw ValidationError("\(name) takes a number of seconds above 0 and at most \(Int(Self.maxInterval)) (a week)")
+        }
+        return value
+    }
+
+    /// `--batch`, else `OPENSPEC_SYNC_BATCH`, else 50; never negative.
+    func scanBatch(_ environment: [String: String]) throws -> Int {
+        let (value, name) = batch.map { ($0, "--batch") }
+            ?? environment["OPENSPEC_SYNC_BATCH"].flatMap { $0.isEmpty ? nil : (Int($0) ?? -1, "OPENSPEC_SYNC_BATCH") }
+            ?? (50, "")
+        guard value >= 0 else { throw ValidationError("\(name) takes a whole number, zero or more") }
+        return value
     }
 
     func run() async throws {
@@ -196,8 +220,8 @@ struct RunDaemon: AsyncParsableCommand {
         let logger = Logger(label: "openspec-sync")
         let environment = ProcessInfo.processInfo.environment
         let options = ScanOptions(
-            interval: interval ?? environment["OPENSPEC_SYNC_INTERVAL"].flatMap(Double.init) ?? 30,
-            batch: batch ?? environment["OPENSPEC_SYNC_BATCH"].flatMap(Int.init) ?? 50,
+            interval: try scanInterval(environment),
+            batch: try scanBatch(environment),
             concurrency: concurrency,
             projectsDirectory: projectsDir ?? environment["OPENSPEC_PROJECTS_DIR"].flatMap { $0.isEmpty ? nil : $0 },
             maxFileBytes: Configuration.maxFileBytes())
