@@ -1089,7 +1089,9 @@ def start_server(ctx, db, env, name):
     """`openspec-sync serve` on a free loopback port: (process, port). The
     caller stops it with stop_server, in a finally."""
     server_log = os.path.join(ctx.args.out, f"{name}.log")
-    cmd = [ctx.binary, "serve", "--db", db, "--host", "127.0.0.1", "--port", "0"]
+    # Every load thread holds a connection from 127.0.0.1: room for them all.
+    cmd = [ctx.binary, "serve", "--db", db, "--host", "127.0.0.1", "--port", "0",
+           "--max-connections-per-client", str(ctx.args.api_readers + ctx.args.api_writers + 16)]
     with open(server_log, "wb") as out:
         try:
             p = subprocess.Popen(cmd, cwd=ctx.work, env=env, stdin=subprocess.DEVNULL,

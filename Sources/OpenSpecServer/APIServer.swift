@@ -21,6 +21,11 @@ public struct ServerOptions: Sendable {
     public var pingInterval: Duration = .seconds(5)
     /// Most calls in one batch.
     public var maxBatch = 64
+    /// The time a client has to send a whole request (head and body), from
+    /// the connection's start or the previous response's end.
+    public var readTimeout: Duration = .seconds(10)
+    /// Most connections open at once from one client address.
+    public var maxConnectionsPerClient = 128
     /// Every call needs the token, queries and subscriptions too. Always on
     /// when listening beyond loopback.
     public var tokenForReads = false
@@ -74,8 +79,14 @@ public final class APIServer: Service, Sendable {
         let responder = CallbackResponder<BasicRequestContext> { request, _ in await handler.respondAllowingOrigin(to: request) }
         let host = options.host == "localhost" ? "127.0.0.1" : options.host
         let onListening = onListening
+        let connections = ClientConnections(limit: options.maxConnectionsPerClient)
+        let (seconds, attoseconds) = options.readTimeout.components
+        let readTimeout = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
         let app = Application(
             responder: responder,
+            server: .http1(configuration: .init(additionalChannelHandlers: [
+                ConnectionLimitHandler(connections: connections), ReadTimeoutHandler(timeout: readTimeout),
+            ])),
             configuration: ApplicationConfiguration(address: .hostname(host, port: options.port), serverName: "openspec-sync"),
             onServerRunning: { channel in onListening(host, channel.localAddress?.port ?? 0) },
             logger: logger)
@@ -122,6 +133,7 @@ struct RequestHandler: Sendable {
 
     /// `respond`, with CORS headers for an allowed web origin, and its preflight answered.
     func respondAllowingOrigin(to request: Request) async -> Response {
+        if let refusal = Self.hostRefusal(request) { return errorResponse(refusal, path: nil) }
         guard let origin = request.headers[.origin], options.allowedOrigins.contains(origin) else {
             return await respond(to: request)
         }
@@ -324,6 +336,22 @@ struct RequestHandler: Sendable {
         }
         return result
     }
+
+    /// HTTP/1.1 needs exactly one `Host` header: without one, the checks
+    /// that depend on where a request was sent (DNS rebinding) cannot be
+    /// made; with two, a proxy and this server may each read another.
+    /// The first becomes the request's authority; any other stays a header.
+    static func hostRefusal(_ request: Request) -> TRPCError? {
+        if request.head.authority == nil {
+            return TRPCError(.badRequest, "the request has no Host header; HTTP/1.1 needs exactly one")
+        }
+        if request.headers[values: hostField].count > 0 {
+            return TRPCError(.badRequest, "the request has more than one Host header; HTTP/1.1 needs exactly one")
+        }
+        return nil
+    }
+
+    private static let hostField = HTTPField.Name("Host")!
 
     static func isLocalAuthority(_ authority: String) -> Bool {
         var host = authority

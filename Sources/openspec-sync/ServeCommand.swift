@@ -15,12 +15,25 @@ struct ServerFlags: ParsableArguments {
         discussion: "For a UI served from another port, such as http://localhost:5173.",
         valueName: "origin"))
     var allowedOrigins: [String] = []
+    @Option(name: .customLong("read-timeout"), help: ArgumentHelp(
+        "Seconds a client has to send a whole request; a slower connection is closed.",
+        discussion: "Counted from the connection's start, or from the previous response on a kept-alive connection.",
+        valueName: "seconds"))
+    var readTimeout: Double = 10
+    @Option(name: .customLong("max-connections-per-client"), help: ArgumentHelp(
+        "Most connections open at once from one client address; more are closed at once.",
+        valueName: "count"))
+    var maxConnectionsPerClient = 128
     @Flag(name: .customLong("token-for-reads"), help: "Require the token for queries and subscriptions too (always so beyond loopback).")
     var tokenForReads = false
 
     func validate() throws {
         if !(0...65535).contains(port) { throw ValidationError("--port takes 0 to 65535") }
         if maxBodyBytes < 1024 { throw ValidationError("--max-body-bytes must be at least 1024") }
+        if !(readTimeout.isFinite && readTimeout >= 0.1 && readTimeout <= 3600) {
+            throw ValidationError("--read-timeout takes 0.1 to 3600 seconds")
+        }
+        if maxConnectionsPerClient < 1 { throw ValidationError("--max-connections-per-client must be at least 1") }
         for origin in allowedOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.dropFirst(8).contains("/") {
             throw ValidationError("--allow-origin takes an origin such as http://localhost:5173 (scheme, host and port, no path), not \(origin)")
         }
@@ -36,6 +49,8 @@ struct ServerFlags: ParsableArguments {
         options.maxBodyBytes = maxBodyBytes
         options.tokenForReads = tokenForReads
         options.allowedOrigins = allowedOrigins
+        options.readTimeout = .milliseconds(Int64((readTimeout * 1000).rounded()))
+        options.maxConnectionsPerClient = maxConnectionsPerClient
         let where_: String
         switch token.source {
         case .environment: where_ = "$\(APIToken.environmentVariable)"
