@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import OpenSpecSync
 import ServiceLifecycle
+import Synchronization
 
 /// How the server listens and what it allows.
 public struct ServerOptions: Sendable {
@@ -79,6 +80,7 @@ public final class APIServer: Service, Sendable {
         let responder = CallbackResponder<BasicRequestContext> { request, _ in await handler.respondAllowingOrigin(to: request) }
         let host = options.host == "localhost" ? "127.0.0.1" : options.host
         let onListening = onListening
+        let listening = ListeningFlag()
         let connections = ClientConnections(limit: options.maxConnectionsPerClient)
         let (seconds, attoseconds) = options.readTimeout.components
         let readTimeout = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
@@ -88,16 +90,31 @@ public final class APIServer: Service, Sendable {
                 ConnectionLimitHandler(connections: connections), ReadTimeoutHandler(timeout: readTimeout),
             ])),
             configuration: ApplicationConfiguration(address: .hostname(host, port: options.port), serverName: "openspec-sync"),
-            onServerRunning: { channel in onListening(host, channel.localAddress?.port ?? 0) },
+            onServerRunning: { channel in
+                listening.set()
+                onListening(host, channel.localAddress?.port ?? 0)
+            },
             logger: logger)
         do {
             try await app.run()
         } catch {
             await workers.shutdown()
+            // An error before listening is the address's: taken, or not this machine's.
+            if !listening.isSet, let error = error as? IOError {
+                let shown = host.contains(":") ? "[\(host)]" : host
+                throw ServerError.cannotListen(address: "\(shown):\(options.port)", reason: String(cString: strerror(error.errnoCode)))
+            }
             throw error
         }
         await workers.shutdown()
     }
+}
+
+/// Whether the server got as far as listening.
+private final class ListeningFlag: Sendable {
+    private let state = Mutex(false)
+    func set() { state.withLock { $0 = true } }
+    var isSet: Bool { state.withLock { $0 } }
 }
 
 /// One request: checks, input, the calls, and the reply in tRPC's shape.

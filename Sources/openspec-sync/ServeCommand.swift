@@ -104,6 +104,9 @@ struct Serve: AsyncParsableCommand {
         let group = ServiceGroup(services: [api], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {
             try await group.run()
+        } catch let error as ServerError {
+            printError("\(error)")
+            throw ExitCode(1)
         } catch {
             printError("the API server stopped: \(error)")
             throw ExitCode(1)

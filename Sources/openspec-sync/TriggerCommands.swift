@@ -239,6 +239,11 @@ struct RunDaemon: AsyncParsableCommand {
         }
         let daemon = SyncDaemon(engine: engine, options: options, watch: watching, logger: logger)
         let group = ServiceGroup(services: [daemon] + services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
     }
 }

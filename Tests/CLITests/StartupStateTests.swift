@@ -126,6 +126,27 @@ struct StartupStateTests {
         #expect(!outcome.stderr.contains("error"), "\(outcome)")
     }
 
+    @Test("a port already in use stops serve and run --serve with the address and what to do")
+    func portInUse() throws {
+        let (folder, db) = try databaseFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let taken = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(taken) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(taken, $0, length) == 0 && getsockname(taken, $0, &length) == 0 }
+        }
+        #expect(bound && listen(taken, 1) == 0)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        for command in [["serve"], ["run", "--serve", "--interval", "3600"]] {
+            let outcome = try startBinary(command + ["--port", "\(port)"], environment: ["OPENSPEC_SYNC_DB": db])
+            expectRefused(outcome, command, naming: "127.0.0.1:\(port)", saying: ["cannot listen", "--port"])
+        }
+    }
+
     // MARK: The database
 
     @Test("a database path that is a folder is refused by every command")
