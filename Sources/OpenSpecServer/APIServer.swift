@@ -78,7 +78,9 @@ public final class APIServer: Service, Sendable {
         let workers = Workers(readThreads: 6, writeThreads: 3)
         let handler = RequestHandler(engine: engine, token: token, options: options, logger: logger, workers: workers)
         let responder = CallbackResponder<BasicRequestContext> { request, _ in await handler.respondAllowingOrigin(to: request) }
-        let host = options.host == "localhost" ? "127.0.0.1" : options.host
+        let named = options.host == "localhost" ? "127.0.0.1" : options.host
+        // [::1], as written in a URL, is ::1 to listen on.
+        let host = named.hasPrefix("[") && named.hasSuffix("]") ? String(named.dropFirst().dropLast()) : named
         let onListening = onListening
         let listening = ListeningFlag()
         let connections = ClientConnections(limit: options.maxConnectionsPerClient)
@@ -100,9 +102,11 @@ public final class APIServer: Service, Sendable {
         } catch {
             await workers.shutdown()
             // An error before listening is the address's: taken, or not this machine's.
-            if !listening.isSet, let error = error as? IOError {
+            if !listening.isSet {
                 let shown = host.contains(":") ? "[\(host)]" : host
-                throw ServerError.cannotListen(address: "\(shown):\(options.port)", reason: String(cString: strerror(error.errnoCode)))
+                let reason = (error as? IOError).map { String(cString: strerror($0.errnoCode)) } ?? "\(error)"
+                throw ServerError.cannotListen(address: "\(shown):\(options.port)", reason: reason,
+                                               inUse: (error as? IOError)?.errnoCode == EADDRINUSE)
             }
             throw error
         }

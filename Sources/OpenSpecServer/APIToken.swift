@@ -119,7 +119,7 @@ public enum ServerError: Error, CustomStringConvertible, Sendable {
     case unusableTokenFile(String, reason: String)
     case publicWithoutToken(host: String)
     /// The address cannot be listened on (a port in use, a privileged port).
-    case cannotListen(address: String, reason: String)
+    case cannotListen(address: String, reason: String, inUse: Bool)
     case invalidHost(String)
 
     public var description: String {
@@ -133,8 +133,10 @@ public enum ServerError: Error, CustomStringConvertible, Sendable {
             return "cannot create the token file \(path): \(reason); set \(APIToken.environmentVariable) instead, or make the folder writable"
         case let .unusableTokenFile(path, reason):
             return "cannot read the token file \(path): \(reason); remove it (a new one is made at the next start), or set \(APIToken.environmentVariable) instead"
-        case let .cannotListen(address, reason):
-            return "cannot listen on \(address): \(reason); if another server runs there stop it, or choose another --port (0 picks a free one)"
+        case let .cannotListen(address, reason, inUse):
+            return "cannot listen on \(address): \(reason); " + (inUse
+                ? "another program listens there: stop it, or choose another --port (0 picks a free one)"
+                : "give --host an address of this machine (such as 127.0.0.1 or ::1) and a --port you may use")
         case let .publicWithoutToken(host):
             return "refusing to listen on \(host) without a token of your own: anyone who can reach it could change your repositories. Set \(APIToken.environmentVariable) to a long random secret, or listen on 127.0.0.1"
         case let .invalidHost(host):

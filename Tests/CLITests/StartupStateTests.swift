@@ -147,6 +147,15 @@ struct StartupStateTests {
         }
     }
 
+    @Test("--host [::1], written as in a URL, listens on ::1")
+    func bracketedIPv6Host() throws {
+        let (folder, db) = try databaseFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let outcome = try startBinary(["serve", "--host", "[::1]", "--port", "0"], environment: ["OPENSPEC_SYNC_DB": db], timeout: 3)
+        #expect(outcome.timedOut, "still serving when stopped: \(outcome)")
+        #expect(outcome.stderr.contains("listening on ::1:"), "\(outcome)")
+    }
+
     // MARK: The database
 
     @Test("a database path that is a folder is refused by every command")
