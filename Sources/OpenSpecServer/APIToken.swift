@@ -65,35 +65,44 @@ public struct APIToken: Sendable {
 
     /// The token in `path`; nil when nothing is there. Anything else at the
     /// path (a folder, a link to nowhere, a pipe) is an error: only a plain
-    /// file is read, so nothing can block or loop. `waitingForContent`: the
+    /// file is read, opened without blocking and checked through its
+    /// descriptor, so nothing can block or loop. `waitingForContent`: the
     /// file was just made by another server, which may not have written it yet.
     private static func readFile(_ path: String, waitingForContent: Bool = false) throws -> APIToken? {
-        var info = stat()
-        if stat(path, &info) != 0 {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        if fd < 0 {
             let reason = errno
             var link = stat()
             if reason == ENOENT && lstat(path, &link) != 0 { return nil }
-            if reason == ENOENT { throw ServerError.unusableTokenFile(path, reason: "it is a symbolic link to a file that does not exist") }
-            throw ServerError.unusableTokenFile(path, reason: String(cString: strerror(reason)))
+            throw ServerError.unusableTokenFile(path, reason: reason == ENOENT
+                ? "it is a symbolic link to a file that does not exist" : String(cString: strerror(reason)))
         }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw ServerError.unusableTokenFile(path, reason: String(cString: strerror(errno))) }
         switch info.st_mode & S_IFMT {
         case S_IFREG: break
         case S_IFDIR: throw ServerError.unusableTokenFile(path, reason: "it is a folder")
         default: throw ServerError.unusableTokenFile(path, reason: "it is not a regular file")
         }
         if info.st_mode & 0o077 != 0 { throw ServerError.tokenFileTooOpen(path) }
-        var attempts = waitingForContent ? 50 : 1
-        while true {
-            attempts -= 1
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw ServerError.unusableTokenFile(path, reason: "it cannot be read")
+        for attempt in 1... {
+            var bytes = [UInt8](repeating: 0, count: maximumFileBytes + 1)
+            let count = pread(fd, &bytes, bytes.count, 0)
+            guard count >= 0 else { throw ServerError.unusableTokenFile(path, reason: String(cString: strerror(errno))) }
+            guard count <= maximumFileBytes else {
+                throw ServerError.unusableTokenFile(path, reason: "it is larger than \(maximumFileBytes) bytes, too large to be a token")
             }
-            if !data.isEmpty || attempts == 0 {
-                return try APIToken(secret: String(decoding: data, as: UTF8.self), source: .file(path))
+            if count > 0 || !waitingForContent || attempt == 50 {
+                return try APIToken(secret: String(decoding: bytes[..<count], as: UTF8.self), source: .file(path))
             }
             usleep(20_000)
         }
+        return nil
     }
+
+    /// A token file is one line; anything much larger is something else.
+    static let maximumFileBytes = 4096
 
     /// Whether `header` is `Bearer <this token>`, compared in constant time
     /// (the time taken does not depend on how many bytes match).
