@@ -47,6 +47,9 @@ let package = Package(
         // calls; HTTPTypes names the headers Hummingbird does not re-export.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
+        // Also a dependency of Hummingbird: the server's own channel handlers
+        // (read timeout, connections per client) see requests as HTTPTypes parts.
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.0"),
     ],
     targets: [
         // Headers only: CGitSupport links the library (statically, below).
@@ -80,6 +83,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
