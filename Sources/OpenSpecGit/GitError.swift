@@ -36,6 +36,12 @@ public struct GitError: Error, Sendable, CustomStringConvertible {
         code == GIT_EINVALID.rawValue && errorClass == Int32(GIT_ERROR_FILTER.rawValue)
     }
 
+    /// The repository uses SHA-256 object ids (`extensions.objectformat =
+    /// sha256`), which libgit2 1.5 cannot read.
+    public var isUnsupportedObjectFormat: Bool {
+        code == GIT_EINVALID.rawValue && errorClass == Int32(GIT_ERROR_SHA.rawValue)
+    }
+
     /// The symbolic name of `code`, e.g. "GIT_ENOTFOUND".
     public var codeName: String {
         switch code {

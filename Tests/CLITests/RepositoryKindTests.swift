@@ -2,7 +2,7 @@ import Foundation
 import OpenSpecSyncTestSupport
 import Testing
 
-@Suite("CLI: shallow clones")
+@Suite("CLI: shallow clones and SHA-256 repositories")
 struct RepositoryKindTests {
     @Test("log in a shallow clone lists the commits present and says the history is shallow")
     func logInShallowClone() throws {
@@ -40,4 +40,24 @@ struct RepositoryKindTests {
         #expect(!(try full.run(["log", "add-login"]).stdout.contains("shallow")))
     }
 
+    @Test("init and reconcile in a SHA-256 repository say it is not supported, not that there is no repository")
+    func sha256Repository() throws {
+        let folder = try makeTemporaryDirectory(prefix: "sha256")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let git = try runProcess("/usr/bin/git", ["init", "-q", "--object-format=sha256", folder],
+                                 environment: gitTestEnvironment())
+        #expect(git.status == 0, "\(git.stderr)")
+        try FileManager.default.createDirectory(atPath: folder + "/openspec/changes/add-login",
+                                                withIntermediateDirectories: true)
+        try Data("- [ ] 1.1 Form\n".utf8).write(to: URL(fileURLWithPath: folder + "/openspec/changes/add-login/tasks.md"))
+
+        let cli = try CLI()
+        for arguments in [["init", "--repo", folder], ["reconcile", "--repo", folder], ["init"]] {
+            let result = try cli.run(arguments, in: folder + "/openspec")
+            #expect(result.status != 0, "\(arguments)")
+            #expect(result.stderr.contains("SHA-256 repositories are not supported by libgit2 1.5"),
+                    "\(arguments): \(result.stderr)")
+            #expect(!result.stderr.contains("not inside a git repository"), "\(arguments): \(result.stderr)")
+        }
+    }
 }

@@ -29,7 +29,7 @@ extension SyncEngine {
         guard let project = try store.project(id: spec.projectId) else { throw SyncError.unknownProject(spec.projectId) }
         let repo: Repository
         do { repo = try Repository(path: project.repoPath) } catch {
-            throw SyncError.notARepository(path: project.repoPath, reason: "\(error)")
+            throw SyncError.openingRepository(path: project.repoPath, error)
         }
         var folders = [project.openspecPath + "/" + spec.path]
         if spec.status == .archived { folders.append(project.openspecPath + "/changes/" + spec.changeId) }
