@@ -29,6 +29,18 @@ public struct GitError: Error, Sendable, CustomStringConvertible {
     public var isMidOperation: Bool { code == GIT_EUNMERGED.rawValue }
     /// HEAD points at a branch with no commits yet (`GIT_EUNBORNBRANCH`).
     public var isUnbornBranch: Bool { code == GIT_EUNBORNBRANCH.rawValue }
+    /// The path goes through a git filter driver (`filter=lfs`, a custom
+    /// clean filter) that libgit2 cannot run: it is never committed raw.
+    /// Retrying does not help; the file has to be committed with git.
+    public var isUnsupportedFilter: Bool {
+        code == GIT_EINVALID.rawValue && errorClass == Int32(GIT_ERROR_FILTER.rawValue)
+    }
+
+    /// The repository uses SHA-256 object ids (`extensions.objectformat =
+    /// sha256`), which libgit2 1.5 cannot read.
+    public var isUnsupportedObjectFormat: Bool {
+        code == GIT_EINVALID.rawValue && errorClass == Int32(GIT_ERROR_SHA.rawValue)
+    }
 
     /// The symbolic name of `code`, e.g. "GIT_ENOTFOUND".
     public var codeName: String {

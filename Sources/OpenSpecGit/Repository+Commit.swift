@@ -5,7 +5,9 @@ extension Repository {
     /// Commits exactly `writes` on top of HEAD, leaving every other path of the user's index and working tree alone.
     ///
     /// The caller has already written the files to the working tree; this
-    /// writes no files. Blobs are made from the given content, the tree is
+    /// writes no files. Blobs are made from the given content as `git add`
+    /// would store it (through the path's to-ODB filters: `core.autocrlf`,
+    /// `core.eol`, the `text`/`eol`/`ident` attributes), the tree is
     /// HEAD's tree with only these paths replaced (`git_tree_create_updated`),
     /// and the commit moves HEAD with HEAD as its parent. Then the index is
     /// re-read and only these paths are set to the committed blob and mode,
@@ -17,6 +19,8 @@ extension Repository {
     ///   written path has unmerged entries (`isMidOperation`);
     /// - while `index.lock` exists (`isLocked`): another git command is
     ///   running, or one crashed; the lock is never removed here;
+    /// - when a written path goes through a filter driver libgit2 cannot run
+    ///   (`filter=lfs`, a custom clean filter: `isUnsupportedFilter`);
     /// - when HEAD is not `expectedHead` (`isModified`). `expectedHead` nil
     ///   means "HEAD is unborn"; a HEAD that moves during the call also fails
     ///   with `isModified` (libgit2 checks the parent against the ref).
@@ -156,7 +160,8 @@ extension Repository {
             (info.st_mode & S_IFMT) == S_IFREG || (info.st_mode & S_IFMT) == S_IFLNK
         {
             // libgit2 fills the stat data exactly as git expects; the id it
-            // computed tells whether the file on disk is what was committed.
+            // computed, through the same filters as the commit's blob, tells
+            // whether the file on disk is what was committed.
             if git_index_add_bypath(index, path) == 0, let added = git_index_get_bypath(index, path, 0) {
                 entry = added.pointee
                 statIsTrustworthy = ObjectID(entry.id) == node.id
@@ -209,7 +214,7 @@ extension Repository {
             var update = git_tree_update()
             if let content = write.content {
                 update.action = GIT_TREE_UPDATE_UPSERT
-                update.id = try createBlob(content).oid
+                update.id = try createFilteredBlob(content, path: write.path).oid
                 let mode =
                     write.mode
                     ?? (existing.map { $0.mode == .executable ? FileMode.executable : .regular } ?? .regular)
@@ -231,7 +236,8 @@ extension Repository {
         return ObjectID(treeOID)
     }
 
-    private func createBlob(_ content: [UInt8]) throws -> ObjectID {
+    /// A blob of exactly `content`, unfiltered.
+    func createBlob(_ content: [UInt8]) throws -> ObjectID {
         var oid = git_oid()
         // An empty array may have no storage; libgit2 wants a valid pointer.
         let storage = content.isEmpty ? [UInt8(0)] : content

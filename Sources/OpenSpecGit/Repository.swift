@@ -40,9 +40,12 @@ public final class Repository {
     public convenience init(path: String) throws {
         ensureLibgit2()
         var handle: OpaquePointer?
-        try check(
-            git_repository_open_ext(&handle, path, GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue, nil),
-            "git_repository_open_ext")
+        let code = git_repository_open_ext(&handle, path, GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue, nil)
+        if code < 0 {
+            let error = GitError.last(code, "git_repository_open_ext")
+            if !error.isNotFound { try Self.refuseUnsupportedObjectFormat(at: path) }
+            throw error
+        }
         guard let handle else {
             throw GitError.refusal(GIT_ERROR, GIT_ERROR_REPOSITORY, "no repository at '\(path)'", "git_repository_open_ext")
         }
@@ -58,7 +61,12 @@ public final class Repository {
 
     private convenience init(openingGitDir gitPath: String, requestedPath: String) throws {
         var handle: OpaquePointer?
-        try check(git_repository_open(&handle, gitPath), "git_repository_open")
+        let code = git_repository_open(&handle, gitPath)
+        if code < 0 {
+            let error = GitError.last(code, "git_repository_open")
+            try Self.refuseUnsupportedObjectFormat(at: gitPath)
+            throw error
+        }
         guard let handle else {
             throw GitError.refusal(GIT_ERROR, GIT_ERROR_REPOSITORY, "no repository at '\(gitPath)'", "git_repository_open")
         }
@@ -80,6 +88,42 @@ public final class Repository {
 
     deinit {
         git_repository_free(pointer)
+    }
+
+    /// Throws `isUnsupportedObjectFormat` when the repository at `path` (a
+    /// working tree or a git folder) uses SHA-256 object ids, which libgit2 1.5
+    /// cannot read: it only says "unsupported extension name". Called after
+    /// an open failed, to say why; does nothing when the reason is another.
+    private static func refuseUnsupportedObjectFormat(at path: String) throws {
+        var buffer = git_buf()
+        defer { git_buf_dispose(&buffer) }
+        guard git_repository_discover(&buffer, path, 0, nil) == 0, let found = buffer.ptr else { return }
+        let gitDir = trimmingTrailingSlashes(String(cString: found))
+        // A linked worktree's extensions are in the main repository's config.
+        var folders = [gitDir]
+        if let common = try? String(contentsOfFile: gitDir + "/commondir", encoding: .utf8) {
+            let folder = common.trimmingCharacters(in: .whitespacesAndNewlines)
+            folders.append(folder.hasPrefix("/") ? folder : gitDir + "/" + folder)
+        }
+        for folder in folders where objectFormat(configPath: folder + "/config")?.lowercased() == "sha256" {
+            throw GitError.refusal(
+                GIT_EINVALID, GIT_ERROR_SHA,
+                "the repository at '\(gitDir)' uses SHA-256 object ids (extensions.objectformat = sha256), "
+                    + "which libgit2 1.5 does not support", "Repository.open")
+        }
+    }
+
+    /// `extensions.objectformat` in one config file; nil when unset or unreadable.
+    private static func objectFormat(configPath: String) -> String? {
+        var config: OpaquePointer?
+        guard git_config_open_ondisk(&config, configPath) == 0 else { return nil }
+        defer { git_config_free(config) }
+        var value = git_buf()
+        defer { git_buf_dispose(&value) }
+        guard git_config_get_string_buf(&value, config, "extensions.objectformat") == 0, let text = value.ptr else {
+            return nil
+        }
+        return String(cString: text)
     }
 
     // MARK: - HEAD and commits

@@ -106,7 +106,7 @@ struct ErrorMapper: Sendable {
                 return TRPCError(.conflict, scrub(apiWording("\(error)")))
             case .notARepository:
                 return TRPCError(.internalServerError, "the project's repository cannot be opened (moved or deleted?); check it and run `openspec-sync init` again")
-            case .noOpenSpecFolder, .git, .tooMuchWork:
+            case .noOpenSpecFolder, .git, .tooMuchWork, .unsupportedObjectFormat:
                 return TRPCError(.internalServerError, scrub("\(procedure) failed: \(error)"))
             }
         }

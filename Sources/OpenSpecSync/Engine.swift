@@ -29,7 +29,7 @@ public final class SyncEngine: Sendable {
         do {
             return try Repository.discoverRoot(from: start)
         } catch {
-            throw SyncError.notARepository(path: start, reason: "\(error)")
+            throw SyncError.openingRepository(path: start, error)
         }
     }
 

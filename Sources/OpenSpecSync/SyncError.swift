@@ -1,3 +1,5 @@
+import OpenSpecGit
+
 /// Failures of the sync layer, worded so the user knows what to do next.
 public enum SyncError: Error, CustomStringConvertible, Sendable {
     case notARepository(path: String, reason: String)
@@ -29,6 +31,8 @@ public enum SyncError: Error, CustomStringConvertible, Sendable {
     case notAtRevision(change: String, revision: String)
     /// A rollback that cannot run now (mid-merge, `index.lock`, HEAD moved); nothing was changed.
     case rollbackRefused(String)
+    /// A repository with SHA-256 object ids, which libgit2 1.5 cannot open.
+    case unsupportedObjectFormat(path: String)
 
     public var description: String {
         switch self {
@@ -71,6 +75,16 @@ public enum SyncError: Error, CustomStringConvertible, Sendable {
             return "the change \(change) had no files at \(revision); pick a commit from `openspec-sync log \(change)`"
         case let .rollbackRefused(reason):
             return "cannot roll back now: \(reason); nothing was changed, run the rollback again then"
+        case let .unsupportedObjectFormat(path):
+            return "\(path) is a SHA-256 repository (extensions.objectformat = sha256): SHA-256 repositories are not supported by libgit2 1.5, which openspec-sync uses; keep the OpenSpec folder in a SHA-1 repository (what `git init` makes unless told otherwise)"
         }
+    }
+}
+
+extension SyncError {
+    /// The error for a repository at `path` that could not be opened.
+    static func openingRepository(path: String, _ error: Error) -> SyncError {
+        if let error = error as? GitError, error.isUnsupportedObjectFormat { return .unsupportedObjectFormat(path: path) }
+        return .notARepository(path: path, reason: "\(error)")
     }
 }

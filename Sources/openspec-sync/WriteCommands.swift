@@ -173,7 +173,7 @@ struct Log: ParsableCommand {
     @Argument(help: "The change (id, folder path, or project:path).") var spec: String
     @Option(help: "Look only in this project.") var project: String?
     @Option(help: "At most this many commits.") var limit: Int = 50
-    @Flag(help: "Print {\"commits\": [...]} as JSON.") var json = false
+    @Flag(help: "Print {\"commits\": [...], \"shallow\": BOOL} as JSON.") var json = false
 
     func validate() throws {
         if limit < 1 || limit > 10_000 { throw ValidationError("--limit takes 1 to 10000") }
@@ -183,15 +183,21 @@ struct Log: ParsableCommand {
         try perform {
             let engine = try global.engine()
             let projectId = try project.map { try engine.project(named: $0).id }
-            let entries = try engine.log(spec: engine.resolveSpec(spec, projectId: projectId), limit: limit)
-            if json { try printJSON(["commits": entries]); return }
-            if entries.isEmpty { print("No commits touch this change (it may not be committed yet)."); return }
-            let formatter = ISO8601DateFormatter()
-            let rows = entries.map { entry in
-                [String(entry.commit.prefix(10)), formatter.string(from: entry.time), entry.syncCommit ? "sync" : "",
-                 entry.author, truncate(entry.summary, 60)]
+            let log = try engine.log(spec: engine.resolveSpec(spec, projectId: projectId), limit: limit)
+            if json { try printJSON(log); return }
+            if log.commits.isEmpty {
+                print("No commits touch this change (it may not be committed yet).")
+            } else {
+                let formatter = ISO8601DateFormatter()
+                let rows = log.commits.map { entry in
+                    [String(entry.commit.prefix(10)), formatter.string(from: entry.time), entry.syncCommit ? "sync" : "",
+                     entry.author, truncate(entry.summary, 60)]
+                }
+                print(renderTable(header: ["COMMIT", "WHEN", "", "AUTHOR", "SUMMARY"], rows: rows))
             }
-            print(renderTable(header: ["COMMIT", "WHEN", "", "AUTHOR", "SUMMARY"], rows: rows))
+            if log.shallow {
+                print("The history is shallow (a shallow clone): older commits were not fetched; `git fetch --unshallow` fetches them.")
+            }
         }
     }
 }

@@ -79,7 +79,9 @@ struct ProcedureTests {
         #expect(specHistory["nextCursor"] is NSNull)
 
         // specs.log: the commits that touched the change.
-        let log = try #require(try server.query("specs.log", json(["specId": "add-login"])).data as? [[String: Any]])
+        let reply = try #require(try server.query("specs.log", json(["specId": "add-login"])).data as? [String: Any])
+        #expect(reply["shallow"] as? Bool == false)
+        let log = try #require(reply["commits"] as? [[String: Any]])
         #expect(log.map { $0["summary"] as? String } == ["demo"])
         #expect(log.first?["syncCommit"] as? Bool == false)
 
@@ -245,8 +247,8 @@ struct ProcedureTests {
         #expect(try repo.git("status", "--porcelain") == "")
         let detail = try #require(try server.query("specs.get", json(["specId": "add-login"])).data as? [String: Any])
         #expect(detail["totalTasks"] as? Int == 2)
-        let log = try #require(try server.query("specs.log", json(["specId": "add-login"])).data as? [[String: Any]])
-        #expect(log.first?["commit"] as? String == result["commit"] as? String)
+        let log = try #require(try server.query("specs.log", json(["specId": "add-login"])).data as? [String: Any])
+        #expect((log["commits"] as? [[String: Any]])?.first?["commit"] as? String == result["commit"] as? String)
 
         // An uncommitted edit wins: 409 naming the kept versions, nothing written.
         try repo.write(tasks, "mine, not committed\n")

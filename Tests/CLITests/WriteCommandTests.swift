@@ -81,4 +81,35 @@ struct WriteCommandTests {
         #expect(conflict.status == 6, "\(conflict.stderr)")
         #expect(try repo.readText(tasks) == "uncommitted\n")
     }
+
+    @Test("task --done under core.autocrlf=true commits the CRLF checkout with LF: one line changed, git status clean")
+    func taskUnderAutocrlf() throws {
+        let cli = try CLI()
+        let repo = try TempRepo()
+        let tasks = "openspec/changes/add-login/tasks.md"
+        try repo.git("config", "core.autocrlf", "true")
+        try repo.write(tasks, "## 1. Work\n- [ ] 1.1 Form\n- [ ] 1.2 Session\n- [ ] 1.3 Logout\n")
+        try repo.commitAll("demo")
+        try repo.remove(tasks)
+        try repo.git("checkout", "--", tasks)
+        #expect(try repo.readText(tasks).contains("\r\n"), "the checkout should have CRLF")
+        #expect(try cli.run(["init", "--repo", repo.path]).status == 0)
+        #expect(try cli.run(["reconcile", "--repo", repo.path]).status == 0)
+
+        let task = try cli.run(["task", "add-login", "1.1", "--done"])
+        #expect(task.status == 0, "\(task.stderr)")
+        let blob = try repo.git("cat-file", "blob", "HEAD:" + tasks)
+        #expect(!blob.contains("\r"), "the committed blob has CR: \(blob.debugDescription)")
+        #expect(try repo.git("diff", "--numstat", "HEAD~1", "HEAD") == "1\t1\t\(tasks)")
+        #expect(try repo.git("status", "--porcelain") == "")
+        try repo.git("add", "--renormalize", ".")
+        #expect(try repo.git("status", "--porcelain") == "")
+
+        // The next write finds the file as it left it: no conflict, one more line changed.
+        let next = try cli.run(["task", "add-login", "1.2", "--done"])
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(try repo.git("diff", "--numstat", "HEAD~1", "HEAD") == "1\t1\t\(tasks)")
+        #expect(try repo.git("status", "--porcelain") == "")
+        #expect(try repo.git("show", "HEAD:" + tasks) == "## 1. Work\n- [x] 1.1 Form\n- [x] 1.2 Session\n- [ ] 1.3 Logout")
+    }
 }

@@ -86,6 +86,31 @@ struct RepositoryTests {
         #expect(throws: GitError.self) { try Repository.discoverRoot(from: folder) }
     }
 
+    @Test("a SHA-256 repository, and a linked worktree of one, is refused with isUnsupportedObjectFormat")
+    func sha256Repository() throws {
+        let folder = try makeTemporaryDirectory(prefix: "sha256")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let main = folder + "/main"
+        try runProcess("git", ["init", "-q", "--object-format=sha256", main], environment: gitTestEnvironment())
+        try Data("text\n".utf8).write(to: URL(fileURLWithPath: main + "/file.txt"))
+        try runProcess("git", ["-C", main, "add", "file.txt"], environment: gitTestEnvironment())
+        try runProcess("git", ["-C", main, "commit", "-q", "-m", "first"], environment: gitTestEnvironment())
+        let worktree = try runProcess("git", ["-C", main, "worktree", "add", "-q", folder + "/wt"],
+                                      environment: gitTestEnvironment())
+        #expect(worktree.status == 0, "\(worktree.stderr)")
+
+        for path in [main, folder + "/wt"] {
+            let opened = try #require(throws: GitError.self) { try Repository(path: path) }
+            #expect(opened.isUnsupportedObjectFormat, "\(opened)")
+            #expect(opened.message.contains("SHA-256") && opened.message.contains("libgit2 1.5"), "\(opened)")
+            let discovered = try #require(throws: GitError.self) { try Repository.discoverRoot(from: path) }
+            #expect(discovered.isUnsupportedObjectFormat, "\(discovered)")
+        }
+        // Other failures keep their own cause.
+        let missing = try #require(throws: GitError.self) { try Repository(path: folder) }
+        #expect(!missing.isUnsupportedObjectFormat && missing.isNotFound, "\(missing)")
+    }
+
     @Test("resolveCommit understands HEAD~1, a short id and a branch name")
     func resolveRevisions() throws {
         let temp = try makeSpecRepo()

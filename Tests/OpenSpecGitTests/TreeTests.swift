@@ -165,4 +165,52 @@ struct TreeTests {
         #expect(try repo.log(touching: ["nothing"], limit: 10).isEmpty)
         #expect(try repo.log(touching: ["openspec"], limit: 0).isEmpty)
     }
+
+    @Test("log(touching:) in a shallow clone lists the fetched commits, in the full clone's order, and stops at the boundary")
+    func logInShallowClone() throws {
+        let temp = try makeSpecRepo()  // "initial"
+        func commit(_ message: String, at seconds: Int) throws {
+            try temp.git("add", "-A")
+            let date = "@\(1_700_000_000 + seconds) +0000"
+            try temp.git(
+                "commit", "-q", "--no-edit", "-m", message,
+                environment: ["GIT_COMMITTER_DATE": date, "GIT_AUTHOR_DATE": date])
+        }
+        try temp.write("openspec/project.md", "v2\n")
+        try commit("edit project", at: 10)
+        try temp.write("openspec/project.md", "v3\n")
+        try commit("edit project again", at: 20)
+        try temp.git("checkout", "-q", "-b", "side")
+        try temp.write("openspec/changes/add-login/tasks.md", "- [x] one\n- [x] two\n")
+        try commit("side edits tasks", at: 30)
+        try temp.write("openspec/changes/add-login/tasks.md", "- [x] one\n- [x] two\n- [ ] three\n")
+        try commit("side edits tasks again", at: 35)
+        try temp.git("checkout", "-q", "main")
+        try temp.write("openspec/specs/auth/spec.md", "# Auth v2\n")
+        try commit("edit spec", at: 40)
+        try temp.write("src/main.txt", "v2\n")
+        try commit("edit src", at: 45)
+        let date = "@\(1_700_000_050) +0000"
+        try temp.git(
+            "merge", "-q", "--no-ff", "-m", "merge side", "side",
+            environment: ["GIT_COMMITTER_DATE": date, "GIT_AUTHOR_DATE": date])
+
+        let folder = try makeTemporaryDirectory(prefix: "shallow")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try temp.git("clone", "-q", "--depth", "3", "file://" + temp.path, folder + "/clone")
+        let shallow = try Repository(path: folder + "/clone")
+        let full = try Repository(path: temp.path)
+        #expect(shallow.isShallow)
+        #expect(!full.isShallow)
+
+        // Depth 3 from the merge: the merge, then "edit src", "side edits tasks again" and their parents.
+        let fetched = try shallow.log(touching: [""], limit: 100).map(\.summary)
+        #expect(fetched == ["merge side", "edit src", "edit spec", "side edits tasks again", "side edits tasks"])
+        #expect(try full.log(touching: [""], limit: 5).map(\.summary) == fetched)
+        // At the boundary, a commit counts as adding what it has: "edit spec" shows under openspec/project.md.
+        #expect(try shallow.log(touching: ["openspec"], limit: 100).map(\.summary)
+            == ["merge side", "edit spec", "side edits tasks again", "side edits tasks"])
+        #expect(try shallow.log(touching: ["openspec/project.md"], limit: 100).map(\.summary) == ["edit spec", "side edits tasks"])
+        #expect(try shallow.log(touching: ["openspec"], limit: 2).map(\.summary) == ["merge side", "edit spec"])
+    }
 }

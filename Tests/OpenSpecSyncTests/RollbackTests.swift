@@ -78,7 +78,7 @@ struct RollbackTests {
         // Subscribers saw it begin: a start mark with the same run id, written before it.
         let all = try h.engine.store.history(after: 0, projectId: h.project.id, limit: 1000)
         #expect(all.contains { $0.action == HistoryRecord.startedAction && $0.runId == logged.runId && $0.id < logged.id })
-        let log = try h.engine.log(spec: row)
+        let log = try h.engine.log(spec: row).commits
         #expect(log.first?.commit == head && log.first?.syncCommit == true)
     }
 

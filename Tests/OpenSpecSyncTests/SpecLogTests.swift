@@ -21,7 +21,7 @@ struct SpecLogTests {
         try h.repo.write("openspec/changes/add-login/proposal.md", "# Change: Login, reworded\n")
         try h.repo.commitAll("reword add-login")
 
-        let log = try h.engine.log(spec: try #require(try h.spec("changes/add-login")))
+        let log = try h.engine.log(spec: try #require(try h.spec("changes/add-login"))).commits
         #expect(log.map(\.summary) == ["reword add-login", "openspec-sync: update add-login/tasks.md", "add two changes"])
         #expect(log.map(\.syncCommit) == [false, true, false])
         #expect(log[1].author == "openspec-sync")
@@ -30,9 +30,10 @@ struct SpecLogTests {
         try h.repo.commitAll("archive add-login")
         try h.reconcile()
         let archived = try #require(try h.spec("changes/archive/2026-04-01-add-login"))
-        #expect(try h.engine.log(spec: archived).map(\.summary) == [
+        #expect(try h.engine.log(spec: archived).commits.map(\.summary) == [
             "archive add-login", "reword add-login", "openspec-sync: update add-login/tasks.md", "add two changes",
         ])
-        #expect(try h.engine.log(spec: archived, limit: 2).count == 2)
+        #expect(try h.engine.log(spec: archived, limit: 2).commits.count == 2)
+        #expect(try h.engine.log(spec: archived).shallow == false)
     }
 }
