@@ -149,6 +149,38 @@ struct ReconcilerTests {
         #expect(try h.reconcile().changes.isEmpty, "and then the tree is settled")
     }
 
+    @Test("a file replaced by a folder, and a folder replaced by a file, are seen by an incremental run")
+    func typeChangesSeen() throws {
+        let h = try Harness()
+        try h.writeChange("changes/add-x")
+        try h.repo.write("openspec/changes/add-x/specs/auth/spec.md", "## ADDED Requirements\n### Requirement: A\nThe system SHALL a.\n")
+        try h.repo.commitAll("x")
+        try h.reconcile()
+        Thread.sleep(forTimeInterval: 1.2)
+        try h.reconcile()
+        let id = try #require(try h.spec("changes/add-x")).id
+        func files() throws -> [String] { try h.engine.store.specFiles(specId: id, withContent: false).map(\.path).sorted() }
+
+        let root = h.repo.path + "/openspec/changes/add-x"
+        try FileManager.default.removeItem(atPath: root + "/tasks.md")
+        try FileManager.default.createDirectory(atPath: root + "/tasks.md", withIntermediateDirectories: false)
+        let first = try h.reconcile()
+        #expect(first.examined == 1)
+        #expect(first.changes.map(\.path) == ["changes/add-x"])
+        let afterFolder = try files()
+        #expect(!afterFolder.contains("tasks.md"), "\(afterFolder)")
+        #expect(try h.record("changes/add-x")?.tasksContent == nil)
+        #expect(try h.reconcile().changes.isEmpty, "and then the tree is settled")
+
+        try FileManager.default.removeItem(atPath: root + "/specs")
+        try "# specs as a file\n".write(toFile: root + "/specs", atomically: false, encoding: .utf8)
+        let second = try h.reconcile()
+        #expect(second.changes.map(\.path) == ["changes/add-x"])
+        let afterFile = try files()
+        #expect(afterFile == ["proposal.md", "specs"], "\(afterFile)")
+        #expect(try h.reconcile().changes.isEmpty, "and then the tree is settled")
+    }
+
     @Test("a full compare empties the write-ahead log; a small run leaves it for a later checkpoint")
     func fullCompareTruncatesLog() throws {
         let h = try Harness()
