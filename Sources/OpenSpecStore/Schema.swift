@@ -160,6 +160,15 @@ enum Schema {
             // from tasksContent when a change is shown instead.
             try db.execute(sql: "ALTER TABLE openspecSpecs DROP COLUMN tasks")
         }
+        migrator.registerMigration("v5-history-runs") { db in
+            // A run that repeats the project's last summary (nothing changed,
+            // or the same failure) replaces that row instead of adding one:
+            // the row counts the runs it stands for and keeps the first's time.
+            try db.execute(sql: """
+                ALTER TABLE syncHistory ADD COLUMN runs INTEGER NOT NULL DEFAULT 1;
+                ALTER TABLE syncHistory ADD COLUMN firstSyncedAt DATETIME;
+                """)
+        }
         return migrator
     }
 }

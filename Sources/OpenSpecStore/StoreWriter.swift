@@ -274,6 +274,58 @@ public struct StoreWriter {
         return db.lastInsertedRowID
     }
 
+    /// Writes a run's summary row (`h.specId` nil). A run that only repeats
+    /// the project's newest row (the same repeatable action, result and
+    /// error: nothing changed, or the same failure again) takes its place:
+    /// that row and this run's start mark are deleted and one row is
+    /// written that counts the runs, keeps the first one's time and base
+    /// commit, and gets a new id (so event subscribers see it). An idle
+    /// project's history so stays the same size however often it is scanned.
+    @discardableResult
+    public func insertRunSummary(_ h: HistoryValues, startMark: Int64?) throws -> Int64 {
+        var values = h
+        var runs = 1
+        var first: Date?
+        if HistoryRecord.repeatableActions.contains(h.action), let last = try HistoryRecord.fetchOne(db, sql: """
+            SELECT * FROM syncHistory WHERE projectId = ? AND action <> '\(HistoryRecord.startedAction)'
+            ORDER BY id DESC LIMIT 1
+            """, arguments: [h.projectId]),
+            last.specId == nil, last.action == h.action, last.success == h.success,
+            last.errorMessage == h.errorMessage, last.syncDirection == h.direction.rawValue {
+            runs = last.runs + 1
+            first = last.firstSyncedAt ?? last.syncedAt
+            values.fromCommit = last.fromCommit
+            try deleteHistory(id: last.id)
+            if let startMark { try deleteHistory(id: startMark) }
+        }
+        let files = JSONArray.encode(values.filesChanged)
+        try db.cachedStatement(sql: """
+            INSERT INTO syncHistory (projectId, specId, runId, syncDirection, syncedAt, success, errorMessage,
+              filesChanged, triggeredBy, action, fromCommit, toCommit, durationMs, runs, firstSyncedAt)
+            VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+            """).execute(arguments: [
+                values.projectId, values.specId, values.runId, values.direction.rawValue, dates.text(values.syncedAt),
+                values.success, values.errorMessage, files, values.triggeredBy, values.action, values.fromCommit,
+                values.toCommit, values.durationMs, runs, dates.text(first),
+            ])
+        return db.lastInsertedRowID
+    }
+
+    /// Deletes history rows older than `cutoff`, except the newest `keep`
+    /// rows of each change and of each project's run rows (its summaries
+    /// and start marks). Returns how many rows went.
+    @discardableResult
+    public func pruneHistory(before cutoff: Date, keep: Int) throws -> Int {
+        try db.execute(sql: """
+            DELETE FROM syncHistory WHERE syncedAt < ? AND id NOT IN (
+              SELECT id FROM (
+                SELECT id, ROW_NUMBER() OVER (PARTITION BY projectId, specId ORDER BY syncedAt DESC, id DESC) AS newer
+                FROM syncHistory)
+              WHERE newer <= ?)
+            """, arguments: [dates.text(cutoff), keep])
+        return db.changesCount
+    }
+
     /// Removes one history row: the start mark of a run that handed its work to another process.
     public func deleteHistory(id: Int64) throws {
         try db.execute(sql: "DELETE FROM syncHistory WHERE id = ?", arguments: [id])

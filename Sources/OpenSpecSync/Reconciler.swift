@@ -117,7 +117,7 @@ public struct Reconciler: Sendable {
                     throw SyncError.unknownProject(projectId)
                 }
                 var run = Run(reconciler: self, writer: writer, project: project, options: options,
-                              started: started, runId: runId, progress: progress)
+                              started: started, runId: runId, startMark: startRow, progress: progress)
                 let result = try run.execute()
                 Trace.mark("run done")
                 return result
@@ -132,12 +132,12 @@ public struct Reconciler: Sendable {
             try? store.write { writer in
                 try writer.recordProjectError(projectId: projectId, error: "\(error)")
                 if try writer.project(id: projectId) != nil {
-                    try writer.insertHistory(HistoryValues(
+                    try writer.insertRunSummary(HistoryValues(
                         projectId: projectId, specId: nil, runId: runId,
                         direction: .filesystemToDatabase, syncedAt: Date(), success: false,
                         errorMessage: "\(error)", filesChanged: [], triggeredBy: options.trigger,
                         action: "failed", fromCommit: nil, toCommit: nil,
-                        durationMs: Int(Date().timeIntervalSince(started) * 1000)))
+                        durationMs: Int(Date().timeIntervalSince(started) * 1000)), startMark: startRow)
                 }
             }
             throw error
@@ -201,6 +201,8 @@ private struct Run {
     let progress: Reconciler.Progress?
     let now = Date()
     let runId: String
+    /// The row that marked this run's start, if one was written.
+    let startMark: Int64?
     var summary: ReconcileSummary
     /// openspec-relative paths to look at again next time.
     var pending = Set<String>()
@@ -233,9 +235,10 @@ private struct Run {
     let timer = PhaseTimer()
 
     init(reconciler: Reconciler, writer: StoreWriter, project: ProjectRecord, options: ReconcileOptions,
-         started: Date, runId: String, progress: Reconciler.Progress?) {
+         started: Date, runId: String, startMark: Int64?, progress: Reconciler.Progress?) {
         self.reconciler = reconciler
         self.runId = runId
+        self.startMark = startMark
         self.writer = writer
         self.project = project
         self.options = options
@@ -786,13 +789,14 @@ private struct Run {
         summary.durationMs = Int(Date().timeIntervalSince(started) * 1000)
         let error = summary.problems.isEmpty ? nil
             : "\(summary.problems.count) file(s) could not be synced: " + summary.problems.prefix(3).map(\.message).joined(separator: "; ")
-        // The run's own row: "no changes" when nothing moved, so every run is logged.
+        // The run's own row: "no changes" when nothing moved, so every run is
+        // logged; a run of such runs shares one row that counts them.
         let action = summary.changedCount + summary.mainSpecsChanged + summary.failed == 0 ? "unchanged" : "run"
-        try writer.insertHistory(HistoryValues(
+        try writer.insertRunSummary(HistoryValues(
             projectId: project.id, specId: nil, runId: runId, direction: .filesystemToDatabase, syncedAt: now,
             success: error == nil, errorMessage: error, filesChanged: Array(changedPaths.prefix(ReconcileSummary.listLimit)),
             triggeredBy: options.trigger, action: action, fromCommit: fromCommit, toCommit: toCommit,
-            durationMs: summary.durationMs))
+            durationMs: summary.durationMs), startMark: startMark)
         try writer.finishReconcile(projectId: project.id, commit: toCommit, pendingPaths: Array(pending),
                                    at: now, error: error)
     }

@@ -108,6 +108,11 @@ public struct HistoryItem: Codable, Sendable, Equatable {
     public var fromCommit: String?
     public var toCommit: String?
     public var durationMs: Int?
+    /// How many runs in a row this row stands for: runs that changed
+    /// nothing (or failed the same way) share one row.
+    public var runs: Int
+    /// When the first of those runs happened; nil for a row of one run.
+    public var firstSyncedAt: Date?
 }
 
 /// One project in `status --json`.
@@ -201,7 +206,8 @@ extension SyncEngine {
                     specPath: specPath, syncDirection: row.syncDirection, syncedAt: row.syncedAt,
                     success: row.success, action: row.action, errorMessage: row.errorMessage,
                     filesChanged: row.filesChangedList, triggeredBy: row.triggeredBy,
-                    fromCommit: row.fromCommit, toCommit: row.toCommit, durationMs: row.durationMs)
+                    fromCommit: row.fromCommit, toCommit: row.toCommit, durationMs: row.durationMs,
+                    runs: row.runs, firstSyncedAt: row.firstSyncedAt)
     }
 
     /// The newest summary row of a project's runs, as a history item.
