@@ -169,6 +169,11 @@ enum Schema {
                 ALTER TABLE syncHistory ADD COLUMN firstSyncedAt DATETIME;
                 """)
         }
+        migrator.registerMigration("v5-skipped-paths") { db in
+            // What the reconciler leaves out on purpose (a name that is not
+            // UTF-8, a submodule), as JSON: reported by `status` until it goes.
+            try db.execute(sql: "ALTER TABLE projects ADD COLUMN skippedPaths TEXT NOT NULL DEFAULT '{}'")
+        }
         return migrator
     }
 }

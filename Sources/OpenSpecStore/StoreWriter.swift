@@ -381,6 +381,15 @@ public struct StoreWriter {
         }
     }
 
+    /// The JSON of what the reconciler skips on purpose in a project ("{}": nothing).
+    public func skippedPaths(projectId: String) throws -> String {
+        try String.fetchOne(db, sql: "SELECT skippedPaths FROM projects WHERE id = ?", arguments: [projectId]) ?? "{}"
+    }
+
+    public func setSkippedPaths(projectId: String, _ json: String) throws {
+        try db.execute(sql: "UPDATE projects SET skippedPaths = ? WHERE id = ?", arguments: [json, projectId])
+    }
+
     /// Records a reconcile that could not run at all, leaving the cursor where it was.
     public func recordProjectError(projectId: String, error: String) throws {
         try db.execute(sql: "UPDATE projects SET lastError = ? WHERE id = ?", arguments: [error, projectId])

@@ -228,6 +228,11 @@ private struct Run {
     var specsRecords = StampRecords()
     var walkStarted: Int64 = 0
     let recheck: Set<String>
+    /// Paths left out on purpose, by the folder that was looked at this run
+    /// (an empty list clears what an earlier run found there); with
+    /// `skippedComplete` (a full compare) they replace every group.
+    var skipped: [String: [SkippedPath]] = [:]
+    var skippedComplete = false
     var fromCommit: String?
     var toCommit: String?
 
@@ -532,8 +537,10 @@ private struct Run {
     /// Every change folder and main spec on disk, plus every one the database
     /// still thinks exists (so that a vanished one is noticed). Returns the
     /// change folders the listing showed as folders.
-    private func collectAllFolders(into folders: inout Set<String>, capabilities: inout Set<String>) throws -> Set<String> {
+    private mutating func collectAllFolders(into folders: inout Set<String>, capabilities: inout Set<String>) throws -> Set<String> {
         let changesRoot = openspecRoot + "/changes"
+        skippedComplete = true
+        for scope in ["changes", "changes/archive"] { noteInvalidNames(in: scope) }
         if fs.kind(of: changesRoot) == .directory {
             for entry in try fs.entries(of: changesRoot) where entry.kind == .directory {
                 if entry.name == "archive" {
@@ -556,6 +563,13 @@ private struct Run {
             capabilities.insert(capability)
         }
         return listed
+    }
+
+    /// Change folders under `scope` whose names are not UTF-8: skipped, and kept to report.
+    private mutating func noteInvalidNames(in scope: String) {
+        skipped[scope] = fs.invalidNames(in: openspecRoot + "/" + scope)
+            .filter { name in !name.withUnsafeBufferPointer { IgnoredNames.contains($0) } }
+            .map { SkippedPath(path: scope + "/" + escapedName($0), reason: .nameNotUTF8) }
     }
 
     /// Main specs: any `spec.md` below `specs/` at depth one or more; dot
@@ -592,8 +606,14 @@ private struct Run {
                 let stored = try storedByPath.map { $0[path] } ?? writer.spec(projectId: project.id, path: path)
                 if listed?.contains(path) == true || fs.kind(of: openspecRoot + "/" + path) == .directory {
                     present.append((folder, stored))
-                } else if let stored, stored.status != .removed {
+                    continue
+                }
+                skipped[path] = []
+                if let stored, stored.status != .removed {
                     disappeared.append(stored)
+                } else if path.contains("\u{FFFD}") {
+                    // A name that is not UTF-8, decoded: list its folder for the real bytes.
+                    noteInvalidNames(in: folder.isArchived ? "changes/archive" : "changes")
                 }
             }
         }
@@ -653,6 +673,16 @@ private struct Run {
     private mutating func apply(_ prepared: PreparedFolder, using preparer: FolderPreparer) throws {
         if stampsFromReads { readStamps[prepared.folder.path] = .some(prepared.stamps) }
         summary.examined += 1
+        skipped[prepared.folder.path] = prepared.skipped
+        if prepared.isSubmodule {
+            // Another repository: never a change, and no longer one if it was.
+            if let stored = prepared.stored, stored.status != .removed {
+                try writer.markRemoved(specId: stored.id, at: now)
+                try record(ReconcileChange(specId: stored.id, path: stored.path, action: "removed", files: [], error: nil))
+                summary.removed += 1
+            }
+            return
+        }
         var evaluation = prepared.evaluation
         if !prepared.problems.isEmpty {
             // A file that could not be read keeps the content last synced.
@@ -766,6 +796,15 @@ private struct Run {
             durationMs: nil))
     }
 
+    /// Merges what this run found skipped into the project's list.
+    private func saveSkipped() throws {
+        guard skippedComplete || !skipped.isEmpty else { return }
+        let before = SkippedPaths.decode(try writer.skippedPaths(projectId: project.id))
+        var after = skippedComplete ? SkippedPaths() : before
+        for (scope, paths) in skipped { after.groups[scope] = paths.isEmpty ? nil : paths }
+        if after != before { try writer.setSkippedPaths(projectId: project.id, after.encoded()) }
+    }
+
     private mutating func finish() throws {
         // A file that failed keeps no stamp, so it is read again next time.
         var save = walked ? changedBuckets ?? previousBuckets.union(newStatCache.buckets.keys) : []
@@ -786,6 +825,7 @@ private struct Run {
         if !rows.isEmpty {
             try timer.measure("save stat cache") { try writer.saveStatCacheRows(projectId: project.id, rows: rows) }
         }
+        try saveSkipped()
         summary.durationMs = Int(Date().timeIntervalSince(started) * 1000)
         let error = summary.problems.isEmpty ? nil
             : "\(summary.problems.count) file(s) could not be synced: " + summary.problems.prefix(3).map(\.message).joined(separator: "; ")

@@ -135,6 +135,8 @@ public struct ProjectStatus: Codable, Sendable {
     /// Edits that lost to a change on disk and are kept for re-applying.
     public var openConflicts: Int
     public var lastRun: HistoryItem?
+    /// Paths under `changes/` left out on purpose: names that are not UTF-8, submodules.
+    public var skipped: [SkippedPath]
 }
 
 extension SyncEngine {
@@ -227,7 +229,7 @@ extension SyncEngine {
                 lastError: project.lastError, pendingPaths: project.pendingPathList, active: counts.active,
                 archived: counts.archived, removed: counts.removed, withErrors: counts.withErrors,
                 mainSpecs: counts.mainSpecs, pendingWrites: writes.pendingWrites, openConflicts: writes.openConflicts,
-                lastRun: last)
+                lastRun: last, skipped: SkippedPaths.decode(try store.skippedPaths(projectId: project.id)).all)
         }
     }
 }

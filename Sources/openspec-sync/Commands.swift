@@ -283,6 +283,12 @@ struct Status: ParsableCommand {
                 if let error = p.lastError { print("  error: \(error)") }
                 if p.pendingWrites > 0 { print("  \(p.pendingWrites) edit(s) waiting to be written to files (retried automatically)") }
                 if p.openConflicts > 0 { print("  \(p.openConflicts) conflict(s) kept: `openspec-sync conflicts` lists them") }
+                for skipped in p.skipped {
+                    switch skipped.reason {
+                    case .nameNotUTF8: print("  skipped \(skipped.path): its name is not valid UTF-8 (\\xNN marks each bad byte); rename it to sync it")
+                    case .submodule: print("  skipped \(skipped.path): a git submodule, not a change")
+                    }
+                }
                 if !p.pendingPaths.isEmpty { print("  uncommitted or failed paths re-checked next run: \(p.pendingPaths.count)") }
             }
         }

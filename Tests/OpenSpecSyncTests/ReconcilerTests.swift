@@ -181,6 +181,41 @@ struct ReconcilerTests {
         #expect(try h.reconcile().changes.isEmpty, "and then the tree is settled")
     }
 
+    @Test("a git submodule under changes/ is not a change: skipped with one warning in status, removed if it was a change")
+    func submoduleSkipped() throws {
+        let h = try Harness()
+        try h.writeChange("changes/add-x")
+        try h.writeChange("changes/becomes-sub")
+        try h.repo.commitAll("x")
+        try h.reconcile()
+        let other = try TempRepo()
+        try other.write("proposal.md", "## Why\nAnother repository.\n")
+        try other.commitAll("other")
+        func addSubmodule(_ path: String) throws {
+            _ = try h.repo.git(["-c", "protocol.file.allow=always", "submodule", "--quiet", "add", other.path, path])
+        }
+        try addSubmodule("openspec/changes/sub")
+        _ = try h.repo.git("rm", "-r", "-q", "openspec/changes/becomes-sub")
+        try addSubmodule("openspec/changes/becomes-sub")
+        _ = try h.repo.commitAll("submodules")
+        let expected = [SkippedPath(path: "changes/becomes-sub", reason: .submodule), SkippedPath(path: "changes/sub", reason: .submodule)]
+        for full in [false, false, true, false] {
+            let summary = try h.reconcile(full: full)
+            #expect(summary.problems.isEmpty, "\(summary.problems)")
+            #expect(try h.spec("changes/sub") == nil)
+            #expect(try h.spec("changes/becomes-sub")?.status == .removed)
+            #expect(try h.spec("changes/add-x")?.status == .active)
+            let skipped = try #require(try h.engine.status().first).skipped
+            #expect(skipped == expected, "\(skipped)")
+        }
+        #expect(try h.history().filter { $0.action == "removed" }.count == 1)
+
+        _ = try h.repo.git("rm", "-q", "-f", "openspec/changes/sub")
+        _ = try h.repo.commitAll("no submodule")
+        try h.reconcile()
+        #expect(try h.engine.status().first?.skipped == [expected[0]])
+    }
+
     @Test("a full compare empties the write-ahead log; a small run leaves it for a later checkpoint")
     func fullCompareTruncatesLog() throws {
         let h = try Harness()
