@@ -283,30 +283,30 @@ public struct StoreWriter {
     /// project's history so stays the same size however often it is scanned.
     @discardableResult
     public func insertRunSummary(_ h: HistoryValues, startMark: Int64?) throws -> Int64 {
-        var values = h
+        var fromCommit = h.fromCommit
         var runs = 1
-        var first: Date?
-        if HistoryRecord.repeatableActions.contains(h.action), let last = try HistoryRecord.fetchOne(db, sql: """
-            SELECT * FROM syncHistory WHERE projectId = ? AND action <> '\(HistoryRecord.startedAction)'
-            ORDER BY id DESC LIMIT 1
-            """, arguments: [h.projectId]),
-            last.specId == nil, last.action == h.action, last.success == h.success,
-            last.errorMessage == h.errorMessage, last.syncDirection == h.direction.rawValue {
-            runs = last.runs + 1
-            first = last.firstSyncedAt ?? last.syncedAt
-            values.fromCommit = last.fromCommit
-            try deleteHistory(id: last.id)
+        var first: String?
+        // Read as a row, not a record: a Codable decode's first use in a
+        // process costs more than the query, and every idle run makes this one.
+        if HistoryRecord.repeatableActions.contains(h.action), let last = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT id, specId, action, success, errorMessage, syncDirection, runs, firstSyncedAt, syncedAt, fromCommit
+            FROM syncHistory WHERE projectId = ? AND action <> '\(HistoryRecord.startedAction)' ORDER BY id DESC LIMIT 1
+            """), arguments: [h.projectId]),
+            (last["specId"] as String?) == nil, last["action"] == h.action, last["success"] == h.success,
+            (last["errorMessage"] as String?) == h.errorMessage, last["syncDirection"] == h.direction.rawValue {
+            runs = (last["runs"] as Int) + 1
+            first = (last["firstSyncedAt"] as String?) ?? (last["syncedAt"] as String)
+            fromCommit = last["fromCommit"]
+            try deleteHistory(id: last["id"])
             if let startMark { try deleteHistory(id: startMark) }
         }
-        let files = JSONArray.encode(values.filesChanged)
         try db.cachedStatement(sql: """
             INSERT INTO syncHistory (projectId, specId, runId, syncDirection, syncedAt, success, errorMessage,
               filesChanged, triggeredBy, action, fromCommit, toCommit, durationMs, runs, firstSyncedAt)
             VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
             """).execute(arguments: [
-                values.projectId, values.specId, values.runId, values.direction.rawValue, dates.text(values.syncedAt),
-                values.success, values.errorMessage, files, values.triggeredBy, values.action, values.fromCommit,
-                values.toCommit, values.durationMs, runs, dates.text(first),
+                h.projectId, h.specId, h.runId, h.direction.rawValue, dates.text(h.syncedAt), h.success, h.errorMessage,
+                JSONArray.encode(h.filesChanged), h.triggeredBy, h.action, fromCommit, h.toCommit, h.durationMs, runs, first,
             ])
         return db.lastInsertedRowID
     }
@@ -328,7 +328,7 @@ public struct StoreWriter {
 
     /// Removes one history row: the start mark of a run that handed its work to another process.
     public func deleteHistory(id: Int64) throws {
-        try db.execute(sql: "DELETE FROM syncHistory WHERE id = ?", arguments: [id])
+        try db.cachedStatement(sql: "DELETE FROM syncHistory WHERE id = ?").execute(arguments: [id])
     }
 
     /// Records where the project now stands: the commit matched and what to re-check next time.
