@@ -421,6 +421,13 @@ private struct Run {
                 case .other: break
                 }
             }
+            // Git's diff shows no submodule (it has no files here): after a
+            // commit, the submodules last seen are looked at again.
+            if !headUnmoved {
+                for path in SkippedPaths.decode(try writer.skippedPaths(projectId: project.id)).all where path.reason == .submodule {
+                    folders.insert(path.path)
+                }
+            }
         }
 
         try syncChanges(folders: folders, full: full, listed: listed)
@@ -600,10 +607,17 @@ private struct Run {
         // Phase 1: which folders exist, which rows they belong to.
         var present: [(folder: ChangeFolder, stored: SpecSummary?)] = []
         var disappeared: [SpecSummary] = []
+        let submodules = declaredSubmodules()
         try timer.measure("which folders exist") {
             for path in folders.sorted() {
                 guard let folder = ChangeFolder(path: path) else { continue }
                 let stored = try storedByPath.map { $0[path] } ?? writer.spec(projectId: project.id, path: path)
+                if submodules.contains(path) {
+                    // Another repository, checked out or not (then an empty folder): never a change.
+                    skipped[path] = [SkippedPath(path: path, reason: .submodule)]
+                    if let stored, stored.status != .removed { disappeared.append(stored) }
+                    continue
+                }
                 if listed?.contains(path) == true || fs.kind(of: openspecRoot + "/" + path) == .directory {
                     present.append((folder, stored))
                     continue
@@ -667,6 +681,17 @@ private struct Run {
             try record(ReconcileChange(specId: spec.id, path: spec.path, action: "removed", files: files, error: nil))
             summary.removed += 1
         }
+    }
+
+    /// The openspec-relative paths `.gitmodules` declares as submodules.
+    private func declaredSubmodules() -> Set<String> {
+        guard let read = try? fs.read(project.repoPath + "/.gitmodules", limit: 1 << 20), !read.oversize else { return [] }
+        var paths = Set<String>()
+        for line in String(decoding: read.bytes, as: UTF8.self).split(whereSeparator: \.isNewline) {
+            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if parts.count == 2, parts[0] == "path", let relative = openspecRelative(parts[1]) { paths.insert(relative) }
+        }
+        return paths
     }
 
     /// Writes one prepared folder: its row, its files and a history row.

@@ -210,6 +210,14 @@ struct ReconcilerTests {
         }
         #expect(try h.history().filter { $0.action == "removed" }.count == 1)
 
+        // Not checked out (an empty folder, as after a clone without submodules): still not a change.
+        _ = try h.repo.git("submodule", "--quiet", "deinit", "-f", "openspec/changes/sub")
+        for full in [true, false] {
+            #expect(try h.reconcile(full: full).problems.isEmpty)
+            #expect(try h.spec("changes/sub") == nil)
+            #expect(try h.engine.status().first?.skipped == expected)
+        }
+
         _ = try h.repo.git("rm", "-q", "-f", "openspec/changes/sub")
         _ = try h.repo.commitAll("no submodule")
         try h.reconcile()
