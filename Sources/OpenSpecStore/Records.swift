@@ -176,10 +176,18 @@ public struct HistoryRecord: Codable, Sendable, Equatable, FetchableRecord, Date
     public var fromCommit: String?
     public var toCommit: String?
     public var durationMs: Int?
+    /// How many runs in a row this summary row stands for (see `StoreWriter.insertRunSummary`).
+    public var runs: Int
+    /// When the first of those runs happened; nil for a row of one run.
+    public var firstSyncedAt: Date?
 
     /// The action of the row a run writes as it begins, before its own
     /// transaction: what lets other processes see that a sync started.
     public static let startedAction = "started"
+
+    /// Summary actions a run may repeat round after round: such a run
+    /// takes the place of the previous one's row when nothing else differs.
+    public static let repeatableActions: Set<String> = ["unchanged", "failed"]
 
     public var filesChangedList: [String] {
         (try? JSONDecoder().decode([String].self, from: Data(filesChanged.utf8))) ?? []

@@ -160,6 +160,20 @@ enum Schema {
             // from tasksContent when a change is shown instead.
             try db.execute(sql: "ALTER TABLE openspecSpecs DROP COLUMN tasks")
         }
+        migrator.registerMigration("v5-history-runs") { db in
+            // A run that repeats the project's last summary (nothing changed,
+            // or the same failure) replaces that row instead of adding one:
+            // the row counts the runs it stands for and keeps the first's time.
+            try db.execute(sql: """
+                ALTER TABLE syncHistory ADD COLUMN runs INTEGER NOT NULL DEFAULT 1;
+                ALTER TABLE syncHistory ADD COLUMN firstSyncedAt DATETIME;
+                """)
+        }
+        migrator.registerMigration("v5-skipped-paths") { db in
+            // What the reconciler leaves out on purpose (a name that is not
+            // UTF-8, a submodule), as JSON: reported by `status` until it goes.
+            try db.execute(sql: "ALTER TABLE projects ADD COLUMN skippedPaths TEXT NOT NULL DEFAULT '{}'")
+        }
         return migrator
     }
 }

@@ -402,6 +402,11 @@ public final class Store: Sendable {
         }
     }
 
+    /// The JSON of what the reconciler skips on purpose in a project (see `StoreWriter.skippedPaths`).
+    public func skippedPaths(projectId: String) throws -> String {
+        try pool.read { db in try StoreWriter(db: db).skippedPaths(projectId: projectId) }
+    }
+
     // MARK: History
 
     /// History rows, newest first. `before` is a cursor: the id of the last row

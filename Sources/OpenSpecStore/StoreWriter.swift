@@ -274,9 +274,61 @@ public struct StoreWriter {
         return db.lastInsertedRowID
     }
 
+    /// Writes a run's summary row (`h.specId` nil). A run that only repeats
+    /// the project's newest row (the same repeatable action, result and
+    /// error: nothing changed, or the same failure again) takes its place:
+    /// that row and this run's start mark are deleted and one row is
+    /// written that counts the runs, keeps the first one's time and base
+    /// commit, and gets a new id (so event subscribers see it). An idle
+    /// project's history so stays the same size however often it is scanned.
+    @discardableResult
+    public func insertRunSummary(_ h: HistoryValues, startMark: Int64?) throws -> Int64 {
+        var fromCommit = h.fromCommit
+        var runs = 1
+        var first: String?
+        // Read as a row, not a record: a Codable decode's first use in a
+        // process costs more than the query, and every idle run makes this one.
+        if HistoryRecord.repeatableActions.contains(h.action), let last = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT id, specId, action, success, errorMessage, syncDirection, runs, firstSyncedAt, syncedAt, fromCommit
+            FROM syncHistory WHERE projectId = ? AND action <> '\(HistoryRecord.startedAction)' ORDER BY id DESC LIMIT 1
+            """), arguments: [h.projectId]),
+            (last["specId"] as String?) == nil, last["action"] == h.action, last["success"] == h.success,
+            (last["errorMessage"] as String?) == h.errorMessage, last["syncDirection"] == h.direction.rawValue {
+            runs = (last["runs"] as Int) + 1
+            first = (last["firstSyncedAt"] as String?) ?? (last["syncedAt"] as String)
+            fromCommit = last["fromCommit"]
+            try deleteHistory(id: last["id"])
+            if let startMark { try deleteHistory(id: startMark) }
+        }
+        try db.cachedStatement(sql: """
+            INSERT INTO syncHistory (projectId, specId, runId, syncDirection, syncedAt, success, errorMessage,
+              filesChanged, triggeredBy, action, fromCommit, toCommit, durationMs, runs, firstSyncedAt)
+            VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+            """).execute(arguments: [
+                h.projectId, h.specId, h.runId, h.direction.rawValue, dates.text(h.syncedAt), h.success, h.errorMessage,
+                JSONArray.encode(h.filesChanged), h.triggeredBy, h.action, fromCommit, h.toCommit, h.durationMs, runs, first,
+            ])
+        return db.lastInsertedRowID
+    }
+
+    /// Deletes history rows older than `cutoff`, except the newest `keep`
+    /// rows of each change and of each project's run rows (its summaries
+    /// and start marks). Returns how many rows went.
+    @discardableResult
+    public func pruneHistory(before cutoff: Date, keep: Int) throws -> Int {
+        try db.execute(sql: """
+            DELETE FROM syncHistory WHERE syncedAt < ? AND id NOT IN (
+              SELECT id FROM (
+                SELECT id, ROW_NUMBER() OVER (PARTITION BY projectId, specId ORDER BY syncedAt DESC, id DESC) AS newer
+                FROM syncHistory)
+              WHERE newer <= ?)
+            """, arguments: [dates.text(cutoff), keep])
+        return db.changesCount
+    }
+
     /// Removes one history row: the start mark of a run that handed its work to another process.
     public func deleteHistory(id: Int64) throws {
-        try db.execute(sql: "DELETE FROM syncHistory WHERE id = ?", arguments: [id])
+        try db.cachedStatement(sql: "DELETE FROM syncHistory WHERE id = ?").execute(arguments: [id])
     }
 
     /// Records where the project now stands: the commit matched and what to re-check next time.
@@ -327,6 +379,15 @@ public struct StoreWriter {
             if let bytes { try upsert.execute(arguments: [projectId, bucket, Data(bytes)]) }
             else { try delete.execute(arguments: [projectId, bucket]) }
         }
+    }
+
+    /// The JSON of what the reconciler skips on purpose in a project ("{}": nothing).
+    public func skippedPaths(projectId: String) throws -> String {
+        try String.fetchOne(db, sql: "SELECT skippedPaths FROM projects WHERE id = ?", arguments: [projectId]) ?? "{}"
+    }
+
+    public func setSkippedPaths(projectId: String, _ json: String) throws {
+        try db.execute(sql: "UPDATE projects SET skippedPaths = ? WHERE id = ?", arguments: [json, projectId])
     }
 
     /// Records a reconcile that could not run at all, leaving the cursor where it was.

@@ -24,6 +24,14 @@ public enum Configuration {
         environment["OPENSPEC_SYNC_MAX_FILE_BYTES"].flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil } ?? 8 << 20
     }
 
+    /// How long the daemon keeps the sync history: `OPENSPEC_SYNC_HISTORY_DAYS`
+    /// (a whole number of days, at least 1), default 90; each change and each
+    /// project's runs keep their newest 1,000 rows whatever their age.
+    public static func historyRetention(environment: [String: String] = ProcessInfo.processInfo.environment) -> HistoryRetention {
+        let days = environment["OPENSPEC_SYNC_HISTORY_DAYS"].flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil }
+        return HistoryRetention(days: days ?? HistoryRetention.defaultDays)
+    }
+
     /// `path` made absolute against the current directory, without `.`/`..`.
     public static func absolute(_ path: String) -> String {
         let full = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path

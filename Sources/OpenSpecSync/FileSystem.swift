@@ -58,6 +58,9 @@ public protocol FileSystem: Sendable {
     func stampRecords(under root: String, prefix: String, listings: FolderListings?) -> StampRecords
     /// The stamp of one path (not following a link), nil if it does not exist.
     func stamp(of path: String) -> FileStamp?
+    /// The names in `directory` that are not valid UTF-8, as bytes: `entries`
+    /// and `readFolder` leave them out, since no String names them.
+    func invalidNames(in directory: String) -> [[UInt8]]
 }
 
 /// One entry of `FileSystem.readFolder`: a regular file comes with what
@@ -74,6 +77,8 @@ public struct FolderEntry {
 public struct FolderContents {
     public var stamp: FileStamp?
     public var entries: [FolderEntry]
+    /// Names that are not valid UTF-8, left out of `entries` (see `FileSystem.invalidNames`).
+    public var invalidNames: [[UInt8]] = []
 }
 
 extension FileSystem {
@@ -86,8 +91,10 @@ extension FileSystem {
             return FolderEntry(name: entry.name, kind: entry.kind, read: read,
                                linkStamp: entry.kind == .symlink ? self.stamp(of: path) : nil)
         }
-        return FolderContents(stamp: stamp, entries: entries)
+        return FolderContents(stamp: stamp, entries: entries, invalidNames: invalidNames(in: directory))
     }
+
+    public func invalidNames(in directory: String) -> [[UInt8]] { [] }
 }
 
 /// Names that are never change content: hidden files and folders (but
@@ -157,7 +164,14 @@ public struct PosixFileSystem: FileSystem {
     }
 
     public func entries(of directory: String) throws -> [(name: String, kind: EntryKind)] {
-        try Self.withFolder(directory) { dir, fd in Self.list(dir, fd) }
+        var invalid: [[UInt8]] = []
+        return try Self.withFolder(directory) { dir, fd in Self.list(dir, fd, invalid: &invalid) }
+    }
+
+    public func invalidNames(in directory: String) -> [[UInt8]] {
+        var invalid: [[UInt8]] = []
+        _ = try? Self.withFolder(directory) { dir, fd in Self.list(dir, fd, invalid: &invalid) }
+        return invalid
     }
 
     /// Opens `directory` for listing and calls `body` with its stream and
@@ -175,11 +189,17 @@ public struct PosixFileSystem: FileSystem {
     }
 
     /// The entries of an open folder but `.` and `..`, with their kinds
-    /// (from the listing, else from `fstatat`, links not followed).
-    private static func list(_ dir: OpaquePointer, _ fd: Int32) -> [(name: String, kind: EntryKind)] {
+    /// (from the listing, else from `fstatat`, links not followed). A name
+    /// that is not valid UTF-8 goes to `invalid` instead: decoded, it would
+    /// name another file (or none).
+    private static func list(_ dir: OpaquePointer, _ fd: Int32, invalid: inout [[UInt8]]) -> [(name: String, kind: EntryKind)] {
         var result: [(name: String, kind: EntryKind)] = []
         while let entry = readdir(dir) {
-            let name = String(decoding: direntName(entry), as: UTF8.self)
+            let bytes = direntName(entry)
+            guard let name = String(validating: bytes, as: UTF8.self) else {
+                invalid.append(Array(bytes))
+                continue
+            }
             if name == "." || name == ".." { continue }
             let kind: EntryKind
             switch Int32(entry.pointee.d_type) {
@@ -368,7 +388,8 @@ public struct PosixFileSystem: FileSystem {
         try Self.withFolder(directory) { dir, fd in
             var info = stat()
             let stamp = fstat(fd, &info) == 0 ? Self.stamp(info) : nil
-            let entries = Self.list(dir, fd).map { entry in
+            var invalid: [[UInt8]] = []
+            let entries = Self.list(dir, fd, invalid: &invalid).map { entry in
                 let read = entry.kind == .file && !skip(entry.name)
                     ? Result { try Self.read(directory + "/" + entry.name, limit: limit) { openat(fd, entry.name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) } }
                     : nil
@@ -376,7 +397,7 @@ public struct PosixFileSystem: FileSystem {
                 if entry.kind == .symlink, fstatat(fd, entry.name, &info, AT_SYMLINK_NOFOLLOW) == 0 { linkStamp = Self.stamp(info) }
                 return FolderEntry(name: entry.name, kind: entry.kind, read: read, linkStamp: linkStamp)
             }
-            return FolderContents(stamp: stamp, entries: entries)
+            return FolderContents(stamp: stamp, entries: entries, invalidNames: invalid)
         }
     }
 

@@ -31,6 +31,10 @@ struct PreparedFolder: Sendable {
     /// walk would make them, each taken before what it vouches for was
     /// read; nil when one could not be taken.
     var stamps: StampRecords?
+    /// Entries left out on purpose (names that are not UTF-8).
+    var skipped: [SkippedPath] = []
+    /// The folder holds a `.git` of its own: a submodule, not a change.
+    var isSubmodule = false
 }
 
 /// The read-and-parse half of syncing a change folder. It touches no
@@ -52,11 +56,18 @@ struct FolderPreparer: Sendable {
         var files: [String: ScannedFile] = [:]
         var problems: [FileProblem] = []
         var stamps: StampRecords? = recordsStamps ? StampRecords() : nil
+        var skipped: [SkippedPath] = []
+        var isSubmodule = false
         scan(directory: openspecRoot + "/" + folder.path, relative: "", folder: folder, into: &files, problems: &problems,
-             stamps: &stamps)
+             stamps: &stamps, skipped: &skipped, isSubmodule: &isSubmodule)
+        if isSubmodule {
+            return PreparedFolder(folder: folder, stored: stored, previous: previous, files: [:], problems: [], evaluation: nil,
+                                  stamps: nil, skipped: [SkippedPath(path: folder.path, reason: .submodule)],
+                                  isSubmodule: true)
+        }
         let evaluation = problems.isEmpty ? evaluate(folder, stored: stored, previous: previous, files: files, error: nil) : nil
         return PreparedFolder(folder: folder, stored: stored, previous: previous, files: files, problems: problems,
-                              evaluation: evaluation, stamps: recordsStamps ? stamps : nil)
+                              evaluation: evaluation, stamps: recordsStamps ? stamps : nil, skipped: skipped)
     }
 
     /// nil when the row already matches the files; otherwise the new row.
@@ -103,7 +114,8 @@ struct FolderPreparer: Sendable {
     /// followed, editor and merge leftovers are skipped. Appends the
     /// folder's stamp records to `stamps` unless it is nil (see `PreparedFolder.stamps`).
     private func scan(directory: String, relative: String, folder: ChangeFolder,
-                      into files: inout [String: ScannedFile], problems: inout [FileProblem], stamps: inout StampRecords?) {
+                      into files: inout [String: ScannedFile], problems: inout [FileProblem], stamps: inout StampRecords?,
+                      skipped: inout [SkippedPath], isSubmodule: inout Bool) {
         let folderPath = folder.path + (relative.isEmpty ? "" : "/" + relative)
         let contents: FolderContents
         do {
@@ -113,6 +125,13 @@ struct FolderPreparer: Sendable {
             stamps = nil
             return
         }
+        if relative.isEmpty && contents.entries.contains(where: { $0.name == ".git" }) {
+            isSubmodule = true
+            return
+        }
+        for name in contents.invalidNames where !name.withUnsafeBufferPointer({ IgnoredNames.contains($0) }) {
+            skipped.append(SkippedPath(path: folderPath + "/" + escapedName(name), reason: .nameNotUTF8))
+        }
         var subfolderStamps: [String: StampRecords] = [:]
         for entry in contents.entries.sorted(by: { $0.name < $1.name }) where !IgnoredNames.contains(entry.name) {
             let child = relative.isEmpty ? entry.name : relative + "/" + entry.name
@@ -121,7 +140,7 @@ struct FolderPreparer: Sendable {
             case .directory:
                 var sub: StampRecords? = stamps == nil ? nil : StampRecords()
                 scan(directory: directory + "/" + entry.name, relative: child, folder: folder, into: &files, problems: &problems,
-                     stamps: &sub)
+                     stamps: &sub, skipped: &skipped, isSubmodule: &isSubmodule)
                 if stamps != nil { if let sub { subfolderStamps[entry.name] = sub } else { stamps = nil } }
             case .symlink:
                 problems.append(FileProblem(path: openspecPath, message: "\(openspecPath) is a symbolic link; links are not followed"))
@@ -170,7 +189,8 @@ struct FolderPreparer: Sendable {
     /// missing: a folder record whose entries are not all recorded would
     /// hide the missing ones from the next walk.
     static func stampRecords(_ folderPath: String, _ contents: FolderContents, subfolders: [String: StampRecords]) -> StampRecords? {
-        guard let folderStamp = contents.stamp else { return nil }
+        // Entries whose names are not UTF-8 were not read, so they have no stamp here.
+        guard let folderStamp = contents.stamp, contents.invalidNames.isEmpty else { return nil }
         var records = StampRecords()
         records.append(path: folderPath, folderStamp)
         for entry in contents.entries where !IgnoredNames.contains(entry.name) {

@@ -117,7 +117,7 @@ public struct Reconciler: Sendable {
                     throw SyncError.unknownProject(projectId)
                 }
                 var run = Run(reconciler: self, writer: writer, project: project, options: options,
-                              started: started, runId: runId, progress: progress)
+                              started: started, runId: runId, startMark: startRow, progress: progress)
                 let result = try run.execute()
                 Trace.mark("run done")
                 return result
@@ -132,12 +132,12 @@ public struct Reconciler: Sendable {
             try? store.write { writer in
                 try writer.recordProjectError(projectId: projectId, error: "\(error)")
                 if try writer.project(id: projectId) != nil {
-                    try writer.insertHistory(HistoryValues(
+                    try writer.insertRunSummary(HistoryValues(
                         projectId: projectId, specId: nil, runId: runId,
                         direction: .filesystemToDatabase, syncedAt: Date(), success: false,
                         errorMessage: "\(error)", filesChanged: [], triggeredBy: options.trigger,
                         action: "failed", fromCommit: nil, toCommit: nil,
-                        durationMs: Int(Date().timeIntervalSince(started) * 1000)))
+                        durationMs: Int(Date().timeIntervalSince(started) * 1000)), startMark: startRow)
                 }
             }
             throw error
@@ -201,6 +201,8 @@ private struct Run {
     let progress: Reconciler.Progress?
     let now = Date()
     let runId: String
+    /// The row that marked this run's start, if one was written.
+    let startMark: Int64?
     var summary: ReconcileSummary
     /// openspec-relative paths to look at again next time.
     var pending = Set<String>()
@@ -226,6 +228,11 @@ private struct Run {
     var specsRecords = StampRecords()
     var walkStarted: Int64 = 0
     let recheck: Set<String>
+    /// Paths left out on purpose, by the folder that was looked at this run
+    /// (an empty list clears what an earlier run found there); with
+    /// `skippedComplete` (a full compare) they replace every group.
+    var skipped: [String: [SkippedPath]] = [:]
+    var skippedComplete = false
     var fromCommit: String?
     var toCommit: String?
 
@@ -233,9 +240,10 @@ private struct Run {
     let timer = PhaseTimer()
 
     init(reconciler: Reconciler, writer: StoreWriter, project: ProjectRecord, options: ReconcileOptions,
-         started: Date, runId: String, progress: Reconciler.Progress?) {
+         started: Date, runId: String, startMark: Int64?, progress: Reconciler.Progress?) {
         self.reconciler = reconciler
         self.runId = runId
+        self.startMark = startMark
         self.writer = writer
         self.project = project
         self.options = options
@@ -413,6 +421,13 @@ private struct Run {
                 case .other: break
                 }
             }
+            // Git's diff shows no submodule (it has no files here): after a
+            // commit, the submodules last seen are looked at again.
+            if !headUnmoved {
+                for path in SkippedPaths.decode(try writer.skippedPaths(projectId: project.id)).all where path.reason == .submodule {
+                    folders.insert(path.path)
+                }
+            }
         }
 
         try syncChanges(folders: folders, full: full, listed: listed)
@@ -529,8 +544,10 @@ private struct Run {
     /// Every change folder and main spec on disk, plus every one the database
     /// still thinks exists (so that a vanished one is noticed). Returns the
     /// change folders the listing showed as folders.
-    private func collectAllFolders(into folders: inout Set<String>, capabilities: inout Set<String>) throws -> Set<String> {
+    private mutating func collectAllFolders(into folders: inout Set<String>, capabilities: inout Set<String>) throws -> Set<String> {
         let changesRoot = openspecRoot + "/changes"
+        skippedComplete = true
+        for scope in ["changes", "changes/archive"] { noteInvalidNames(in: scope) }
         if fs.kind(of: changesRoot) == .directory {
             for entry in try fs.entries(of: changesRoot) where entry.kind == .directory {
                 if entry.name == "archive" {
@@ -553,6 +570,13 @@ private struct Run {
             capabilities.insert(capability)
         }
         return listed
+    }
+
+    /// Change folders under `scope` whose names are not UTF-8: skipped, and kept to report.
+    private mutating func noteInvalidNames(in scope: String) {
+        skipped[scope] = fs.invalidNames(in: openspecRoot + "/" + scope)
+            .filter { name in !name.withUnsafeBufferPointer { IgnoredNames.contains($0) } }
+            .map { SkippedPath(path: scope + "/" + escapedName($0), reason: .nameNotUTF8) }
     }
 
     /// Main specs: any `spec.md` below `specs/` at depth one or more; dot
@@ -583,14 +607,27 @@ private struct Run {
         // Phase 1: which folders exist, which rows they belong to.
         var present: [(folder: ChangeFolder, stored: SpecSummary?)] = []
         var disappeared: [SpecSummary] = []
+        let submodules = declaredSubmodules()
         try timer.measure("which folders exist") {
             for path in folders.sorted() {
                 guard let folder = ChangeFolder(path: path) else { continue }
                 let stored = try storedByPath.map { $0[path] } ?? writer.spec(projectId: project.id, path: path)
+                if submodules.contains(path) {
+                    // Another repository, checked out or not (then an empty folder): never a change.
+                    skipped[path] = [SkippedPath(path: path, reason: .submodule)]
+                    if let stored, stored.status != .removed { disappeared.append(stored) }
+                    continue
+                }
                 if listed?.contains(path) == true || fs.kind(of: openspecRoot + "/" + path) == .directory {
                     present.append((folder, stored))
-                } else if let stored, stored.status != .removed {
+                    continue
+                }
+                skipped[path] = []
+                if let stored, stored.status != .removed {
                     disappeared.append(stored)
+                } else if path.contains("\u{FFFD}") {
+                    // A name that is not UTF-8, decoded: list its folder for the real bytes.
+                    noteInvalidNames(in: folder.isArchived ? "changes/archive" : "changes")
                 }
             }
         }
@@ -646,10 +683,31 @@ private struct Run {
         }
     }
 
+    /// The openspec-relative paths `.gitmodules` declares as submodules.
+    private func declaredSubmodules() -> Set<String> {
+        guard let read = try? fs.read(project.repoPath + "/.gitmodules", limit: 1 << 20), !read.oversize else { return [] }
+        var paths = Set<String>()
+        for line in String(decoding: read.bytes, as: UTF8.self).split(whereSeparator: \.isNewline) {
+            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if parts.count == 2, parts[0] == "path", let relative = openspecRelative(parts[1]) { paths.insert(relative) }
+        }
+        return paths
+    }
+
     /// Writes one prepared folder: its row, its files and a history row.
     private mutating func apply(_ prepared: PreparedFolder, using preparer: FolderPreparer) throws {
         if stampsFromReads { readStamps[prepared.folder.path] = .some(prepared.stamps) }
         summary.examined += 1
+        skipped[prepared.folder.path] = prepared.skipped
+        if prepared.isSubmodule {
+            // Another repository: never a change, and no longer one if it was.
+            if let stored = prepared.stored, stored.status != .removed {
+                try writer.markRemoved(specId: stored.id, at: now)
+                try record(ReconcileChange(specId: stored.id, path: stored.path, action: "removed", files: [], error: nil))
+                summary.removed += 1
+            }
+            return
+        }
         var evaluation = prepared.evaluation
         if !prepared.problems.isEmpty {
             // A file that could not be read keeps the content last synced.
@@ -763,6 +821,15 @@ private struct Run {
             durationMs: nil))
     }
 
+    /// Merges what this run found skipped into the project's list.
+    private func saveSkipped() throws {
+        guard skippedComplete || !skipped.isEmpty else { return }
+        let before = SkippedPaths.decode(try writer.skippedPaths(projectId: project.id))
+        var after = skippedComplete ? SkippedPaths() : before
+        for (scope, paths) in skipped { after.groups[scope] = paths.isEmpty ? nil : paths }
+        if after != before { try writer.setSkippedPaths(projectId: project.id, after.encoded()) }
+    }
+
     private mutating func finish() throws {
         // A file that failed keeps no stamp, so it is read again next time.
         var save = walked ? changedBuckets ?? previousBuckets.union(newStatCache.buckets.keys) : []
@@ -783,16 +850,18 @@ private struct Run {
         if !rows.isEmpty {
             try timer.measure("save stat cache") { try writer.saveStatCacheRows(projectId: project.id, rows: rows) }
         }
+        try saveSkipped()
         summary.durationMs = Int(Date().timeIntervalSince(started) * 1000)
         let error = summary.problems.isEmpty ? nil
             : "\(summary.problems.count) file(s) could not be synced: " + summary.problems.prefix(3).map(\.message).joined(separator: "; ")
-        // The run's own row: "no changes" when nothing moved, so every run is logged.
+        // The run's own row: "no changes" when nothing moved, so every run is
+        // logged; a run of such runs shares one row that counts them.
         let action = summary.changedCount + summary.mainSpecsChanged + summary.failed == 0 ? "unchanged" : "run"
-        try writer.insertHistory(HistoryValues(
+        try writer.insertRunSummary(HistoryValues(
             projectId: project.id, specId: nil, runId: runId, direction: .filesystemToDatabase, syncedAt: now,
             success: error == nil, errorMessage: error, filesChanged: Array(changedPaths.prefix(ReconcileSummary.listLimit)),
             triggeredBy: options.trigger, action: action, fromCommit: fromCommit, toCommit: toCommit,
-            durationMs: summary.durationMs))
+            durationMs: summary.durationMs), startMark: startMark)
         try writer.finishReconcile(projectId: project.id, commit: toCommit, pendingPaths: Array(pending),
                                    at: now, error: error)
     }

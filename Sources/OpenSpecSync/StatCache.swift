@@ -417,7 +417,8 @@ struct StatCache: Equatable {
 
 extension StatCache.Bucket {
     /// Paths whose stamp differs from `current`, is racy, or that appeared
-    /// or vanished. Equal streams with nothing racy cost one comparison;
+    /// or vanished; a file that became a folder (or the reverse) counts as
+    /// changed, though a folder alone is never content. Equal streams with nothing racy cost one comparison;
     /// streams in the same order are compared in lockstep; anything else
     /// through dictionaries.
     func changedPaths(comparedWith current: StampRecords) -> Set<String> {
@@ -433,7 +434,7 @@ extension StatCache.Bucket {
                     let b = StampRecords.record(at: newOffset, in: new)
                     guard let a, let b else { return a == nil && b == nil ? changed : nil }
                     guard sameBytes(UnsafeBufferPointer(rebasing: old[a.path]), UnsafeBufferPointer(rebasing: new[b.path])) else { return nil }
-                    if (a.stamp != b.stamp || isRacy(a.stamp)) && !b.stamp.isDirectory {
+                    if (a.stamp != b.stamp || isRacy(a.stamp)) && (!b.stamp.isDirectory || !a.stamp.isDirectory) {
                         changed.insert(String(decoding: UnsafeBufferPointer(rebasing: new[b.path]), as: UTF8.self))
                     }
                     oldOffset = a.next
@@ -446,8 +447,11 @@ extension StatCache.Bucket {
         let old = records.dictionary()
         let new = current.dictionary()
         var result = Set<String>()
-        for (path, stamp) in new where !stamp.isDirectory {
-            if let before = old[path], before == stamp, !isRacy(before) { continue }
+        for (path, stamp) in new {
+            let before = old[path]
+            // A folder is not content, but a file that became one is gone.
+            if stamp.isDirectory && before?.isDirectory != false { continue }
+            if let before, before == stamp, !isRacy(before) { continue }
             result.insert(path)
         }
         for (path, stamp) in old where new[path] == nil && !stamp.isDirectory { result.insert(path) }

@@ -108,6 +108,11 @@ public struct HistoryItem: Codable, Sendable, Equatable {
     public var fromCommit: String?
     public var toCommit: String?
     public var durationMs: Int?
+    /// How many runs in a row this row stands for: runs that changed
+    /// nothing (or failed the same way) share one row.
+    public var runs: Int
+    /// When the first of those runs happened; nil for a row of one run.
+    public var firstSyncedAt: Date?
 }
 
 /// One project in `status --json`.
@@ -130,6 +135,8 @@ public struct ProjectStatus: Codable, Sendable {
     /// Edits that lost to a change on disk and are kept for re-applying.
     public var openConflicts: Int
     public var lastRun: HistoryItem?
+    /// Paths under `changes/` left out on purpose: names that are not UTF-8, submodules.
+    public var skipped: [SkippedPath]
 }
 
 extension SyncEngine {
@@ -201,7 +208,8 @@ extension SyncEngine {
                     specPath: specPath, syncDirection: row.syncDirection, syncedAt: row.syncedAt,
                     success: row.success, action: row.action, errorMessage: row.errorMessage,
                     filesChanged: row.filesChangedList, triggeredBy: row.triggeredBy,
-                    fromCommit: row.fromCommit, toCommit: row.toCommit, durationMs: row.durationMs)
+                    fromCommit: row.fromCommit, toCommit: row.toCommit, durationMs: row.durationMs,
+                    runs: row.runs, firstSyncedAt: row.firstSyncedAt)
     }
 
     /// The newest summary row of a project's runs, as a history item.
@@ -221,7 +229,7 @@ extension SyncEngine {
                 lastError: project.lastError, pendingPaths: project.pendingPathList, active: counts.active,
                 archived: counts.archived, removed: counts.removed, withErrors: counts.withErrors,
                 mainSpecs: counts.mainSpecs, pendingWrites: writes.pendingWrites, openConflicts: writes.openConflicts,
-                lastRun: last)
+                lastRun: last, skipped: SkippedPaths.decode(try store.skippedPaths(projectId: project.id)).all)
         }
     }
 }

@@ -277,11 +277,18 @@ struct Status: ParsableCommand {
                 print("  last sync: \(when) at \(p.lastReconciledCommit.map { String($0.prefix(12)) } ?? "(no commit)")")
                 if let run = p.lastRun {
                     print("  last run: \(run.action) via \(run.triggeredBy)\(run.success ? "" : " — FAILED")\(run.durationMs.map { ", \($0) ms" } ?? "")")
+                    if run.runs > 1, let first = run.firstSyncedAt { print("  \(run.runs) such runs in a row since \(first)") }
                 }
                 if p.withErrors > 0 { print("  \(p.withErrors) change(s) with sync errors: `openspec-sync list --all --json` shows them") }
                 if let error = p.lastError { print("  error: \(error)") }
                 if p.pendingWrites > 0 { print("  \(p.pendingWrites) edit(s) waiting to be written to files (retried automatically)") }
                 if p.openConflicts > 0 { print("  \(p.openConflicts) conflict(s) kept: `openspec-sync conflicts` lists them") }
+                for skipped in p.skipped {
+                    switch skipped.reason {
+                    case .nameNotUTF8: print("  skipped \(skipped.path): its name is not valid UTF-8 (\\xNN marks each bad byte); rename it to sync it")
+                    case .submodule: print("  skipped \(skipped.path): a git submodule, not a change")
+                    }
+                }
                 if !p.pendingPaths.isEmpty { print("  uncommitted or failed paths re-checked next run: \(p.pendingPaths.count)") }
             }
         }
@@ -318,7 +325,7 @@ struct History: ParsableCommand {
             if page.items.isEmpty { print("No history."); return }
             let rows = page.items.map { item in
                 [String(item.id), ISO8601DateFormatter().string(from: item.syncedAt), item.project, item.specPath ?? "(run)",
-                 item.action, item.triggeredBy, item.success ? "ok" : "FAILED: " + truncate(item.errorMessage ?? "", 50)]
+                 item.runs > 1 ? "\(item.action) ×\(item.runs)" : item.action, item.triggeredBy, item.success ? "ok" : "FAILED: " + truncate(item.errorMessage ?? "", 50)]
             }
             print(renderTable(header: ["ID", "WHEN", "PROJECT", "CHANGE", "ACTION", "TRIGGER", "RESULT"], rows: rows))
             if let next = page.nextCursor { print("more: --cursor \(next)") }

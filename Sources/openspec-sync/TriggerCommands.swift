@@ -224,7 +224,7 @@ struct RunDaemon: AsyncParsableCommand {
             batch: try scanBatch(environment),
             concurrency: concurrency,
             projectsDirectory: projectsDir ?? environment["OPENSPEC_PROJECTS_DIR"].flatMap { $0.isEmpty ? nil : $0 },
-            maxFileBytes: Configuration.maxFileBytes())
+            maxFileBytes: Configuration.maxFileBytes(), retention: Configuration.historyRetention())
         let watching = watch || environment["FILE_WATCHER_ENABLED"]?.lowercased() == "true"
         let engine: SyncEngine
         var services: [any Service] = []

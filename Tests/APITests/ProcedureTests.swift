@@ -60,7 +60,12 @@ struct ProcedureTests {
         #expect(specStatus["pendingWrites"] as? Int == 0)
 
         // sync.getSyncHistory: pages by cursor, stable when rows arrive between pages.
-        for _ in 0..<3 { #expect(try server.cli(["reconcile", "--repo", repo.path]).status == 0) }
+        // Runs that change nothing share one row, so each of these changes something.
+        for i in 0..<3 {
+            try repo.write("openspec/changes/add-search/design.md", "# Design \(i)\n")
+            _ = try repo.commitAll("design \(i)")
+            #expect(try server.cli(["reconcile", "--repo", repo.path]).status == 0)
+        }
         let first = try #require(try server.query("sync.getSyncHistory", json(["projectId": projectId, "limit": 3])).data as? [String: Any])
         let firstItems = try #require(first["items"] as? [[String: Any]])
         #expect(firstItems.count == 3)

@@ -290,3 +290,55 @@ struct DaemonShutdownTests {
         #expect(again["created"] as? Int == 0 && again["updated"] as? Int == 0)
     }
 }
+
+@Suite("Daemon history retention")
+struct DaemonRetentionTests {
+    private func sqlite(_ db: String, _ sql: String) throws -> String {
+        let result = try runProcess("/usr/bin/sqlite3", [db, sql])
+        #expect(result.status == 0, "sqlite3: \(result.stderr)")
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    private func eventually(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try condition() { return true }
+            usleep(50_000)
+        }
+        return try condition()
+    }
+
+    @Test("the daemon prunes history rows older than OPENSPEC_SYNC_HISTORY_DAYS when it starts, keeping the newest 1,000 of the project's runs")
+    func prunesAtStart() throws {
+        let cli = try CLI()
+        let repo = try TempRepo()
+        try repo.write("openspec/changes/a/tasks.md", "- [ ] a\n")
+        try repo.commitAll("a")
+        #expect(try cli.run(["init", "--repo", repo.path]).status == 0)
+        #expect(try cli.run(["reconcile", "--repo", repo.path]).status == 0)
+        // 1,200 run rows from 30 days ago, beside the import's start mark, its "created" row and its summary.
+        _ = try sqlite(cli.dbPath, """
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200)
+            INSERT INTO syncHistory (projectId, runId, syncDirection, syncedAt, success, triggeredBy, action)
+            SELECT (SELECT id FROM projects), 'old-' || i, 'fs_to_db', strftime('%Y-%m-%d %H:%M:%f', 'now', '-30 days', '-' || i || ' seconds'),
+                   1, 'periodic', 'run' FROM n;
+            """)
+        let old = "SELECT COUNT(*) FROM syncHistory WHERE syncedAt < strftime('%Y-%m-%d %H:%M:%f', 'now', '-7 days')"
+        #expect(try sqlite(cli.dbPath, old) == "1200")
+
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: CLI.binary)
+        daemon.arguments = ["run", "--interval", "600", "--db", cli.dbPath]
+        daemon.environment = gitTestEnvironment(extra: ["OPENSPEC_SYNC_HISTORY_DAYS": "7"])
+        daemon.standardOutput = FileHandle.nullDevice
+        daemon.standardError = FileHandle.nullDevice
+        try daemon.run()
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+        #expect(try eventually(10) { try sqlite(cli.dbPath, old) != "1200" }, "pruned at start")
+        kill(daemon.processIdentifier, SIGTERM)
+        daemon.waitUntilExit()
+        // The project's run rows keep their newest 1,000: the import's start mark and summary, and 998 old ones.
+        #expect(try sqlite(cli.dbPath, old) == "998")
+        #expect(try sqlite(cli.dbPath, "SELECT COUNT(*) FROM syncHistory WHERE action = 'created'") == "1")
+    }
+}

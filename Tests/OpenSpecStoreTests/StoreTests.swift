@@ -252,4 +252,37 @@ struct StoreTests {
         #expect(second.map(\.id) == [6, 5, 4, 3])
         #expect(second[0].filesChangedList == ["f5"])
     }
+
+    @Test("pruning deletes rows older than the cutoff but keeps the newest of each change and of each project's runs")
+    func pruneHistory() throws {
+        let store = try freshStore()
+        let project = try store.registerProject(name: "p", repoPath: "/r/p", openspecPath: "openspec")
+        let other = try store.registerProject(name: "q", repoPath: "/r/q", openspecPath: "openspec")
+        let spec = try store.write { try $0.insertSpec(projectId: project.id, values("changes/a"), at: Date()) }
+        let old = Date().addingTimeInterval(-100 * 86_400)
+        func add(_ projectId: String, specId: String?, count: Int, at date: Date, action: String = "run") throws {
+            try store.write { w in
+                for i in 0..<count {
+                    try w.insertHistory(HistoryValues(
+                        projectId: projectId, specId: specId, runId: "r\(i)", direction: .filesystemToDatabase,
+                        syncedAt: date.addingTimeInterval(Double(i)), success: true, errorMessage: nil, filesChanged: [],
+                        triggeredBy: "periodic", action: action, fromCommit: nil, toCommit: nil, durationMs: 1))
+                }
+            }
+        }
+        try add(project.id, specId: spec, count: 8, at: old, action: "updated")
+        try add(project.id, specId: nil, count: 8, at: old)
+        try add(other.id, specId: nil, count: 3, at: old)
+        try add(project.id, specId: nil, count: 2, at: Date())
+        let deleted = try store.write { try $0.pruneHistory(before: Date().addingTimeInterval(-90 * 86_400), keep: 5) }
+        // The change keeps its 5 newest; the project's runs keep the 2 recent and 3 old;
+        // the other project keeps its 3 (fewer than 5).
+        #expect(deleted == 3 + 5)
+        let rows = try store.history(limit: 100, includeStarted: true)
+        #expect(rows.filter { $0.specId == spec }.map(\.runId) == ["r7", "r6", "r5", "r4", "r3"])
+        #expect(rows.filter { $0.projectId == project.id && $0.specId == nil }.count == 5)
+        #expect(rows.filter { $0.projectId == other.id }.count == 3)
+        let none = try store.write { try $0.pruneHistory(before: Date().addingTimeInterval(-90 * 86_400), keep: 5) }
+        #expect(none == 0)
+    }
 }

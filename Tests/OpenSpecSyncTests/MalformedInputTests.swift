@@ -240,3 +240,55 @@ final class FailingFileSystem: FileSystem, @unchecked Sendable {
         return try base.read(path, limit: limit)
     }
 }
+
+extension MalformedInputTests {
+    /// Makes the folders and file of a path given as raw bytes (names that
+    /// no String can spell), below the repository.
+    private func writeRaw(_ h: Harness, _ path: [UInt8], _ text: String) throws {
+        var full = Array((h.repo.path + "/").utf8) + path
+        var cursor = Array((h.repo.path + "/").utf8).count
+        while let slash = full[cursor...].firstIndex(of: UInt8(ascii: "/")) {
+            var folder = Array(full[..<slash]) + [0]
+            _ = folder.withUnsafeMutableBufferPointer { mkdir(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), 0o755) }
+            cursor = slash + 1
+        }
+        full.append(0)
+        let fd = full.withUnsafeBufferPointer { open(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), O_WRONLY | O_CREAT | O_TRUNC, 0o644) }
+        #expect(fd >= 0)
+        _ = Array(text.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+    }
+
+    @Test("names that are not UTF-8 are skipped, reported once in status with their bytes, and never fail a run")
+    func nonUTF8Names() throws {
+        let h = try harness()
+        try writeRaw(h, Array("openspec/changes/healthy/notes-caf".utf8) + [0xE9] + Array(".md".utf8), "# Notes\n")
+        try writeRaw(h, Array("openspec/changes/caf".utf8) + [0xE9] + Array("/proposal.md".utf8), "## Why\nBecause.\n")
+        try h.repo.commitAll("latin-1 names")
+        let expected = [SkippedPath(path: "changes/caf\\xE9", reason: .nameNotUTF8),
+                        SkippedPath(path: "changes/healthy/notes-caf\\xE9.md", reason: .nameNotUTF8)]
+        for full in [false, false, true] {
+            let summary = try h.reconcile(full: full)
+            #expect(summary.problems.isEmpty, "\(summary.problems)")
+            #expect(!summary.problems.contains { $0.message.contains("No such file") })
+            #expect(try h.specs().allSatisfy { !$0.path.contains("\u{FFFD}") })
+            let status = try #require(try h.engine.status().first)
+            #expect(status.skipped == expected, "\(status.skipped)")
+        }
+        try expectHealthySynced(h)
+        let healthy = try #require(try h.spec("changes/healthy"))
+        #expect(try h.engine.store.specFiles(specId: healthy.id, withContent: false).map(\.path).sorted() == ["proposal.md", "tasks.md"])
+        #expect(try h.reconcile().changes.isEmpty, "converged")
+
+        // Seen by an incremental run too, as such names come and go.
+        try writeRaw(h, Array("openspec/changes/archive/2026-01-01-".utf8) + [0xFF] + Array("/tasks.md".utf8), "- [ ] a\n")
+        var notes = Array((h.repo.path + "/openspec/changes/healthy/notes-caf").utf8) + [0xE9] + Array(".md".utf8) + [0]
+        #expect(notes.withUnsafeMutableBufferPointer { unlink(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self)) } == 0)
+        let incremental = try h.reconcile()
+        #expect(incremental.mode == "incremental" && incremental.problems.isEmpty, "\(incremental.problems)")
+        let after = try #require(try h.engine.status().first).skipped
+        #expect(after == [SkippedPath(path: "changes/archive/2026-01-01-\\xFF", reason: .nameNotUTF8),
+                          SkippedPath(path: "changes/caf\\xE9", reason: .nameNotUTF8)], "\(after)")
+        #expect(try h.reconcile().changes.isEmpty, "converged")
+    }
+}

@@ -149,6 +149,81 @@ struct ReconcilerTests {
         #expect(try h.reconcile().changes.isEmpty, "and then the tree is settled")
     }
 
+    @Test("a file replaced by a folder, and a folder replaced by a file, are seen by an incremental run")
+    func typeChangesSeen() throws {
+        let h = try Harness()
+        try h.writeChange("changes/add-x")
+        try h.repo.write("openspec/changes/add-x/specs/auth/spec.md", "## ADDED Requirements\n### Requirement: A\nThe system SHALL a.\n")
+        try h.repo.commitAll("x")
+        try h.reconcile()
+        Thread.sleep(forTimeInterval: 1.2)
+        try h.reconcile()
+        let id = try #require(try h.spec("changes/add-x")).id
+        func files() throws -> [String] { try h.engine.store.specFiles(specId: id, withContent: false).map(\.path).sorted() }
+
+        let root = h.repo.path + "/openspec/changes/add-x"
+        try FileManager.default.removeItem(atPath: root + "/tasks.md")
+        try FileManager.default.createDirectory(atPath: root + "/tasks.md", withIntermediateDirectories: false)
+        let first = try h.reconcile()
+        #expect(first.examined == 1)
+        #expect(first.changes.map(\.path) == ["changes/add-x"])
+        let afterFolder = try files()
+        #expect(!afterFolder.contains("tasks.md"), "\(afterFolder)")
+        #expect(try h.record("changes/add-x")?.tasksContent == nil)
+        #expect(try h.reconcile().changes.isEmpty, "and then the tree is settled")
+
+        try FileManager.default.removeItem(atPath: root + "/specs")
+        try "# specs as a file\n".write(toFile: root + "/specs", atomically: false, encoding: .utf8)
+        let second = try h.reconcile()
+        #expect(second.changes.map(\.path) == ["changes/add-x"])
+        let afterFile = try files()
+        #expect(afterFile == ["proposal.md", "specs"], "\(afterFile)")
+        #expect(try h.reconcile().changes.isEmpty, "and then the tree is settled")
+    }
+
+    @Test("a git submodule under changes/ is not a change: skipped with one warning in status, removed if it was a change")
+    func submoduleSkipped() throws {
+        let h = try Harness()
+        try h.writeChange("changes/add-x")
+        try h.writeChange("changes/becomes-sub")
+        try h.repo.commitAll("x")
+        try h.reconcile()
+        let other = try TempRepo()
+        try other.write("proposal.md", "## Why\nAnother repository.\n")
+        try other.commitAll("other")
+        func addSubmodule(_ path: String) throws {
+            _ = try h.repo.git(["-c", "protocol.file.allow=always", "submodule", "--quiet", "add", other.path, path])
+        }
+        try addSubmodule("openspec/changes/sub")
+        _ = try h.repo.git("rm", "-r", "-q", "openspec/changes/becomes-sub")
+        try addSubmodule("openspec/changes/becomes-sub")
+        _ = try h.repo.commitAll("submodules")
+        let expected = [SkippedPath(path: "changes/becomes-sub", reason: .submodule), SkippedPath(path: "changes/sub", reason: .submodule)]
+        for full in [false, false, true, false] {
+            let summary = try h.reconcile(full: full)
+            #expect(summary.problems.isEmpty, "\(summary.problems)")
+            #expect(try h.spec("changes/sub") == nil)
+            #expect(try h.spec("changes/becomes-sub")?.status == .removed)
+            #expect(try h.spec("changes/add-x")?.status == .active)
+            let skipped = try #require(try h.engine.status().first).skipped
+            #expect(skipped == expected, "\(skipped)")
+        }
+        #expect(try h.history().filter { $0.action == "removed" }.count == 1)
+
+        // Not checked out (an empty folder, as after a clone without submodules): still not a change.
+        _ = try h.repo.git("submodule", "--quiet", "deinit", "-f", "openspec/changes/sub")
+        for full in [true, false] {
+            #expect(try h.reconcile(full: full).problems.isEmpty)
+            #expect(try h.spec("changes/sub") == nil)
+            #expect(try h.engine.status().first?.skipped == expected)
+        }
+
+        _ = try h.repo.git("rm", "-q", "-f", "openspec/changes/sub")
+        _ = try h.repo.commitAll("no submodule")
+        try h.reconcile()
+        #expect(try h.engine.status().first?.skipped == [expected[0]])
+    }
+
     @Test("a full compare empties the write-ahead log; a small run leaves it for a later checkpoint")
     func fullCompareTruncatesLog() throws {
         let h = try Harness()

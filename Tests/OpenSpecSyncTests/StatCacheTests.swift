@@ -293,6 +293,18 @@ struct StatCacheTests {
         #expect(all.removing(["changes/x/specs/a.md"]).dictionary().keys.sorted() == ["changes/x/tasks.md", "changes/y", "changes/y/tasks.md"])
     }
 
+    @Test("a file that became a folder, or a folder that became a file, is named as changed")
+    func typeChangesNamed() {
+        let folder = FileStamp(size: 0, modifiedNanos: 1_000, changedNanos: 1_000, inode: 3, mode: 0o040755)
+        let bucket = StatCache.Bucket(takenAt: takenAt, records: records([("changes/x", folder), ("changes/x/tasks.md", old)]))
+        // Same paths in the same order (lockstep), and with an entry added below (by path).
+        #expect(bucket.changedPaths(comparedWith: records([("changes/x", folder), ("changes/x/tasks.md", folder)])) == ["changes/x/tasks.md"])
+        #expect(bucket.changedPaths(comparedWith: records([("changes/x", folder), ("changes/x/tasks.md", folder),
+                                                           ("changes/x/tasks.md/a", old)])) == ["changes/x/tasks.md", "changes/x/tasks.md/a"])
+        let folders = StatCache.Bucket(takenAt: takenAt, records: records([("changes/x", folder), ("changes/x/specs", folder)]))
+        #expect(folders.changedPaths(comparedWith: records([("changes/x", folder), ("changes/x/specs", old)])) == ["changes/x/specs"])
+    }
+
     @Test("folder records are never named as changed, but a racy one gets its bucket saved again")
     func foldersAreNotContent() {
         let folder = FileStamp(size: 0, modifiedNanos: 1_000, changedNanos: 1_000, inode: 3, mode: 0o040755)

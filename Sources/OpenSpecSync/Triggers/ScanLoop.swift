@@ -12,11 +12,15 @@ public struct ScanOptions: Sendable {
     /// Every git repository below it with an OpenSpec folder is a project.
     public var projectsDirectory: String?
     public var maxFileBytes: Int
+    /// What the daemon prunes from the history, at start and then hourly.
+    public var retention: HistoryRetention
 
     public init(interval: TimeInterval = 30, batch: Int = 50, concurrency: Int = 2,
-                projectsDirectory: String? = nil, maxFileBytes: Int = 8 << 20) {
+                projectsDirectory: String? = nil, maxFileBytes: Int = 8 << 20,
+                retention: HistoryRetention = HistoryRetention()) {
         self.interval = interval; self.batch = batch; self.concurrency = concurrency
         self.projectsDirectory = projectsDirectory; self.maxFileBytes = maxFileBytes
+        self.retention = retention
     }
 }
 

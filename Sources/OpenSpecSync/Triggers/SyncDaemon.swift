@@ -29,7 +29,12 @@ public final class SyncDaemon: Service, @unchecked Sendable {
         if watch { startWatcher() }
         defer { watcher?.stop() }
         logger.info("openspec-sync: scanning every \(options.interval) s\(watch ? ", watching for edits" : ""); Ctrl-C or SIGTERM stops")
+        var pruned: Date?
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            if pruned.map({ Date().timeIntervalSince($0) >= HistoryRetention.interval }) ?? true {
+                pruned = Date()
+                await offload { [self] in pruneHistory() }
+            }
             let round = await offload { [engine, options, retries] in engine.scanRound(options, retries: retries) }
             for warning in round.warnings { logger.warning("\(warning)") }
             for failure in round.failures { logger.error("\(failure)") }
@@ -44,6 +49,17 @@ public final class SyncDaemon: Service, @unchecked Sendable {
             }
         }
         logger.info("openspec-sync: stopped")
+    }
+
+    /// Drops history rows past the retention (see `HistoryRetention`); a
+    /// failure is logged and tried again at the next hour.
+    private func pruneHistory() {
+        do {
+            let deleted = try engine.pruneHistory(options.retention)
+            if deleted > 0 { logger.info("openspec-sync: pruned \(deleted) history row(s) older than \(options.retention.days) days") }
+        } catch {
+            logger.error("openspec-sync: could not prune the history: \(error)")
+        }
     }
 
     /// Runs blocking database and git work off the cooperative pool, so
