@@ -321,6 +321,8 @@ struct Procedures: Sendable {
         switch outcome {
         case let .written(commit):
             return WriteReport(outcome: "written", commit: commit, conflictId: resolved)
+        case .unchanged:
+            return WriteReport(outcome: "unchanged", conflictId: resolved)
         case let .pending(reason):
             return WriteReport(outcome: "pending", reason: mapper.scrub(reason), conflictId: resolved)
         case let .conflict(id):

@@ -160,6 +160,19 @@ enum Schema {
             // from tasksContent when a change is shown instead.
             try db.execute(sql: "ALTER TABLE openspecSpecs DROP COLUMN tasks")
         }
+        migrator.registerMigration("v4-write-operations") { db in
+            // A waiting edit is kept as the operation it is, so edits queued
+            // for one file compose in order instead of replacing each other:
+            // a whole-file replace (content, baseBlobId) or a task toggle
+            // (task, done), applied to the file as it is when written.
+            // A kept conflict says why the edit was given up.
+            try db.execute(sql: """
+                ALTER TABLE pendingWrites ADD COLUMN operation TEXT NOT NULL DEFAULT 'replace';  -- replace | toggleTask
+                ALTER TABLE pendingWrites ADD COLUMN task TEXT;      -- toggleTask: "1.2" or "#N"
+                ALTER TABLE pendingWrites ADD COLUMN done BOOLEAN;   -- toggleTask: tick or untick
+                ALTER TABLE conflicts ADD COLUMN reason TEXT;
+                """)
+        }
         return migrator
     }
 }

@@ -7,6 +7,17 @@ extension Store {
         try pool.read { db in try PendingWriteRecord.fetchOne(db, sql: "SELECT * FROM pendingWrites WHERE id = ?", arguments: [id]) }
     }
 
+    /// The waiting edits of one file, in queue order.
+    public func pendingWrites(specId: String, path: String) throws -> [PendingWriteRecord] {
+        try pool.read { db in try Self.pendingWrites(db, specId: specId, path: path) }
+    }
+
+    static func pendingWrites(_ db: Database, specId: String, path: String) throws -> [PendingWriteRecord] {
+        try PendingWriteRecord.fetchAll(db, sql: """
+            SELECT * FROM pendingWrites WHERE specId = ? AND path = ? AND status = 'pending' ORDER BY id
+            """, arguments: [specId, path])
+    }
+
     /// Pending writes of a project whose next attempt is due, oldest first.
     public func duePendingWrites(projectId: String, now: Date) throws -> [PendingWriteRecord] {
         try pool.read { db in
@@ -50,21 +61,30 @@ extension Store {
 
 /// Writes of database-to-file edits and conflicts, inside one transaction.
 extension StoreWriter {
-    /// Queues an edit and stamps the spec's `dbModifiedAt`. An older pending
-    /// edit of the same file is superseded: the new content is the whole file.
-    public func insertPendingWrite(projectId: String, specId: String, path: String, content: Data,
-                                   baseBlobId: String?, at now: Date) throws -> Int64 {
+    /// Queues an edit and stamps the spec's `dbModifiedAt`. Earlier waiting
+    /// edits of the same file stay queued: edits are applied in queue order.
+    public func insertPendingWrite(projectId: String, specId: String, path: String, operation: WriteOperation,
+                                   content: Data, baseBlobId: String?, task: String? = nil, done: Bool? = nil,
+                                   at now: Date) throws -> Int64 {
         try db.execute(sql: """
-            UPDATE pendingWrites SET status = 'failed', lastError = 'superseded by a newer edit of the same file'
-            WHERE specId = ? AND path = ? AND status = 'pending'
-            """, arguments: [specId, path])
-        try db.execute(sql: """
-            INSERT INTO pendingWrites (projectId, specId, path, content, baseBlobId, createdAt, attempts, nextAttemptAt, status)
-            VALUES (?,?,?,?,?,?,0,?,'pending')
-            """, arguments: [projectId, specId, path, content, baseBlobId, DateText.string(now), DateText.string(now)])
+            INSERT INTO pendingWrites (projectId, specId, path, content, baseBlobId, createdAt, attempts, nextAttemptAt,
+              status, operation, task, done)
+            VALUES (?,?,?,?,?,?,0,?,'pending',?,?,?)
+            """, arguments: [projectId, specId, path, content, baseBlobId, DateText.string(now), DateText.string(now),
+                             operation.rawValue, task, done])
         let id = db.lastInsertedRowID
         try db.execute(sql: "UPDATE openspecSpecs SET dbModifiedAt = ? WHERE id = ?", arguments: [DateText.string(now), specId])
         return id
+    }
+
+    /// The waiting edits of one file, in queue order.
+    public func pendingWrites(specId: String, path: String) throws -> [PendingWriteRecord] {
+        try Store.pendingWrites(db, specId: specId, path: path)
+    }
+
+    /// The bytes of one file of a change as last synced; nil when the change has no such file.
+    public func specFileContent(specId: String, path: String) throws -> Data? {
+        try Store.fileContent(db, specId: specId, path: path)
     }
 
     /// The blob id of one file of a change as last synced; nil when the change has no such file.
@@ -89,12 +109,12 @@ extension StoreWriter {
 
     /// Keeps a losing edit whole; returns the conflict's id.
     public func insertConflict(projectId: String, specId: String, path: String, dbContent: Data, baseBlobId: String?,
-                               fsBlobId: String?, at now: Date) throws -> Int64 {
+                               fsBlobId: String?, reason: String? = nil, at now: Date) throws -> Int64 {
         try db.execute(sql: """
             INSERT INTO conflicts (projectId, specId, path, dbContent, baseBlobId, fsBlobId, dbModifiedAt,
-              filesystemModifiedAt, lastSyncedAt, detectedAt)
-            SELECT ?, id, ?, ?, ?, ?, dbModifiedAt, filesystemModifiedAt, lastSyncedAt, ? FROM openspecSpecs WHERE id = ?
-            """, arguments: [projectId, path, dbContent, baseBlobId, fsBlobId, DateText.string(now), specId])
+              filesystemModifiedAt, lastSyncedAt, detectedAt, reason)
+            SELECT ?, id, ?, ?, ?, ?, dbModifiedAt, filesystemModifiedAt, lastSyncedAt, ?, ? FROM openspecSpecs WHERE id = ?
+            """, arguments: [projectId, path, dbContent, baseBlobId, fsBlobId, DateText.string(now), reason, specId])
         return db.lastInsertedRowID
     }
 

@@ -2,12 +2,15 @@ import ArgumentParser
 import Foundation
 import OpenSpecSync
 
-/// Prints what became of an edit and exits 0 (written), 5 (pending) or 6 (conflict).
+/// Prints what became of an edit and exits 0 (written or unchanged), 5 (pending) or 6 (conflict).
 private func report(_ outcome: WriteOutcome, what: String, json: Bool) throws {
     switch outcome {
     case let .written(commit):
         if json { try printJSON(WriteReport(outcome: "written", commit: commit)) }
         else { print("\(what): written and committed as \(commit.prefix(12))") }
+    case .unchanged:
+        if json { try printJSON(WriteReport(outcome: "unchanged")) }
+        else { print("\(what): unchanged, the file already is so; nothing to commit") }
     case let .pending(reason):
         if json { try printJSON(WriteReport(outcome: "pending", reason: reason)) }
         else { print("\(what): saved, not written yet: \(reason)") }
@@ -109,10 +112,12 @@ struct Conflicts: ParsableCommand {
             let conflicts = try engine.conflicts(projectId: projectId, includeResolved: all)
             if json { try printJSON(["conflicts": conflicts]); return }
             if conflicts.isEmpty { print("No open conflicts."); return }
+            let reasons = conflicts.compactMap { c in c.reason.map { "#\(c.id): \($0)" } }
             let rows = conflicts.map { c in
                 ["#\(c.id)", c.changeId ?? "(gone)", c.path, "\(c.detectedAt)", c.resolution ?? "open", "\(c.keptBytes) bytes kept"]
             }
             print(renderTable(header: ["ID", "CHANGE", "FILE", "DETECTED", "STATE", "EDIT"], rows: rows))
+            for reason in reasons { print(reason) }
             print("`openspec-sync conflicts --json` shows the kept content; `openspec-sync resolve SPEC --reapply` writes it.")
         }
     }

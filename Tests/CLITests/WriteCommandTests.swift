@@ -39,12 +39,60 @@ struct WriteCommandTests {
         #expect(conflict.stdout.contains("openspec-sync conflicts"))
         let listed = try cli.run(["conflicts", "--json"])
         #expect(listed.stdout.contains("\"keptContent\" : \"mine\\n\""))
+        // The untick still waiting from above went with it: its task is gone from the file, so it is kept too.
+        #expect(listed.stdout.contains("task 1.1 is not in tasks.md"))
+        #expect(try cli.run(["resolve", "add-login", "--filesystem", "--conflict", "1"]).status == 0)
 
         let resolved = try cli.run(["resolve", "add-login", "--reapply"])
         #expect(resolved.status == 0, "\(resolved.stderr)")
         #expect(try repo.readText("openspec/changes/add-login/tasks.md") == "mine\n")
         #expect(try cli.run(["conflicts"]).stdout.contains("No open conflicts."))
         #expect(try cli.run(["status"]).stdout.contains("1 edit(s) waiting") == false)
+    }
+
+    @Test("with index.lock held, task 1.4, task 1.5 and an edit all wait; once it goes, every one is in the file and in git, in order")
+    func waitingEditsAllReachTheFile() throws {
+        let cli = try CLI()
+        let repo = try TempRepo()
+        let tasks = "openspec/changes/add-login/tasks.md"
+        try repo.write(tasks, "## 1. Work\n- [x] 1.3 Three\n- [ ] 1.4 Four\n- [ ] 1.5 Five\n")
+        try repo.commitAll("demo")
+        #expect(try cli.run(["init", "--repo", repo.path]).status == 0)
+        #expect(try cli.run(["reconcile", "--repo", repo.path]).status == 0)
+        let head = try repo.git("rev-parse", "HEAD")
+
+        #expect(FileManager.default.createFile(atPath: repo.path + "/.git/index.lock", contents: Data()))
+        for task in ["1.4", "1.5"] {
+            let waiting = try cli.run(["task", "add-login", task, "--done"])
+            #expect(waiting.status == 5, "\(waiting.stdout)\(waiting.stderr)")
+        }
+        // Written with the two ticks in view, as a client showing the queued file would.
+        let edited = "## 1. Work\n- [x] 1.3 Three\n- [x] 1.4 Four\n- [x] 1.5 Five\n- [ ] 1.6 Six\n"
+        let input = repo.path + "/../edit-\(UUID().uuidString).md"
+        try Data(edited.utf8).write(to: URL(fileURLWithPath: input))
+        defer { try? FileManager.default.removeItem(atPath: input) }
+        let edit = try cli.run(["edit", "add-login", "tasks.md", "--input", input])
+        #expect(edit.status == 5, "\(edit.stdout)\(edit.stderr)")
+        #expect(try repo.readText(tasks) == "## 1. Work\n- [x] 1.3 Three\n- [ ] 1.4 Four\n- [ ] 1.5 Five\n")
+        #expect(try cli.run(["status"]).stdout.contains("3 edit(s) waiting"))
+
+        try FileManager.default.removeItem(atPath: repo.path + "/.git/index.lock")
+        sleep(3)  // the first retry is due two seconds after the attempt
+        let flushed = try cli.run(["reconcile", "--repo", repo.path])
+        #expect(flushed.status == 0, "\(flushed.stdout)\(flushed.stderr)")
+        #expect(try repo.readText(tasks) == edited)
+        #expect(try repo.git("show", "HEAD:" + tasks) + "\n" == edited)
+        #expect(try repo.git("rev-parse", "HEAD~1") == head)
+        #expect(try repo.git("status", "--porcelain") == "")
+        #expect(try cli.run(["conflicts"]).stdout.contains("No open conflicts."))
+        #expect(!(try cli.run(["status"]).stdout.contains("waiting")))
+
+        // Ticking a task that is already ticked changes nothing: exit 0, no commit.
+        let again = try cli.run(["task", "add-login", "1.4", "--done"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stdout.contains("unchanged"))
+        #expect(try cli.run(["task", "add-login", "1.4", "--done", "--json"]).stdout.contains("\"outcome\" : \"unchanged\""))
+        #expect(try repo.git("rev-parse", "HEAD~1") == head)
     }
 
     @Test("rollback --to restores a commit's files, --json reports it, and bad revisions exit 4")
