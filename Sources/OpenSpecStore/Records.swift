@@ -229,6 +229,8 @@ public struct PendingWriteRecord: Codable, Sendable, Equatable, FetchableRecord,
     /// For a toggle: the task's written number or `#N`, and whether to tick it.
     public var task: String?
     public var done: Bool?
+    /// The blob an attempt put in place for this edit before committing it.
+    public var writtenBlobId: String?
 }
 
 /// A database edit that lost to a change on disk, kept whole.

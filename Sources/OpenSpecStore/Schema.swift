@@ -165,11 +165,14 @@ enum Schema {
             // for one file compose in order instead of replacing each other:
             // a whole-file replace (content, baseBlobId) or a task toggle
             // (task, done), applied to the file as it is when written.
-            // A kept conflict says why the edit was given up.
+            // writtenBlobId: the file an attempt put in place before its commit,
+            // so a retry after a crash commits it instead of taking it for the
+            // user's. A kept conflict says why the edit was given up.
             try db.execute(sql: """
                 ALTER TABLE pendingWrites ADD COLUMN operation TEXT NOT NULL DEFAULT 'replace';  -- replace | toggleTask
                 ALTER TABLE pendingWrites ADD COLUMN task TEXT;      -- toggleTask: "1.2" or "#N"
                 ALTER TABLE pendingWrites ADD COLUMN done BOOLEAN;   -- toggleTask: tick or untick
+                ALTER TABLE pendingWrites ADD COLUMN writtenBlobId TEXT;
                 ALTER TABLE conflicts ADD COLUMN reason TEXT;
                 """)
         }

@@ -98,6 +98,13 @@ extension StoreWriter {
                        arguments: [attempts, DateText.string(nextAttemptAt), error, id])
     }
 
+    /// Records, before the file is replaced, the blob the writes put in place.
+    public func setWrittenBlob(ids: [Int64], blobId: String) throws {
+        for id in ids {
+            try db.execute(sql: "UPDATE pendingWrites SET writtenBlobId = ? WHERE id = ?", arguments: [blobId, id])
+        }
+    }
+
     public func setWriteStatus(id: Int64, _ status: WriteStatus, error: String?) throws {
         try db.execute(sql: "UPDATE pendingWrites SET status = ?, lastError = ? WHERE id = ?",
                        arguments: [status.rawValue, error, id])

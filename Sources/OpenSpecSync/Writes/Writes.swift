@@ -234,7 +234,13 @@ extension SyncEngine {
         }
         defer { if !outcomes.isEmpty { reconcileAfterConflict(project, trigger: trigger) } }
         guard !applying.isEmpty else { return outcomes }
-        guard let content = result, result != old else {
+        // An earlier attempt put this very file in place and was stopped before
+        // its commit was recorded: commit it now (never write it twice).
+        let alreadyOnDisk = oldBlob != nil && result == old && writes.contains { $0.writtenBlobId == oldBlob }
+        if alreadyOnDisk {
+            applying = applying.map { ($0.write, $0.write.writtenBlobId == oldBlob ? .applied : $0.step) }
+        }
+        guard let content = result, result != old || alreadyOnDisk else {
             // Every edit that applied left the file as it is: nothing to write or commit.
             try markUnchanged(applying.map(\.write), specId: specId, trigger: trigger)
             return outcomes + applying.map { ($0.write.id, .unchanged) }
@@ -262,6 +268,7 @@ extension SyncEngine {
         let temp = temporaryPath(beside: target)
         let mode = fs.permissions(of: target) ?? 0o644
         do {
+            if content == old { throw AlreadyInPlace() }
             if let old {
                 try backUp(old, gitDir: repo.gitDir, openspecRelative: openspecRelative, mode: mode)
             }
@@ -281,9 +288,13 @@ extension SyncEngine {
                                                                 reason: "\(repoRelative) changed on disk while it was being written")))
                 }
             }
+            let blobId = Repository.hashBlob(content).hex
+            try store.write { w in try w.setWrittenBlob(ids: writes.map(\.id), blobId: blobId) }
             do { try fs.rename(temp, to: target) } catch { try? fs.remove(temp); throw error }
             replaced = true
             try fs.syncDirectory(folder)
+        } catch is AlreadyInPlace {
+            // Written by an earlier attempt: only the commit is left to make.
         } catch {
             let restored = replaced ? restore(target, to: old) : ""
             return try deferWrites(writes, trigger: trigger, reason: ioReason(repoRelative, error) + restored)
@@ -304,7 +315,7 @@ extension SyncEngine {
                                           message: message, author: SyncCommit.author, expectedHead: head)
         } catch {
             // Undo the file write: an uncommitted sync write would look like the user's own edit.
-            let restored = restore(target, to: old)
+            let restored = replaced ? restore(target, to: old) : ""
             return try deferWrites(writes, trigger: trigger,
                                    reason: "cannot commit \(repoRelative) (\(error)); the write waits and retries" + restored)
         }
@@ -330,6 +341,8 @@ extension SyncEngine {
         Trace.mark("database synced from the commit")
         return applying.map { ($0.write.id, $0.step == .applied ? .written(commit: commit.hex) : .unchanged) }
     }
+
+    private struct AlreadyInPlace: Error {}
 
     /// The run id of one attempt at a write: its start mark and its outcome share it.
     static func attemptRunId(_ write: PendingWriteRecord) -> String {
