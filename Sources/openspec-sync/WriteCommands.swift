@@ -3,7 +3,7 @@ import Foundation
 import OpenSpecSync
 
 /// Prints what became of an edit and exits 0 (written or unchanged), 5 (pending) or 6 (conflict).
-private func report(_ outcome: WriteOutcome, what: String, json: Bool) throws {
+private func report(_ outcome: WriteOutcome, what: String, json: Bool, engine: SyncEngine) throws {
     switch outcome {
     case let .written(commit):
         if json { try printJSON(WriteReport(outcome: "written", commit: commit)) }
@@ -18,7 +18,11 @@ private func report(_ outcome: WriteOutcome, what: String, json: Bool) throws {
     case let .conflict(id):
         if json { try printJSON(WriteReport(outcome: "conflict", conflictId: id)) }
         else {
-            print("\(what): conflict #\(id): the file changed on disk since the last sync, so the file was kept.")
+            if let reason = try engine.store.conflict(id: id)?.reason {
+                print("\(what): conflict #\(id): \(reason); the file was kept.")
+            } else {
+                print("\(what): conflict #\(id): the file changed on disk since the last sync, so the file was kept.")
+            }
             print("Your edit is saved: `openspec-sync conflicts` shows it; `openspec-sync resolve SPEC --reapply --conflict \(id)` writes it over the file.")
         }
         throw ExitCode(6)
@@ -57,7 +61,7 @@ struct Edit: ParsableCommand {
             }
             let projectId = try project.map { try engine.project(named: $0).id }
             let target = try engine.resolveSpec(spec, projectId: projectId)
-            try report(try engine.edit(spec: target, file: file, content: content), what: "\(target.changeId)/\(file)", json: json)
+            try report(try engine.edit(spec: target, file: file, content: content), what: "\(target.changeId)/\(file)", json: json, engine: engine)
         }
     }
 }
@@ -89,7 +93,7 @@ struct TaskCommand: ParsableCommand {
             let projectId = try project.map { try engine.project(named: $0).id }
             let target = try engine.resolveSpec(spec, projectId: projectId)
             try report(try engine.toggleTask(spec: target, task: task, done: done),
-                       what: "\(target.changeId) task \(task)", json: json)
+                       what: "\(target.changeId) task \(task)", json: json, engine: engine)
         }
     }
 }
@@ -158,7 +162,7 @@ struct Resolve: ParsableCommand {
             }
             let outcome = try engine.resolveConflict(chosen.id, resolution: reapply ? .reapply : .filesystem)
             if let outcome {
-                try report(outcome, what: "\(target.changeId)/\(chosen.path) (conflict #\(chosen.id) re-applied)", json: json)
+                try report(outcome, what: "\(target.changeId)/\(chosen.path) (conflict #\(chosen.id) re-applied)", json: json, engine: engine)
             } else if json {
                 try printJSON(WriteReport(outcome: "resolved"))
             } else {

@@ -40,7 +40,7 @@ struct WriteCommandTests {
         let listed = try cli.run(["conflicts", "--json"])
         #expect(listed.stdout.contains("\"keptContent\" : \"mine\\n\""))
         // The untick still waiting from above went with it: its task is gone from the file, so it is kept too.
-        #expect(listed.stdout.contains("task 1.1 is not in tasks.md"))
+        #expect(listed.stdout.contains("task 1.1 is not in the file"))
         #expect(try cli.run(["resolve", "add-login", "--filesystem", "--conflict", "1"]).status == 0)
 
         let resolved = try cli.run(["resolve", "add-login", "--reapply"])
@@ -93,6 +93,34 @@ struct WriteCommandTests {
         #expect(again.stdout.contains("unchanged"))
         #expect(try cli.run(["task", "add-login", "1.4", "--done", "--json"]).stdout.contains("\"outcome\" : \"unchanged\""))
         #expect(try repo.git("rev-parse", "HEAD~1") == head)
+    }
+
+    @Test("a write to a path with staged changes is a conflict (exit 6) that leaves the staged hunk alone")
+    func stagedChangesAreNeverTouched() throws {
+        let cli = try CLI()
+        let repo = try TempRepo()
+        let tasks = "openspec/changes/add-login/tasks.md"
+        let committed = "## 1. Work\n- [ ] 1.1 Form\n"
+        try repo.write(tasks, committed)
+        try repo.commitAll("demo")
+        #expect(try cli.run(["init", "--repo", repo.path]).status == 0)
+        #expect(try cli.run(["reconcile", "--repo", repo.path]).status == 0)
+        // A staged hunk, and the working copy back to HEAD's content.
+        try repo.write(tasks, committed + "- [ ] 1.2 Staged\n")
+        try repo.git("add", tasks)
+        try repo.write(tasks, committed)
+        let staged = try repo.git("diff", "--cached")
+        let head = try repo.git("rev-parse", "HEAD")
+
+        let result = try cli.run(["task", "add-login", "1.1", "--done"])
+        #expect(result.status == 6, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("staged changes"))
+        #expect(try repo.git("diff", "--cached") == staged)
+        #expect(try repo.git("rev-parse", "HEAD") == head)
+        #expect(try repo.readText(tasks) == committed)
+        let listed = try cli.run(["conflicts", "--json"])
+        #expect(listed.stdout.contains("- [x] 1.1 Form"), "\(listed.stdout)")
+        #expect(listed.stdout.contains("staged changes"))
     }
 
     @Test("rollback --to restores a commit's files, --json reports it, and bad revisions exit 4")

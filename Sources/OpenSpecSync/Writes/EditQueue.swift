@@ -40,12 +40,12 @@ struct EditQueue {
                     bytesBlob = nil
                     steps.append(.applied)
                 } else {
-                    steps.append(.conflict(reason: "\(write.path) changed on disk since the edit was made"))
+                    steps.append(.conflict(reason: "the file changed on disk since the edit was made"))
                 }
             case .toggleTask:
                 let task = write.task ?? ""
                 guard let current = bytes, let item = Self.task(task, in: current, path: write.path) else {
-                    steps.append(.conflict(reason: "task \(task) is not in \(write.path) as it is now"))
+                    steps.append(.conflict(reason: "task \(task) is not in the file as it is now"))
                     continue
                 }
                 guard let next = Self.toggled(current, item, done: write.done ?? true) else {

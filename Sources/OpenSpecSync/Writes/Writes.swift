@@ -214,6 +214,17 @@ extension SyncEngine {
                                        reason: "the change folder \(project.openspecPath)/\(spec.path) is gone")
         }
 
+        // The user's staged work on the path is never touched: a commit of the
+        // file would reset its index entry to what was written.
+        do {
+            if try repo.hasStagedChange(at: repoRelative) {
+                return try keepAsConflicts(writes, project: project, file: nil, fsBlobId: nil, trigger: trigger,
+                                           reason: "\(repoRelative) has staged changes (`git diff --cached`), which the write would replace; commit or unstage them, then re-apply the edit")
+            }
+        } catch {
+            return try deferWrites(writes, trigger: trigger,
+                                   reason: "cannot read the index for \(repoRelative) (\(error)); the write waits and retries")
+        }
         let old: [UInt8]?
         do { old = try fs.readIfPresent(target) } catch {
             return try deferWrites(writes, trigger: trigger, reason: ioReason(repoRelative, error))
