@@ -5,6 +5,8 @@ internal import CLibgit2
 public struct PathEntry: Equatable, Sendable {
     public var id: ObjectID
     public var mode: FileMode
+    /// Set where the entry was found above the path asked about.
+    public var path: String? = nil
 }
 
 extension Repository {
@@ -27,5 +29,20 @@ extension Repository {
     /// another blob or mode, or the path in one of them only (staged work).
     public func hasStagedChange(at path: String) throws -> Bool {
         try indexEntry(at: path) != headEntry(at: path)
+    }
+
+    /// The nearest folder above `path` that HEAD's tree holds as something
+    /// other than a folder (a submodule, a file, a link), with its mode; nil
+    /// when every folder above it is a folder in HEAD or absent.
+    public func headNonFolderAbove(_ path: String) throws -> PathEntry? {
+        guard let head = try headCommit() else { return nil }
+        let components = path.split(separator: "/").dropLast()
+        var prefix = ""
+        for component in components {
+            prefix += (prefix.isEmpty ? "" : "/") + component
+            guard let node = try node(at: prefix, inCommit: head) else { return nil }
+            if !node.isTree { return PathEntry(id: node.id, mode: node.mode, path: prefix) }
+        }
+        return nil
     }
 }

@@ -231,6 +231,8 @@ public struct PendingWriteRecord: Codable, Sendable, Equatable, FetchableRecord,
     public var done: Bool?
     /// The blob an attempt put in place for this edit before committing it.
     public var writtenBlobId: String?
+    /// Attempts that failed for a reason not known to pass by itself (a merge or `index.lock` do not count).
+    public var failures: Int
 }
 
 /// A database edit that lost to a change on disk, kept whole.

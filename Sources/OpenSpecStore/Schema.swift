@@ -173,6 +173,9 @@ enum Schema {
                 ALTER TABLE pendingWrites ADD COLUMN task TEXT;      -- toggleTask: "1.2" or "#N"
                 ALTER TABLE pendingWrites ADD COLUMN done BOOLEAN;   -- toggleTask: tick or untick
                 ALTER TABLE pendingWrites ADD COLUMN writtenBlobId TEXT;
+                -- attempts that failed for a reason not known to pass by itself
+                -- (not a merge or index.lock); bounded, then the edit is kept as a conflict
+                ALTER TABLE pendingWrites ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
                 ALTER TABLE conflicts ADD COLUMN reason TEXT;
                 """)
         }

@@ -93,9 +93,9 @@ extension StoreWriter {
     }
 
     /// A write that must wait: counts the attempt and sets when to try again.
-    public func deferWrite(id: Int64, attempts: Int, nextAttemptAt: Date, error: String) throws {
-        try db.execute(sql: "UPDATE pendingWrites SET attempts = ?, nextAttemptAt = ?, lastError = ? WHERE id = ?",
-                       arguments: [attempts, DateText.string(nextAttemptAt), error, id])
+    public func deferWrite(id: Int64, attempts: Int, failures: Int, nextAttemptAt: Date, error: String) throws {
+        try db.execute(sql: "UPDATE pendingWrites SET attempts = ?, failures = ?, nextAttemptAt = ?, lastError = ? WHERE id = ?",
+                       arguments: [attempts, failures, DateText.string(nextAttemptAt), error, id])
     }
 
     /// Records, before the file is replaced, the blob the writes put in place.

@@ -359,6 +359,57 @@ struct WriteTests {
         #expect(try pendingCount(h) == 0)
     }
 
+    @Test("a change folder that became a submodule in HEAD: the edit is kept as a conflict at once, never retried")
+    func submoduleChangeFolder() throws {
+        let (h, spec) = try syncedChange()
+        let folder = "openspec/changes/add-login"
+        let head = try h.repo.git("rev-parse", "HEAD")
+        try h.repo.git("rm", "-r", "-q", "--cached", folder)
+        try h.repo.git("update-index", "--add", "--cacheinfo", "160000,\(head),\(folder)")
+        try h.repo.git("commit", "-q", "-m", "add-login becomes a submodule")
+        let submoduleHead = try h.repo.git("rev-parse", "HEAD")
+
+        let outcome = try h.engine.edit(spec: spec, file: "tasks.md", content: Array("mine\n".utf8))
+        guard case let .conflict(id) = outcome else { Issue.record("expected a conflict, got \(outcome)"); return }
+        let kept = try #require(try h.engine.conflicts(projectId: h.project.id).first { $0.id == id })
+        #expect(kept.keptContent == "mine\n")
+        #expect(kept.reason?.contains("submodule") == true, "\(kept.reason ?? "")")
+        #expect(try pendingCount(h) == 0)
+        #expect(try h.engine.flushPendingWrites(project: h.project, now: Date().addingTimeInterval(86_400)).isEmpty)
+        #expect(try h.repo.git("rev-parse", "HEAD") == submoduleHead)
+    }
+
+    @Test("a write that keeps failing is kept as a conflict after the bound; a held index.lock does not count")
+    func failuresAreBounded() throws {
+        let (h, spec) = try syncedChange()
+        // Backups cannot be made while .git/openspec-sync is a file: every attempt fails the same way.
+        try h.repo.write(".git/openspec-sync", "in the way\n")
+        let lock = h.repo.path + "/.git/index.lock"
+        #expect(FileManager.default.createFile(atPath: lock, contents: Data()))
+        let mine = Array("## 1. Work\n- [x] 1.1 Mine\n".utf8)
+        guard case .pending = try h.engine.edit(spec: spec, file: "tasks.md", content: mine) else {
+            Issue.record("expected pending"); return
+        }
+        for _ in 1...20 { _ = try h.engine.flushPendingWrites(project: h.project, now: Date().addingTimeInterval(86_400)) }
+        #expect(try pendingCount(h) == 1, "waiting for index.lock never gives up")
+        try FileManager.default.removeItem(atPath: lock)
+
+        var last: [WriteOutcome] = []
+        for attempt in 1...SyncCommit.maxFailedAttempts {
+            last = try h.engine.flushPendingWrites(project: h.project, now: Date().addingTimeInterval(86_400))
+            if attempt < SyncCommit.maxFailedAttempts {
+                guard case .pending = last.first else { Issue.record("attempt \(attempt): \(last)"); return }
+            }
+        }
+        guard case let .conflict(id) = last.first else { Issue.record("expected a conflict, got \(last)"); return }
+        let kept = try #require(try h.engine.conflicts(projectId: h.project.id).first { $0.id == id })
+        #expect(kept.keptContent == String(decoding: mine, as: UTF8.self))
+        #expect(kept.reason?.contains("given up after \(SyncCommit.maxFailedAttempts) failed attempts") == true)
+        #expect(kept.reason?.contains("cannot create the folder") == true, "the last failure is named: \(kept.reason ?? "")")
+        #expect(try pendingCount(h) == 0)
+        #expect(try h.engine.flushPendingWrites(project: h.project, now: Date().addingTimeInterval(86_400)).isEmpty)
+    }
+
     @Test("unsafe paths are refused before anything is queued or touched")
     func pathValidation() throws {
         let (h, spec) = try syncedChange()

@@ -32,6 +32,8 @@ public enum SyncCommit {
     public static let author = Signature(name: "openspec-sync", email: "openspec-sync@localhost")
     /// Backup folders kept per repository; older ones are deleted after each write.
     public static let backupsKept = 200
+    /// Failed attempts (other than a merge or index.lock waiting) after which an edit is kept as a conflict.
+    public static let maxFailedAttempts = 10
 }
 
 extension SyncEngine {
@@ -194,11 +196,11 @@ extension SyncEngine {
         Trace.mark("repository open")
         let state = repo.state
         if state.isMidOperation {
-            return try deferWrites(writes, trigger: trigger,
+            return try deferWrites(writes, trigger: trigger, transient: true,
                                    reason: "the repository is \(state); the write waits and retries once it is finished or aborted")
         }
         if fs.kind(of: repo.gitDir + "/index.lock") != nil {
-            return try deferWrites(writes, trigger: trigger,
+            return try deferWrites(writes, trigger: trigger, transient: true,
                                    reason: "commit pending: .git/index.lock exists (another git command is running, or one crashed and left it); the write waits and retries")
         }
         do {
@@ -214,6 +216,12 @@ extension SyncEngine {
                                        reason: "the change folder \(project.openspecPath)/\(spec.path) is gone")
         }
 
+        // A folder on the way that HEAD holds as a submodule (or a file) can never take the file.
+        if let blocked = try? repo.headNonFolderAbove(repoRelative), let at = blocked.path {
+            let what = blocked.mode == .submodule ? "a git submodule" : "not a folder"
+            return try keepAsConflicts(writes, project: project, file: nil, fsBlobId: nil, trigger: trigger,
+                                       reason: "\(at) is \(what) in HEAD, so \(repoRelative) can never be committed")
+        }
         // The user's staged work on the path is never touched: a commit of the
         // file would reset its index entry to what was written.
         do {
@@ -373,20 +381,32 @@ extension SyncEngine {
     }
 
     /// Leaves the writes pending: counts the attempt, schedules the next one
-    /// (2^attempts seconds, at most ten minutes) and logs why.
-    private func deferWrites(_ writes: [PendingWriteRecord], trigger: String,
+    /// (2^attempts seconds, at most ten minutes) and logs why. A failure that
+    /// is not `transient` (a merge, index.lock) counts toward
+    /// `SyncCommit.maxFailedAttempts`; an edit that reaches it is kept as a conflict.
+    private func deferWrites(_ writes: [PendingWriteRecord], trigger: String, transient: Bool = false,
                              reason: String) throws -> [(id: Int64, outcome: WriteOutcome)] {
+        let failures = { (write: PendingWriteRecord) in write.failures + (transient ? 0 : 1) }
+        let givenUp = writes.filter { failures($0) >= SyncCommit.maxFailedAttempts }
+        let waiting = writes.filter { failures($0) < SyncCommit.maxFailedAttempts }
         try store.write { w in
-            for write in writes {
+            for write in waiting {
                 let attempts = write.attempts + 1
                 let delay = min(pow(2, Double(min(attempts, 20))), 600)
-                try w.deferWrite(id: write.id, attempts: attempts, nextAttemptAt: Date().addingTimeInterval(delay), error: reason)
+                try w.deferWrite(id: write.id, attempts: attempts, failures: failures(write),
+                                 nextAttemptAt: Date().addingTimeInterval(delay), error: reason)
                 try w.insertHistory(.write(projectId: write.projectId, specId: write.specId, runId: Self.attemptRunId(write),
                                            trigger: trigger, action: "pending", success: false, error: reason))
                 try w.setSpecSyncError(specId: write.specId, reason)
             }
         }
-        return writes.map { ($0.id, .pending(reason: reason)) }
+        var outcomes = waiting.map { ($0.id, WriteOutcome.pending(reason: reason)) }
+        if let project = try givenUp.first.flatMap({ try store.project(id: $0.projectId) }) {
+            outcomes += try keepAsConflicts(givenUp, project: project, file: nil, fsBlobId: nil, trigger: trigger,
+                                            reason: "given up after \(SyncCommit.maxFailedAttempts) failed attempts; the last: "
+                                                + reason.replacingOccurrences(of: "; the write waits and retries", with: ""))
+        }
+        return outcomes.sorted { $0.0 < $1.0 }
     }
 
     /// Gives up every edit of `writes` for one reason, keeping each as a conflict.
