@@ -1,10 +1,31 @@
 import Foundation
 import GRDB
 
+/// Where a change is, as a write needs it.
+public struct SpecPlace: Sendable, Equatable {
+    public var id: String
+    public var projectId: String
+    public var path: String
+    public var changeId: String
+    public var status: SpecStatus
+}
+
 /// Reads of database-to-file writes and conflicts.
 extension Store {
     public func pendingWrite(id: Int64) throws -> PendingWriteRecord? {
         try pool.read { db in try PendingWriteRecord.fetchOne(db, sql: "SELECT * FROM pendingWrites WHERE id = ?", arguments: [id]) }
+    }
+
+    /// Where a change is and whether it still exists, for a write. Only
+    /// columns stored before the file contents are read, so a large
+    /// tasks.md in the row is not read along.
+    public func specPlace(id: String) throws -> SpecPlace? {
+        try pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT id, projectId, path, changeId, status FROM openspecSpecs WHERE id = ?",
+                                             arguments: [id]) else { return nil }
+            return SpecPlace(id: row["id"], projectId: row["projectId"], path: row["path"], changeId: row["changeId"],
+                             status: SpecStatus(rawValue: row["status"]) ?? .removed)
+        }
     }
 
     /// The waiting edits of one file, in queue order.
@@ -111,7 +132,9 @@ extension StoreWriter {
     }
 
     public func setSpecSyncError(specId: String, _ error: String?) throws {
-        try db.execute(sql: "UPDATE openspecSpecs SET syncError = ? WHERE id = ?", arguments: [error, specId])
+        // Only when it changes: rewriting the row rewrites its file contents too.
+        try db.execute(sql: "UPDATE openspecSpecs SET syncError = ? WHERE id = ? AND syncError IS NOT ?",
+                       arguments: [error, specId, error])
     }
 
     /// Keeps a losing edit whole; returns the conflict's id.

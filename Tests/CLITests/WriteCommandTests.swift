@@ -123,6 +123,43 @@ struct WriteCommandTests {
         #expect(listed.stdout.contains("staged changes"))
     }
 
+    @Test("ticking a task in a 50 MB tasks.md: the write's peak memory stays within 4x the file's size")
+    func largeTasksFileWriteMemory() throws {
+        let cli = try CLI()
+        let repo = try TempRepo()
+        let tasks = "openspec/changes/big/tasks.md"
+        var text = "## 1. Work\n"
+        var number = 0
+        while text.utf8.count < 50 << 20 {
+            number += 1
+            text += "- [ ] 1.\(number) Task \(number), with enough words to make an ordinary line of a tasks file\n"
+        }
+        try repo.write(tasks, text)
+        try repo.commitAll("big")
+        let size = text.utf8.count
+        let env = ["OPENSPEC_SYNC_MAX_FILE_BYTES": "\(100 << 20)"]
+        #expect(try cli.run(["init", "--repo", repo.path], environment: env).status == 0)
+        #expect(try cli.run(["reconcile", "--repo", repo.path], environment: env).status == 0)
+
+        var timed = gitTestEnvironment(extra: env)
+        timed["OPENSPEC_SYNC_DB"] = cli.dbPath
+        timed["OPENSPEC_SYNC_TRACE"] = "1"
+        let run = try runProcess("/usr/bin/time", ["-f", "peak %M KB", CLI.binary, "task", "big", "1.5", "--done"],
+                                 environment: timed)
+        #expect(run.status == 0, "\(run.stderr.suffix(2000))")
+        #expect(try repo.git("show", "HEAD:" + tasks).contains("- [x] 1.5 Task 5,"))
+        // The write itself (resolve, queue, read, apply, back up, replace, commit) ends
+        // at this mark; the sync of the database from the commit follows it.
+        let writeLine = try #require(run.stderr.split(separator: "\n").first { $0.hasPrefix("trace: write done") })
+        let writePeak = try #require(Int(writeLine.split(separator: " ").dropLast().last ?? ""))
+        let totalLine = try #require(run.stderr.split(separator: "\n").last { $0.hasPrefix("peak ") })
+        // The process's own memory before any file is read (runtime, SQLite, libgit2), allowed on top.
+        let allowanceKB = 64 << 10
+        let boundKB = 4 * size / 1024 + allowanceKB
+        print("50 MB tasks.md toggle: write peak \(writePeak) KB, whole command \(totalLine), bound \(boundKB) KB")
+        #expect(writePeak <= boundKB, "the write peaked at \(writePeak) KB for a \(size / 1024) KB file")
+    }
+
     @Test("rollback --to restores a commit's files, --json reports it, and bad revisions exit 4")
     func rollback() throws {
         let cli = try CLI()

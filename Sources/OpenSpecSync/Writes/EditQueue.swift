@@ -44,7 +44,7 @@ struct EditQueue {
                 }
             case .toggleTask:
                 let task = write.task ?? ""
-                guard let current = bytes, let item = Self.task(task, in: current, path: write.path) else {
+                guard let current = bytes, let item = Self.task(task, in: current) else {
                     steps.append(.conflict(reason: "task \(task) is not in the file as it is now"))
                     continue
                 }
@@ -60,12 +60,8 @@ struct EditQueue {
     }
 
     /// The task of `bytes` that `task` names: a written number such as `1.2`, or `#N` for the Nth checkbox.
-    static func task(_ task: String, in bytes: [UInt8], path: String = "tasks.md") -> TaskItem? {
-        let list = TaskList.parse(bytes, path: path)
-        if task.hasPrefix("#"), let n = Int(task.dropFirst()), n >= 1, n <= list.tasks.count {
-            return list.tasks[n - 1]
-        }
-        return list.tasks.first { $0.number == task }
+    static func task(_ task: String, in bytes: [UInt8]) -> TaskItem? {
+        TaskList.find(task, in: bytes)
     }
 
     /// `bytes` with `item`'s checkbox set to done or not done, changing only

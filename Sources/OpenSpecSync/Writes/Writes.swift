@@ -81,16 +81,23 @@ extension SyncEngine {
                            trigger: String = SyncTrigger.userEdit.rawValue) throws -> WriteOutcome {
         let file = "tasks.md"
         let project = try writableProject(spec: spec, file: file)
+        let target = try store.specPlace(id: spec.id).map { project.repoPath + "/" + project.openspecPath + "/" + $0.path + "/" + file }
         let writeId = try store.write { w in
-            guard let synced = try w.specFileContent(specId: spec.id, path: file) else {
-                throw SyncError.unknownTask(spec: spec.changeId, task: task)
-            }
-            // The task must exist in the file as the waiting edits will leave it.
+            // The task must exist in the file as the edits waiting before it
+            // leave it; with none waiting, in the file on disk, which the toggle
+            // is applied to (read plainly: the copy in the database is the
+            // costlier read of a large file), or else as last synced.
             let waiting = try w.pendingWrites(specId: spec.id, path: file)
-            let view = waiting.isEmpty ? [UInt8](synced) : EditQueue(writes: waiting).apply(to: [UInt8](synced)).bytes
-            guard let view, EditQueue.task(task, in: view) != nil else {
-                throw SyncError.unknownTask(spec: spec.changeId, task: task)
+            var found = false
+            if waiting.isEmpty, let target, let bytes = try? writeFileSystem.readIfPresent(target) {
+                found = EditQueue.task(task, in: bytes) != nil
             }
+            if !found, let synced = try w.specFileContent(specId: spec.id, path: file).map({ [UInt8]($0) }),
+               let view = waiting.isEmpty ? synced : EditQueue(writes: waiting).apply(to: synced).bytes {
+                found = EditQueue.task(task, in: view) != nil
+            }
+            guard found else { throw SyncError.unknownTask(spec: spec.changeId, task: task) }
+            Trace.mark("toggle: task found")
             return try w.insertPendingWrite(projectId: project.id, specId: spec.id, path: file, operation: .toggleTask,
                                             content: Data(), baseBlobId: try w.specFileBlobId(specId: spec.id, path: file),
                                             task: task, done: done, at: Date())
@@ -102,7 +109,7 @@ extension SyncEngine {
     /// The project of `spec`, once the change is known to exist and no link is in the path to `file`.
     private func writableProject(spec: SpecSummary, file: String) throws -> ProjectRecord {
         guard let project = try store.project(id: spec.projectId) else { throw SyncError.unknownProject(spec.projectId) }
-        guard let current = try store.spec(id: spec.id), current.status != .removed else {
+        guard let current = try store.specPlace(id: spec.id), current.status != .removed else {
             throw SyncError.changeGone(spec.path)
         }
         try WritePath.refuseLinks(repo: project.repoPath,
@@ -179,7 +186,7 @@ extension SyncEngine {
             }
         }
         Trace.mark("lock taken, start logged")
-        guard let spec = try store.spec(id: specId), spec.status != .removed else {
+        guard let spec = try store.specPlace(id: specId), spec.status != .removed else {
             return try keepAsConflicts(writes, project: project, file: nil, fsBlobId: nil, trigger: trigger,
                                        reason: "the change was removed on disk")
         }
@@ -272,7 +279,7 @@ extension SyncEngine {
     /// Backs up, replaces `target` atomically with `content` and commits it
     /// once, for the edits in `applying`; each gets its outcome and history row.
     private func replaceAndCommit(_ applying: [(write: PendingWriteRecord, step: EditStep)], content: [UInt8],
-                                  old: [UInt8]?, oldBlob: String?, in repo: Repository, spec: SpecRecord,
+                                  old: [UInt8]?, oldBlob: String?, in repo: Repository, spec: SpecPlace,
                                   project: ProjectRecord, target: String,
                                   trigger: String) throws -> [(id: Int64, outcome: WriteOutcome)] {
         let fs = writeFileSystem
@@ -295,10 +302,11 @@ extension SyncEngine {
             removeStaleTemporaryFiles(in: folder, of: name)
             try fs.writeNewFile(temp, bytes: content, mode: mode)
             // Check before replace: the file must still be what the edits were applied to.
-            let now: [UInt8]?
-            do { now = try fs.readIfPresent(target) } catch { try? fs.remove(temp); throw error }
-            if now != old {
+            let same: Bool
+            do { same = try fs.content(of: target, equals: old) } catch { try? fs.remove(temp); throw error }
+            if !same {
                 try? fs.remove(temp)
+                let now = (try? fs.readIfPresent(target)) ?? nil
                 let nowBlob = now.map { Repository.hashBlob($0).hex }
                 defer { reconcileAfterConflict(project, trigger: trigger) }
                 return try writes.map { write in
@@ -355,7 +363,7 @@ extension SyncEngine {
         // Only the commit just made needs reading: no walk of the working tree.
         var follow = ReconcileOptions(trigger: trigger, maxFileBytes: Configuration.maxFileBytes())
         follow.committedOnly = true
-        Trace.mark("outcome logged")
+        Trace.mark("write done, outcome logged")
         _ = try? reconciler.reconcile(projectId: project.id, options: follow)
         Trace.mark("database synced from the commit")
         return applying.map { ($0.write.id, $0.step == .applied ? .written(commit: commit.hex) : .unchanged) }
@@ -444,7 +452,7 @@ extension SyncEngine {
         guard write.operation == .toggleTask else { return write.content }
         let synced = try store.fileContent(specId: write.specId, path: write.path).map { [UInt8]($0) }
         for bytes in [file, synced].compactMap({ $0 }) {
-            if let item = EditQueue.task(write.task ?? "", in: bytes, path: write.path) {
+            if let item = EditQueue.task(write.task ?? "", in: bytes) {
                 return Data(EditQueue.toggled(bytes, item, done: write.done ?? true) ?? bytes)
             }
         }
