@@ -191,8 +191,7 @@ extension SyncEngine {
                                        reason: "the change was removed on disk")
         }
         let fs = writeFileSystem
-        let openspecRelative = spec.path + "/" + path
-        let repoRelative = project.openspecPath + "/" + openspecRelative
+        let repoRelative = project.openspecPath + "/" + spec.path + "/" + path
         let target = project.repoPath + "/" + repoRelative
 
         let repo: Repository
@@ -201,44 +200,13 @@ extension SyncEngine {
                                    reason: "cannot open the repository \(project.repoPath) (\(error)); the write waits and retries")
         }
         Trace.mark("repository open")
-        let state = repo.state
-        if state.isMidOperation {
-            return try deferWrites(writes, trigger: trigger, transient: true,
-                                   reason: "the repository is \(state); the write waits and retries once it is finished or aborted")
-        }
-        if fs.kind(of: repo.gitDir + "/index.lock") != nil {
-            return try deferWrites(writes, trigger: trigger, transient: true,
-                                   reason: "commit pending: .git/index.lock exists (another git command is running, or one crashed and left it); the write waits and retries")
-        }
-        do {
-            try WritePath.refuseLinks(repo: project.repoPath, relative: repoRelative, fileSystem: fs)
-        } catch {
-            // Never to be written there: kept with its content, not retried.
-            return try keepAsConflicts(writes, project: project, file: nil, fsBlobId: nil, trigger: trigger,
-                                       reason: "\(error)")
-        }
-        let changeFolder = project.repoPath + "/" + project.openspecPath + "/" + spec.path
-        guard fs.kind(of: changeFolder) == .directory else {
-            return try keepAsConflicts(writes, project: project, file: nil, fsBlobId: nil, trigger: trigger,
-                                       reason: "the change folder \(project.openspecPath)/\(spec.path) is gone")
-        }
-
-        // A folder on the way that HEAD holds as a submodule (or a file) can never take the file.
-        if let blocked = try? repo.headNonFolderAbove(repoRelative), let at = blocked.path {
-            let what = blocked.mode == .submodule ? "a git submodule" : "not a folder"
-            return try keepAsConflicts(writes, project: project, file: nil, fsBlobId: nil, trigger: trigger,
-                                       reason: "\(at) is \(what) in HEAD, so \(repoRelative) can never be committed")
-        }
-        // The user's staged work on the path is never touched: a commit of the
-        // file would reset its index entry to what was written.
-        do {
-            if try repo.hasStagedChange(at: repoRelative) {
-                return try keepAsConflicts(writes, project: project, file: nil, fsBlobId: nil, trigger: trigger,
-                                           reason: "\(repoRelative) has staged changes (`git diff --cached`), which the write would replace; commit or unstage them, then re-apply the edit")
-            }
-        } catch {
-            return try deferWrites(writes, trigger: trigger,
-                                   reason: "cannot read the index for \(repoRelative) (\(error)); the write waits and retries")
+        switch hold(in: repo, project: project, spec: spec, repoRelative: repoRelative) {
+        case let .wait(reason, transient):
+            return try deferWrites(writes, trigger: trigger, transient: transient, reason: reason)
+        case let .giveUp(reason):
+            return try keepAsConflicts(writes, project: project, file: nil, fsBlobId: nil, trigger: trigger, reason: reason)
+        case nil:
+            break
         }
         let old: [UInt8]?
         do { old = try fs.readIfPresent(target) } catch {
@@ -274,6 +242,50 @@ extension SyncEngine {
         let written = try replaceAndCommit(applying, content: content, old: old, oldBlob: oldBlob, in: repo,
                                            spec: spec, project: project, target: target, trigger: trigger)
         return (outcomes + written).sorted { $0.id < $1.id }
+    }
+
+    /// Why the edits of a file cannot be written now: they wait (a merge or
+    /// index.lock is `transient`), or they never can be; nil when nothing holds them.
+    private enum Hold {
+        case wait(reason: String, transient: Bool)
+        case giveUp(reason: String)
+    }
+
+    private func hold(in repo: Repository, project: ProjectRecord, spec: SpecPlace, repoRelative: String) -> Hold? {
+        let fs = writeFileSystem
+        let state = repo.state
+        if state.isMidOperation {
+            return .wait(reason: "the repository is \(state); the write waits and retries once it is finished or aborted",
+                         transient: true)
+        }
+        if fs.kind(of: repo.gitDir + "/index.lock") != nil {
+            return .wait(reason: "commit pending: .git/index.lock exists (another git command is running, or one crashed and left it); the write waits and retries",
+                         transient: true)
+        }
+        do {
+            try WritePath.refuseLinks(repo: project.repoPath, relative: repoRelative, fileSystem: fs)
+        } catch {
+            return .giveUp(reason: "\(error)")  // never to be written there
+        }
+        let changeFolder = project.repoPath + "/" + project.openspecPath + "/" + spec.path
+        guard fs.kind(of: changeFolder) == .directory else {
+            return .giveUp(reason: "the change folder \(project.openspecPath)/\(spec.path) is gone")
+        }
+        // A folder on the way that HEAD holds as a submodule (or a file) can never take the file.
+        if let blocked = try? repo.headNonFolderAbove(repoRelative), let at = blocked.path {
+            let what = blocked.mode == .submodule ? "a git submodule" : "not a folder"
+            return .giveUp(reason: "\(at) is \(what) in HEAD, so \(repoRelative) can never be committed")
+        }
+        // The user's staged work on the path is never touched: a commit of the
+        // file would reset its index entry to what was written.
+        do {
+            if try repo.hasStagedChange(at: repoRelative) {
+                return .giveUp(reason: "\(repoRelative) has staged changes (`git diff --cached`), which the write would replace; commit or unstage them, then re-apply the edit")
+            }
+        } catch {
+            return .wait(reason: "cannot read the index for \(repoRelative) (\(error)); the write waits and retries", transient: false)
+        }
+        return nil
     }
 
     /// Backs up, replaces `target` atomically with `content` and commits it
