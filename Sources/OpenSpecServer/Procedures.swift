@@ -165,7 +165,7 @@ struct Procedures: Sendable {
             guard let outcome = try engine.resolveConflict(chosen.id, resolution: resolution) else {
                 return try encode(WriteReport(outcome: "resolved", conflictId: chosen.id))
             }
-            return try encode(try reply(outcome, resolved: chosen.id))
+            return try encode(try reply(outcome, engine: engine, resolved: chosen.id))
         }
     }
 
@@ -243,7 +243,7 @@ struct Procedures: Sendable {
             let spec = try engine.resolveSpec(specKey, projectId: scope)
             let outcome = try engine.edit(spec: spec, file: file, content: Array(content.utf8),
                                           expecting: ExpectedVersion(blobId: base))
-            return try encode(try reply(outcome))
+            return try encode(try reply(outcome, engine: engine))
         }
     }
 
@@ -258,7 +258,7 @@ struct Procedures: Sendable {
         return try await write { engine in
             let scope = try projectKey.map { try engine.project(named: $0).id }
             let spec = try engine.resolveSpec(specKey, projectId: scope)
-            return try encode(try reply(try engine.toggleTask(spec: spec, task: task, done: done)))
+            return try encode(try reply(try engine.toggleTask(spec: spec, task: task, done: done), engine: engine))
         }
     }
 
@@ -317,14 +317,18 @@ struct Procedures: Sendable {
 
     /// What became of an edit: written and pending are results; a conflict is
     /// a CONFLICT error that names the kept edit.
-    private func reply(_ outcome: WriteOutcome, resolved: Int64? = nil) throws -> WriteReport {
+    private func reply(_ outcome: WriteOutcome, engine: SyncEngine, resolved: Int64? = nil) throws -> WriteReport {
         switch outcome {
         case let .written(commit):
             return WriteReport(outcome: "written", commit: commit, conflictId: resolved)
+        case .unchanged:
+            return WriteReport(outcome: "unchanged", conflictId: resolved)
         case let .pending(reason):
             return WriteReport(outcome: "pending", reason: mapper.scrub(reason), conflictId: resolved)
         case let .conflict(id):
-            throw TRPCError(.conflict, "the file changed on disk since the last sync, so the file was kept; your edit is saved as conflict #\(id): conflicts.list shows it, and sync.resolveConflict with resolution \"reapply\" writes it over the file",
+            let reason = try engine.store.conflict(id: id)?.reason.map { mapper.scrub($0) }
+                ?? "the file changed on disk since the last sync"
+            throw TRPCError(.conflict, "\(reason), so the file was kept; your edit is saved as conflict #\(id): conflicts.list shows it, and sync.resolveConflict with resolution \"reapply\" writes it over the file",
                             extra: ["conflictId": .number(Double(id))])
         }
     }

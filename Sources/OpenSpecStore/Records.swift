@@ -205,7 +205,17 @@ public struct ProjectCounts: Sendable, Equatable {
 
 /// Where an edit made through the database stands.
 public enum WriteStatus: String, Codable, Sendable {
-    case pending, written, conflicted, failed
+    /// `unchanged`: applied, and the file already was so (nothing to commit).
+    /// `failed` is only found in rows of older versions.
+    case pending, written, unchanged, conflicted, failed
+}
+
+/// What a queued edit does to its file.
+public enum WriteOperation: String, Codable, Sendable {
+    /// Replace the whole file with `content`, made against `baseBlobId`.
+    case replace
+    /// Tick or untick one task of the file as it is when written.
+    case toggleTask
 }
 
 /// An edit made through the database, to be (or already) written to a file.
@@ -223,6 +233,14 @@ public struct PendingWriteRecord: Codable, Sendable, Equatable, FetchableRecord,
     public var nextAttemptAt: Date
     public var lastError: String?
     public var status: WriteStatus
+    public var operation: WriteOperation
+    /// For a toggle: the task's written number or `#N`, and whether to tick it.
+    public var task: String?
+    public var done: Bool?
+    /// The blob an attempt put in place for this edit before committing it.
+    public var writtenBlobId: String?
+    /// Attempts that failed for a reason not known to pass by itself (a merge or `index.lock` do not count).
+    public var failures: Int
 }
 
 /// A database edit that lost to a change on disk, kept whole.
@@ -240,4 +258,6 @@ public struct ConflictRecord: Codable, Sendable, Equatable, FetchableRecord, Dat
     public var detectedAt: Date
     public var resolvedAt: Date?
     public var resolution: String?
+    /// Why the edit was kept instead of written.
+    public var reason: String?
 }

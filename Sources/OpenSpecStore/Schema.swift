@@ -160,6 +160,25 @@ enum Schema {
             // from tasksContent when a change is shown instead.
             try db.execute(sql: "ALTER TABLE openspecSpecs DROP COLUMN tasks")
         }
+        migrator.registerMigration("v4-write-operations") { db in
+            // A waiting edit is kept as the operation it is, so edits queued
+            // for one file compose in order instead of replacing each other:
+            // a whole-file replace (content, baseBlobId) or a task toggle
+            // (task, done), applied to the file as it is when written.
+            // writtenBlobId: the file an attempt put in place before its commit,
+            // so a retry after a crash commits it instead of taking it for the
+            // user's. A kept conflict says why the edit was given up.
+            try db.execute(sql: """
+                ALTER TABLE pendingWrites ADD COLUMN operation TEXT NOT NULL DEFAULT 'replace';  -- replace | toggleTask
+                ALTER TABLE pendingWrites ADD COLUMN task TEXT;      -- toggleTask: "1.2" or "#N"
+                ALTER TABLE pendingWrites ADD COLUMN done BOOLEAN;   -- toggleTask: tick or untick
+                ALTER TABLE pendingWrites ADD COLUMN writtenBlobId TEXT;
+                -- attempts that failed for a reason not known to pass by itself
+                -- (not a merge or index.lock); bounded, then the edit is kept as a conflict
+                ALTER TABLE pendingWrites ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE conflicts ADD COLUMN reason TEXT;
+                """)
+        }
         migrator.registerMigration("v5-history-runs") { db in
             // A run that repeats the project's last summary (nothing changed,
             // or the same failure) replaces that row instead of adding one:
@@ -169,7 +188,7 @@ enum Schema {
                 ALTER TABLE syncHistory ADD COLUMN firstSyncedAt DATETIME;
                 """)
         }
-        migrator.registerMigration("v5-skipped-paths") { db in
+        migrator.registerMigration("v6-skipped-paths") { db in
             // What the reconciler leaves out on purpose (a name that is not
             // UTF-8, a submodule), as JSON: reported by `status` until it goes.
             try db.execute(sql: "ALTER TABLE projects ADD COLUMN skippedPaths TEXT NOT NULL DEFAULT '{}'")

@@ -1,10 +1,42 @@
 import Foundation
 import GRDB
 
+/// Where a change is, as a write needs it.
+public struct SpecPlace: Sendable, Equatable {
+    public var id: String
+    public var projectId: String
+    public var path: String
+    public var changeId: String
+    public var status: SpecStatus
+}
+
 /// Reads of database-to-file writes and conflicts.
 extension Store {
     public func pendingWrite(id: Int64) throws -> PendingWriteRecord? {
         try pool.read { db in try PendingWriteRecord.fetchOne(db, sql: "SELECT * FROM pendingWrites WHERE id = ?", arguments: [id]) }
+    }
+
+    /// Where a change is and whether it still exists, for a write. Only
+    /// columns stored before the file contents are read, so a large
+    /// tasks.md in the row is not read along.
+    public func specPlace(id: String) throws -> SpecPlace? {
+        try pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT id, projectId, path, changeId, status FROM openspecSpecs WHERE id = ?",
+                                             arguments: [id]) else { return nil }
+            return SpecPlace(id: row["id"], projectId: row["projectId"], path: row["path"], changeId: row["changeId"],
+                             status: SpecStatus(rawValue: row["status"]) ?? .removed)
+        }
+    }
+
+    /// The waiting edits of one file, in queue order.
+    public func pendingWrites(specId: String, path: String) throws -> [PendingWriteRecord] {
+        try pool.read { db in try Self.pendingWrites(db, specId: specId, path: path) }
+    }
+
+    static func pendingWrites(_ db: Database, specId: String, path: String) throws -> [PendingWriteRecord] {
+        try PendingWriteRecord.fetchAll(db, sql: """
+            SELECT * FROM pendingWrites WHERE specId = ? AND path = ? AND status = 'pending' ORDER BY id
+            """, arguments: [specId, path])
     }
 
     /// Pending writes of a project whose next attempt is due, oldest first.
@@ -50,21 +82,30 @@ extension Store {
 
 /// Writes of database-to-file edits and conflicts, inside one transaction.
 extension StoreWriter {
-    /// Queues an edit and stamps the spec's `dbModifiedAt`. An older pending
-    /// edit of the same file is superseded: the new content is the whole file.
-    public func insertPendingWrite(projectId: String, specId: String, path: String, content: Data,
-                                   baseBlobId: String?, at now: Date) throws -> Int64 {
+    /// Queues an edit and stamps the spec's `dbModifiedAt`. Earlier waiting
+    /// edits of the same file stay queued: edits are applied in queue order.
+    public func insertPendingWrite(projectId: String, specId: String, path: String, operation: WriteOperation,
+                                   content: Data, baseBlobId: String?, task: String? = nil, done: Bool? = nil,
+                                   at now: Date) throws -> Int64 {
         try db.execute(sql: """
-            UPDATE pendingWrites SET status = 'failed', lastError = 'superseded by a newer edit of the same file'
-            WHERE specId = ? AND path = ? AND status = 'pending'
-            """, arguments: [specId, path])
-        try db.execute(sql: """
-            INSERT INTO pendingWrites (projectId, specId, path, content, baseBlobId, createdAt, attempts, nextAttemptAt, status)
-            VALUES (?,?,?,?,?,?,0,?,'pending')
-            """, arguments: [projectId, specId, path, content, baseBlobId, DateText.string(now), DateText.string(now)])
+            INSERT INTO pendingWrites (projectId, specId, path, content, baseBlobId, createdAt, attempts, nextAttemptAt,
+              status, operation, task, done)
+            VALUES (?,?,?,?,?,?,0,?,'pending',?,?,?)
+            """, arguments: [projectId, specId, path, content, baseBlobId, DateText.string(now), DateText.string(now),
+                             operation.rawValue, task, done])
         let id = db.lastInsertedRowID
         try db.execute(sql: "UPDATE openspecSpecs SET dbModifiedAt = ? WHERE id = ?", arguments: [DateText.string(now), specId])
         return id
+    }
+
+    /// The waiting edits of one file, in queue order.
+    public func pendingWrites(specId: String, path: String) throws -> [PendingWriteRecord] {
+        try Store.pendingWrites(db, specId: specId, path: path)
+    }
+
+    /// The bytes of one file of a change as last synced; nil when the change has no such file.
+    public func specFileContent(specId: String, path: String) throws -> Data? {
+        try Store.fileContent(db, specId: specId, path: path)
     }
 
     /// The blob id of one file of a change as last synced; nil when the change has no such file.
@@ -73,9 +114,16 @@ extension StoreWriter {
     }
 
     /// A write that must wait: counts the attempt and sets when to try again.
-    public func deferWrite(id: Int64, attempts: Int, nextAttemptAt: Date, error: String) throws {
-        try db.execute(sql: "UPDATE pendingWrites SET attempts = ?, nextAttemptAt = ?, lastError = ? WHERE id = ?",
-                       arguments: [attempts, DateText.string(nextAttemptAt), error, id])
+    public func deferWrite(id: Int64, attempts: Int, failures: Int, nextAttemptAt: Date, error: String) throws {
+        try db.execute(sql: "UPDATE pendingWrites SET attempts = ?, failures = ?, nextAttemptAt = ?, lastError = ? WHERE id = ?",
+                       arguments: [attempts, failures, DateText.string(nextAttemptAt), error, id])
+    }
+
+    /// Records, before the file is replaced, the blob the writes put in place.
+    public func setWrittenBlob(ids: [Int64], blobId: String) throws {
+        for id in ids {
+            try db.execute(sql: "UPDATE pendingWrites SET writtenBlobId = ? WHERE id = ?", arguments: [blobId, id])
+        }
     }
 
     public func setWriteStatus(id: Int64, _ status: WriteStatus, error: String?) throws {
@@ -84,17 +132,19 @@ extension StoreWriter {
     }
 
     public func setSpecSyncError(specId: String, _ error: String?) throws {
-        try db.execute(sql: "UPDATE openspecSpecs SET syncError = ? WHERE id = ?", arguments: [error, specId])
+        // Only when it changes: rewriting the row rewrites its file contents too.
+        try db.execute(sql: "UPDATE openspecSpecs SET syncError = ? WHERE id = ? AND syncError IS NOT ?",
+                       arguments: [error, specId, error])
     }
 
     /// Keeps a losing edit whole; returns the conflict's id.
     public func insertConflict(projectId: String, specId: String, path: String, dbContent: Data, baseBlobId: String?,
-                               fsBlobId: String?, at now: Date) throws -> Int64 {
+                               fsBlobId: String?, reason: String? = nil, at now: Date) throws -> Int64 {
         try db.execute(sql: """
             INSERT INTO conflicts (projectId, specId, path, dbContent, baseBlobId, fsBlobId, dbModifiedAt,
-              filesystemModifiedAt, lastSyncedAt, detectedAt)
-            SELECT ?, id, ?, ?, ?, ?, dbModifiedAt, filesystemModifiedAt, lastSyncedAt, ? FROM openspecSpecs WHERE id = ?
-            """, arguments: [projectId, path, dbContent, baseBlobId, fsBlobId, DateText.string(now), specId])
+              filesystemModifiedAt, lastSyncedAt, detectedAt, reason)
+            SELECT ?, id, ?, ?, ?, ?, dbModifiedAt, filesystemModifiedAt, lastSyncedAt, ?, ? FROM openspecSpecs WHERE id = ?
+            """, arguments: [projectId, path, dbContent, baseBlobId, fsBlobId, DateText.string(now), reason, specId])
         return db.lastInsertedRowID
     }
 

@@ -36,7 +36,15 @@ public enum Trace {
         guard PhaseTimer.enabled else { return }
         let previous = last  // first use starts the clock
         let now = DispatchTime.now().uptimeNanoseconds
-        FileHandle.standardError.write(Data(String(format: "trace: %@ +%.2f ms\n", label, Double(now &- previous) / 1e6).utf8))
+        FileHandle.standardError.write(Data((String(format: "trace: %@ +%.2f ms", label, Double(now &- previous) / 1e6)
+            + peakMemory() + "\n").utf8))
         last = now
+    }
+
+    /// The process's peak resident memory so far (`VmHWM`), where /proc has it.
+    private static func peakMemory() -> String {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return "" }
+        return ", peak " + line.dropFirst("VmHWM:".count).trimmingCharacters(in: .whitespaces).replacingOccurrences(of: " kB", with: " KB")
     }
 }

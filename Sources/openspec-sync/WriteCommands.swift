@@ -2,12 +2,15 @@ import ArgumentParser
 import Foundation
 import OpenSpecSync
 
-/// Prints what became of an edit and exits 0 (written), 5 (pending) or 6 (conflict).
-private func report(_ outcome: WriteOutcome, what: String, json: Bool) throws {
+/// Prints what became of an edit and exits 0 (written or unchanged), 5 (pending) or 6 (conflict).
+private func report(_ outcome: WriteOutcome, what: String, json: Bool, engine: SyncEngine) throws {
     switch outcome {
     case let .written(commit):
         if json { try printJSON(WriteReport(outcome: "written", commit: commit)) }
         else { print("\(what): written and committed as \(commit.prefix(12))") }
+    case .unchanged:
+        if json { try printJSON(WriteReport(outcome: "unchanged")) }
+        else { print("\(what): unchanged, the file already is so; nothing to commit") }
     case let .pending(reason):
         if json { try printJSON(WriteReport(outcome: "pending", reason: reason)) }
         else { print("\(what): saved, not written yet: \(reason)") }
@@ -15,7 +18,11 @@ private func report(_ outcome: WriteOutcome, what: String, json: Bool) throws {
     case let .conflict(id):
         if json { try printJSON(WriteReport(outcome: "conflict", conflictId: id)) }
         else {
-            print("\(what): conflict #\(id): the file changed on disk since the last sync, so the file was kept.")
+            if let reason = try engine.store.conflict(id: id)?.reason {
+                print("\(what): conflict #\(id): \(reason); the file was kept.")
+            } else {
+                print("\(what): conflict #\(id): the file changed on disk since the last sync, so the file was kept.")
+            }
             print("Your edit is saved: `openspec-sync conflicts` shows it; `openspec-sync resolve SPEC --reapply --conflict \(id)` writes it over the file.")
         }
         throw ExitCode(6)
@@ -54,7 +61,7 @@ struct Edit: ParsableCommand {
             }
             let projectId = try project.map { try engine.project(named: $0).id }
             let target = try engine.resolveSpec(spec, projectId: projectId)
-            try report(try engine.edit(spec: target, file: file, content: content), what: "\(target.changeId)/\(file)", json: json)
+            try report(try engine.edit(spec: target, file: file, content: content), what: "\(target.changeId)/\(file)", json: json, engine: engine)
         }
     }
 }
@@ -86,7 +93,7 @@ struct TaskCommand: ParsableCommand {
             let projectId = try project.map { try engine.project(named: $0).id }
             let target = try engine.resolveSpec(spec, projectId: projectId)
             try report(try engine.toggleTask(spec: target, task: task, done: done),
-                       what: "\(target.changeId) task \(task)", json: json)
+                       what: "\(target.changeId) task \(task)", json: json, engine: engine)
         }
     }
 }
@@ -109,10 +116,12 @@ struct Conflicts: ParsableCommand {
             let conflicts = try engine.conflicts(projectId: projectId, includeResolved: all)
             if json { try printJSON(["conflicts": conflicts]); return }
             if conflicts.isEmpty { print("No open conflicts."); return }
+            let reasons = conflicts.compactMap { c in c.reason.map { "#\(c.id): \($0)" } }
             let rows = conflicts.map { c in
                 ["#\(c.id)", c.changeId ?? "(gone)", c.path, "\(c.detectedAt)", c.resolution ?? "open", "\(c.keptBytes) bytes kept"]
             }
             print(renderTable(header: ["ID", "CHANGE", "FILE", "DETECTED", "STATE", "EDIT"], rows: rows))
+            for reason in reasons { print(reason) }
             print("`openspec-sync conflicts --json` shows the kept content; `openspec-sync resolve SPEC --reapply` writes it.")
         }
     }
@@ -153,7 +162,7 @@ struct Resolve: ParsableCommand {
             }
             let outcome = try engine.resolveConflict(chosen.id, resolution: reapply ? .reapply : .filesystem)
             if let outcome {
-                try report(outcome, what: "\(target.changeId)/\(chosen.path) (conflict #\(chosen.id) re-applied)", json: json)
+                try report(outcome, what: "\(target.changeId)/\(chosen.path) (conflict #\(chosen.id) re-applied)", json: json, engine: engine)
             } else if json {
                 try printJSON(WriteReport(outcome: "resolved"))
             } else {

@@ -211,6 +211,30 @@ struct ProcedureTests {
         #expect(resolvedList.first?["resolution"] as? String == "filesystem")
     }
 
+    @Test("specs.toggleTask twice while index.lock is held: both wait, and both ticks reach the file")
+    func waitingTogglesCompose() throws {
+        let server = try LiveServer()
+        let repo = try makeProject(server)
+        try server.start()
+        try repo.write(".git/index.lock", "")
+        for task in ["1.1", "1.2"] {
+            let reply = try server.mutate("specs.toggleTask", json(["specId": "add-login", "task": task, "done": task == "1.2"]))
+            #expect(reply.status == 200, "\(reply)")
+            #expect((reply.data as? [String: Any])?["outcome"] as? String == "pending")
+        }
+        try repo.remove(".git/index.lock")
+        sleep(3)  // the first retry is due two seconds after the attempt
+        let retried = try server.mutate("sync.forceSync", json(["projectId": "demo"]))
+        #expect(retried.status == 200, "\(retried)")
+        #expect(try repo.readText("openspec/changes/add-login/tasks.md") == "## 1. Work\n- [ ] 1.1 Form\n- [x] 1.2 Session\n")
+        #expect((try server.query("conflicts.list").data as? [Any])?.isEmpty == true)
+        // Already so: unchanged, nothing committed.
+        let head = try repo.git("rev-parse", "HEAD")
+        let again = try server.mutate("specs.toggleTask", json(["specId": "add-login", "task": "1.2", "done": true]))
+        #expect((again.data as? [String: Any])?["outcome"] as? String == "unchanged", "\(again)")
+        #expect(try repo.git("rev-parse", "HEAD") == head)
+    }
+
     @Test("specs.rollback restores a commit's files as a new commit; conflicts, refusals and bad input are errors")
     func rollback() throws {
         let server = try LiveServer()

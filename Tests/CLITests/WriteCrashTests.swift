@@ -147,16 +147,13 @@ struct WriteCrashTests {
             }
 
             // The queue agrees with the file: nothing conflicted by our own retries,
-            // replaced edits only superseded, at most one still pending.
+            // nothing dropped; each run's edit waits or was applied (the repeats change nothing).
             let rows = try sqlite(cli.dbPath, "SELECT status || '|' || COALESCE(lastError, '') FROM pendingWrites ORDER BY id")
             let statuses = rows.map { String($0.prefix { $0 != "|" }) }
             #expect(!statuses.contains("conflicted"), "a conflict against our own write \(at): \(rows)")
-            for row in rows where row.hasPrefix("failed|") {
-                #expect(row.contains("superseded by a newer edit"), "a failed write \(at): \(row)")
-            }
-            #expect(statuses.filter { $0 == "pending" }.count <= 1, "\(rows) \(at)")
+            #expect(Set(statuses).isSubset(of: ["pending", "written", "unchanged"]), "\(rows) \(at)")
             #expect(try sqlite(cli.dbPath, "SELECT COUNT(*) FROM conflicts") == ["0"], "conflict rows \(at)")
-            let last = statuses.last
+            let last = statuses.last.map { $0 == "unchanged" ? "written" : $0 }
             let state = committed ? (last == "written" ? "written" : "committed, still pending")
                 : isNew ? "on disk, not committed" : last == "pending" ? "saved, file old" : "nothing saved"
             if !run.exited { seen[state, default: 0] += 1 }
@@ -225,9 +222,9 @@ struct WriteCrashTests {
         #expect(commits.count == 1, "\(when): \(commits.count) sync commits of \(target)")
         #expect(try repo.gitResult(["show", "HEAD:" + target]).stdout == newText, "\(when)")
         #expect(try repo.git("show", "--name-only", "--format=", "HEAD") == target, "\(when): the sync commit touches more")
-        // Every edit the loop started ended written (each a no-op after the first) or superseded.
-        let finalRows = try sqlite(cli.dbPath, "SELECT DISTINCT status FROM pendingWrites WHERE status <> 'failed'")
-        #expect(finalRows == ["written"], "\(when): \(finalRows)")
+        // Every edit the loop started ended written, or unchanged for a repeat after the first was applied.
+        let finalRows = try sqlite(cli.dbPath, "SELECT DISTINCT status FROM pendingWrites ORDER BY status")
+        #expect(finalRows.contains("written") && Set(finalRows).isSubset(of: ["written", "unchanged"]), "\(when): \(finalRows)")
         let show = try cli.json(["show", "change-0007"])
         let tasks = try #require(show["tasks"] as? [[String: Any]])
         let markers = tasks.map { $0["marker"] as? String ?? "?" }

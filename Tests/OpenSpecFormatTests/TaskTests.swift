@@ -4,6 +4,27 @@ import Testing
 /// Task counting follows OpenSpec 1.13 exactly; each fixture pins one rule family.
 @Suite("Tasks")
 struct TaskTests {
+    @Test("find: the task a written number or #N names is the one parse lists, with the same offsets")
+    func findMatchesParse() throws {
+        for name in ["tasks/nested.md"] {
+            let bytes = try Fixtures.bytes(name)
+            let list = TaskList.parse(bytes, path: "tasks.md")
+            for (index, task) in list.tasks.enumerated() {
+                let byOrdinal = try #require(TaskList.find("#\(index + 1)", in: bytes))
+                #expect(byOrdinal.markerOffset == task.markerOffset && byOrdinal.openBracketOffset == task.openBracketOffset)
+                if let number = task.number, let first = list.tasks.first(where: { $0.number == number }) {
+                    #expect(TaskList.find(number, in: bytes)?.openBracketOffset == first.openBracketOffset)
+                }
+            }
+            #expect(TaskList.find("#\(list.tasks.count + 1)", in: bytes) == nil)
+            #expect(TaskList.find("#0", in: bytes) == nil)
+            #expect(TaskList.find("9.9.9", in: bytes) == nil)
+        }
+        let bom: [UInt8] = [0xEF, 0xBB, 0xBF] + Array("- [ ] 1.1 First\r\n- [x] 1.2 Second".utf8)
+        #expect(TaskList.find("1.2", in: bom)?.isDone == true)
+        #expect(TaskList.find("#1", in: bom)?.number == "1.1")
+    }
+
     @Test("nested and indented tasks count, with their indentation and group")
     func nested() throws {
         let list = TaskList.parse(try Fixtures.bytes("tasks/nested.md"), path: "tasks.md")

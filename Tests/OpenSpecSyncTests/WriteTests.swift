@@ -288,6 +288,128 @@ struct WriteTests {
         #expect(try h.reconcile().changedCount == 0)
     }
 
+    @Test("waiting toggles and a whole-file edit of one file all reach it, in queue order, in one commit")
+    func waitingEditsCompose() throws {
+        let (h, spec) = try syncedChange(tasks: "## 1. Work\n- [ ] 1.1 Do it\n- [x] 1.2 Done\n- [ ] 1.3 Three\n")
+        let lock = h.repo.path + "/.git/index.lock"
+        #expect(FileManager.default.createFile(atPath: lock, contents: Data()))
+        let head = try h.repo.git("rev-parse", "HEAD")
+
+        var outcomes = [try h.engine.toggleTask(spec: spec, task: "1.1", done: true),
+                        try h.engine.toggleTask(spec: spec, task: "1.3", done: true)]
+        // Made with the waiting toggles in view: it applies on top of them.
+        let edited = "## 1. Work\n- [x] 1.1 Do it\n- [x] 1.2 Done\n- [x] 1.3 Three\n- [ ] 1.4 Added\n"
+        outcomes.append(try h.engine.edit(spec: spec, file: "tasks.md", content: Array(edited.utf8)))
+        // A task that exists only in the queued result can be toggled too.
+        outcomes.append(try h.engine.toggleTask(spec: spec, task: "1.4", done: true))
+        for outcome in outcomes {
+            guard case .pending = outcome else { Issue.record("expected pending, got \(outcome)"); return }
+        }
+        #expect(try pendingCount(h) == 4)
+        #expect(try h.repo.git("rev-parse", "HEAD") == head)
+
+        try FileManager.default.removeItem(atPath: lock)
+        let results = try h.engine.flushPendingWrites(project: h.project, now: Date().addingTimeInterval(3600))
+        #expect(results.count == 4)
+        let commits = Set(results.compactMap(commit(of:)))
+        #expect(commits.count == 1 && results.allSatisfy { commit(of: $0) != nil }, "\(results)")
+        #expect(try h.repo.readText(tasksPath) == edited.replacingOccurrences(of: "[ ] 1.4", with: "[x] 1.4"))
+        #expect(try h.repo.git("show", "HEAD:" + tasksPath) + "\n" == (try h.repo.readText(tasksPath)))
+        #expect(try h.repo.git("rev-parse", "HEAD~1") == head)
+        #expect(try pendingCount(h) == 0)
+        #expect(try h.engine.conflicts(projectId: h.project.id).isEmpty)
+        for id in Int64(1)...4 { #expect(try h.engine.store.pendingWrite(id: id)?.status == .written) }
+        let updated = try h.history(specId: spec.id).filter { $0.syncDirection == "db_to_fs" && $0.action == "updated" }
+        #expect(updated.count == 4)
+        #expect(try h.reconcile().changedCount == 0)
+    }
+
+    @Test("a waiting edit made against neither the file nor the queued result is kept as a conflict with its content")
+    func staleEditAmongWaitingOnesIsKept() throws {
+        let (h, spec) = try syncedChange()
+        let lock = h.repo.path + "/.git/index.lock"
+        #expect(FileManager.default.createFile(atPath: lock, contents: Data()))
+        _ = try h.engine.toggleTask(spec: spec, task: "1.1", done: true)
+        _ = try h.engine.edit(spec: spec, file: "tasks.md", content: Array("mine\n".utf8))
+        // The file changes on disk while the edits wait.
+        let theirs = "## 1. Work\n- [ ] 1.1 Do it\n- [x] 1.2 Done\n- [ ] 1.3 Theirs\n"
+        try h.repo.write(tasksPath, theirs)
+
+        try FileManager.default.removeItem(atPath: lock)
+        let results = try h.engine.flushPendingWrites(project: h.project, now: Date().addingTimeInterval(3600))
+        #expect(results.count == 2)
+        _ = try #require(commit(of: results[0]))
+        guard case let .conflict(id) = results[1] else { Issue.record("expected a conflict, got \(results[1])"); return }
+        // The toggle applied to the file as it is; the edit is kept whole with the reason.
+        #expect(try h.repo.readText(tasksPath) == theirs.replacingOccurrences(of: "[ ] 1.1", with: "[x] 1.1"))
+        let kept = try #require(try h.engine.conflicts(projectId: h.project.id).first)
+        #expect(kept.id == id && kept.keptContent == "mine\n")
+        #expect(kept.reason?.contains("changed on disk") == true)
+        #expect(try pendingCount(h) == 0)
+    }
+
+    @Test("a toggle that changes nothing is unchanged: no commit")
+    func toggleThatChangesNothing() throws {
+        let (h, spec) = try syncedChange()
+        let head = try h.repo.git("rev-parse", "HEAD")
+        let outcome = try h.engine.toggleTask(spec: spec, task: "1.2", done: true)
+        #expect(outcome == .unchanged)
+        #expect(try h.repo.git("rev-parse", "HEAD") == head)
+        #expect(try h.engine.store.pendingWrite(id: 1)?.status == .unchanged)
+        #expect(try pendingCount(h) == 0)
+    }
+
+    @Test("a change folder that became a submodule in HEAD: the edit is kept as a conflict at once, never retried")
+    func submoduleChangeFolder() throws {
+        let (h, spec) = try syncedChange()
+        let folder = "openspec/changes/add-login"
+        let head = try h.repo.git("rev-parse", "HEAD")
+        try h.repo.git("rm", "-r", "-q", "--cached", folder)
+        try h.repo.git("update-index", "--add", "--cacheinfo", "160000,\(head),\(folder)")
+        try h.repo.git("commit", "-q", "-m", "add-login becomes a submodule")
+        let submoduleHead = try h.repo.git("rev-parse", "HEAD")
+
+        let outcome = try h.engine.edit(spec: spec, file: "tasks.md", content: Array("mine\n".utf8))
+        guard case let .conflict(id) = outcome else { Issue.record("expected a conflict, got \(outcome)"); return }
+        let kept = try #require(try h.engine.conflicts(projectId: h.project.id).first { $0.id == id })
+        #expect(kept.keptContent == "mine\n")
+        #expect(kept.reason?.contains("submodule") == true, "\(kept.reason ?? "")")
+        #expect(try pendingCount(h) == 0)
+        #expect(try h.engine.flushPendingWrites(project: h.project, now: Date().addingTimeInterval(86_400)).isEmpty)
+        #expect(try h.repo.git("rev-parse", "HEAD") == submoduleHead)
+    }
+
+    @Test("a write that keeps failing is kept as a conflict after the bound; a held index.lock does not count")
+    func failuresAreBounded() throws {
+        let (h, spec) = try syncedChange()
+        // Backups cannot be made while .git/openspec-sync is a file: every attempt fails the same way.
+        try h.repo.write(".git/openspec-sync", "in the way\n")
+        let lock = h.repo.path + "/.git/index.lock"
+        #expect(FileManager.default.createFile(atPath: lock, contents: Data()))
+        let mine = Array("## 1. Work\n- [x] 1.1 Mine\n".utf8)
+        guard case .pending = try h.engine.edit(spec: spec, file: "tasks.md", content: mine) else {
+            Issue.record("expected pending"); return
+        }
+        for _ in 1...20 { _ = try h.engine.flushPendingWrites(project: h.project, now: Date().addingTimeInterval(86_400)) }
+        #expect(try pendingCount(h) == 1, "waiting for index.lock never gives up")
+        try FileManager.default.removeItem(atPath: lock)
+
+        var last: [WriteOutcome] = []
+        for attempt in 1...SyncCommit.maxFailedAttempts {
+            last = try h.engine.flushPendingWrites(project: h.project, now: Date().addingTimeInterval(86_400))
+            if attempt < SyncCommit.maxFailedAttempts {
+                guard case .pending = last.first else { Issue.record("attempt \(attempt): \(last)"); return }
+            }
+        }
+        guard case let .conflict(id) = last.first else { Issue.record("expected a conflict, got \(last)"); return }
+        let kept = try #require(try h.engine.conflicts(projectId: h.project.id).first { $0.id == id })
+        #expect(kept.keptContent == String(decoding: mine, as: UTF8.self))
+        #expect(kept.reason?.contains("given up after \(SyncCommit.maxFailedAttempts) failed attempts") == true)
+        #expect(kept.reason?.contains("cannot create the folder") == true, "the last failure is named: \(kept.reason ?? "")")
+        #expect(try pendingCount(h) == 0)
+        #expect(try h.engine.flushPendingWrites(project: h.project, now: Date().addingTimeInterval(86_400)).isEmpty)
+    }
+
     @Test("unsafe paths are refused before anything is queued or touched")
     func pathValidation() throws {
         let (h, spec) = try syncedChange()
@@ -352,7 +474,7 @@ struct WriteTests {
         let (h, spec) = try syncedChange()
         let base = try h.engine.store.specFiles(specId: spec.id, withContent: false).first { $0.path == "tasks.md" }?.blobId
         _ = try h.engine.store.write { w in
-            try w.insertPendingWrite(projectId: h.project.id, specId: spec.id, path: "tasks.md",
+            try w.insertPendingWrite(projectId: h.project.id, specId: spec.id, path: "tasks.md", operation: .replace,
                                      content: Data("- [x] from the crash\n".utf8), baseBlobId: base, at: Date())
         }
         let round = h.engine.scanRound(ScanOptions(), retries: RetrySchedule())

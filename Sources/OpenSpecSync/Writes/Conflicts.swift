@@ -21,6 +21,8 @@ public struct ConflictView: Codable, Sendable, Equatable {
     /// The kept (losing) edit, when it is UTF-8 text.
     public var keptContent: String?
     public var keptBytes: Int
+    /// Why the edit was kept instead of written.
+    public var reason: String?
 }
 
 /// How to close a conflict.
@@ -42,7 +44,7 @@ extension SyncEngine {
                 changeId: spec?.changeId, specPath: spec?.path, path: row.path, dbModifiedAt: row.dbModifiedAt,
                 filesystemModifiedAt: row.filesystemModifiedAt, lastSyncedAt: row.lastSyncedAt,
                 detectedAt: row.detectedAt, resolvedAt: row.resolvedAt, resolution: row.resolution,
-                keptContent: String(validating: [UInt8](row.dbContent), as: UTF8.self), keptBytes: row.dbContent.count)
+                keptContent: String(validating: [UInt8](row.dbContent), as: UTF8.self), keptBytes: row.dbContent.count, reason: row.reason)
         }
     }
 

@@ -11,6 +11,8 @@ public protocol WriteFileSystem: Sendable {
     func kind(of path: String) -> EntryKind?
     /// The whole content of a regular file, nil when it does not exist.
     func readIfPresent(_ path: String) throws -> [UInt8]?
+    /// Whether the file at `path` holds exactly `expected` (nil: it does not exist).
+    func content(of path: String, equals expected: [UInt8]?) throws -> Bool
     /// The permission bits of an existing file.
     func permissions(of path: String) -> mode_t?
     func createDirectory(_ path: String) throws
@@ -20,6 +22,13 @@ public protocol WriteFileSystem: Sendable {
     func remove(_ path: String) throws
     /// fsync of a folder, so a rename inside it survives a power cut.
     func syncDirectory(_ path: String) throws
+}
+
+extension WriteFileSystem {
+    /// Whether the file at `path` holds exactly `expected` (nil: it does not exist).
+    public func content(of path: String, equals expected: [UInt8]?) throws -> Bool {
+        try readIfPresent(path) == expected
+    }
 }
 
 /// The real thing, through POSIX calls.
@@ -36,6 +45,9 @@ public struct PosixWriteFileSystem: WriteFileSystem {
         }
         defer { close(fd) }
         var bytes: [UInt8] = []
+        // Sized up front: growing by doubling held up to twice a large file while reading.
+        var info = stat()
+        if fstat(fd, &info) == 0 && info.st_size > 0 { bytes.reserveCapacity(Int(info.st_size)) }
         var buffer = [UInt8](repeating: 0, count: 64 << 10)
         while true {
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
@@ -45,6 +57,33 @@ public struct PosixWriteFileSystem: WriteFileSystem {
             }
             if count == 0 { return bytes }
             bytes.append(contentsOf: buffer[0..<count])
+        }
+    }
+
+    /// Compares in pieces, so a large file is not held a second time.
+    public func content(of path: String, equals expected: [UInt8]?) throws -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        if fd < 0 {
+            if errno == ENOENT { return expected == nil }
+            throw FileSystemError(path: path, operation: "read", code: errno)
+        }
+        defer { close(fd) }
+        guard let expected else { return false }
+        var offset = 0
+        var buffer = [UInt8](repeating: 0, count: 64 << 10)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw FileSystemError(path: path, operation: "read", code: errno)
+            }
+            if count == 0 { return offset == expected.count }
+            guard offset + count <= expected.count else { return false }
+            let same = buffer.withUnsafeBytes { piece in
+                expected.withUnsafeBytes { whole in memcmp(piece.baseAddress!, whole.baseAddress! + offset, count) == 0 }
+            }
+            guard same else { return false }
+            offset += count
         }
     }
 

@@ -10,6 +10,8 @@ import Glibc
 public enum WriteOutcome: Sendable, Equatable {
     /// On disk and committed.
     case written(commit: String)
+    /// Applied, and the file already was so: nothing written or committed.
+    case unchanged
     /// Kept in the database, to be written when the repository allows it (the reason says why not yet).
     case pending(reason: String)
     /// The file changed since the last sync: the file won, the edit is kept as this conflict.
@@ -30,6 +32,8 @@ public enum SyncCommit {
     public static let author = Signature(name: "openspec-sync", email: "openspec-sync@localhost")
     /// Backup folders kept per repository; older ones are deleted after each write.
     public static let backupsKept = 200
+    /// Failed attempts (other than a merge or index.lock waiting) after which an edit is kept as a conflict.
+    public static let maxFailedAttempts = 10
 }
 
 extension SyncEngine {
@@ -38,7 +42,9 @@ extension SyncEngine {
     /// Replaces the file `file` (relative to the change folder) of `spec` with
     /// `content`, exactly these bytes. The edit is stored first, then written
     /// and committed at once when the repository allows; otherwise it waits
-    /// (see `flushPendingWrites`).
+    /// (see `flushPendingWrites`). With other edits of the file waiting, it
+    /// is made on top of them (their result is its base) unless `expected`
+    /// names the file as last synced.
     public func edit(spec: SpecSummary, file: String, content: [UInt8],
                      trigger: String = SyncTrigger.userEdit.rawValue,
                      expecting expected: ExpectedVersion? = nil) throws -> WriteOutcome {
@@ -46,114 +52,110 @@ extension SyncEngine {
         try WritePath.validate(file)
         let limit = Configuration.maxFileBytes()
         if content.count > limit { throw SyncError.contentTooLarge(path: file, size: content.count, limit: limit) }
+        let project = try writableProject(spec: spec, file: file)
+        let writeId = try store.write { w in
+            // Read inside the write transaction, so no other edit can land between the check and the queueing.
+            let synced = try w.specFileBlobId(specId: spec.id, path: file)
+            let waiting = try w.pendingWrites(specId: spec.id, path: file)
+            var base = synced
+            if !waiting.isEmpty {
+                let bytes = try w.specFileContent(specId: spec.id, path: file).map { [UInt8]($0) }
+                base = EditQueue(writes: waiting).apply(to: bytes).bytes.map { Repository.hashBlob($0).hex }
+            }
+            if let expected, expected.blobId != base && expected.blobId != synced {
+                throw SyncError.staleVersion(path: file, expected: expected.blobId, current: base)
+            }
+            return try w.insertPendingWrite(projectId: project.id, specId: spec.id, path: file, operation: .replace,
+                                            content: Data(content), baseBlobId: expected?.blobId ?? base, at: Date())
+        }
+        Trace.mark("edit stored")
+        return try underLock(project) { try outcome(of: writeId, in: attemptFile(specId: spec.id, path: file, trigger: trigger)) }
+    }
+
+    /// Ticks (`done`) or unticks one task of `tasks.md` by changing only its
+    /// marker, in the file as it is when written (after the edits of it that
+    /// wait before this one): every other byte (line endings, BOM, a missing
+    /// final newline) stays. `task` is a written number such as `1.2`, or
+    /// `#N` for the Nth checkbox.
+    public func toggleTask(spec: SpecSummary, task: String, done: Bool,
+                           trigger: String = SyncTrigger.userEdit.rawValue) throws -> WriteOutcome {
+        let file = "tasks.md"
+        let project = try writableProject(spec: spec, file: file)
+        let target = try store.specPlace(id: spec.id).map { project.repoPath + "/" + project.openspecPath + "/" + $0.path + "/" + file }
+        let writeId = try store.write { w in
+            // The task must exist in the file as the edits waiting before it
+            // leave it; with none waiting, in the file on disk, which the toggle
+            // is applied to (read plainly: the copy in the database is the
+            // costlier read of a large file), or else as last synced.
+            let waiting = try w.pendingWrites(specId: spec.id, path: file)
+            var found = false
+            if waiting.isEmpty, let target, let bytes = try? writeFileSystem.readIfPresent(target) {
+                found = EditQueue.task(task, in: bytes) != nil
+            }
+            if !found, let synced = try w.specFileContent(specId: spec.id, path: file).map({ [UInt8]($0) }),
+               let view = waiting.isEmpty ? synced : EditQueue(writes: waiting).apply(to: synced).bytes {
+                found = EditQueue.task(task, in: view) != nil
+            }
+            guard found else { throw SyncError.unknownTask(spec: spec.changeId, task: task) }
+            Trace.mark("toggle: task found")
+            return try w.insertPendingWrite(projectId: project.id, specId: spec.id, path: file, operation: .toggleTask,
+                                            content: Data(), baseBlobId: try w.specFileBlobId(specId: spec.id, path: file),
+                                            task: task, done: done, at: Date())
+        }
+        Trace.mark("edit stored")
+        return try underLock(project) { try outcome(of: writeId, in: attemptFile(specId: spec.id, path: file, trigger: trigger)) }
+    }
+
+    /// The project of `spec`, once the change is known to exist and no link is in the path to `file`.
+    private func writableProject(spec: SpecSummary, file: String) throws -> ProjectRecord {
         guard let project = try store.project(id: spec.projectId) else { throw SyncError.unknownProject(spec.projectId) }
-        guard let current = try store.spec(id: spec.id), current.status != .removed else {
+        guard let current = try store.specPlace(id: spec.id), current.status != .removed else {
             throw SyncError.changeGone(spec.path)
         }
         try WritePath.refuseLinks(repo: project.repoPath,
                                   relative: project.openspecPath + "/" + current.path + "/" + file,
                                   fileSystem: writeFileSystem)
-        let writeId = try store.write { w in
-            // Read inside the write transaction, so no other edit can land between the check and the queueing.
-            let base = try w.specFileBlobId(specId: spec.id, path: file)
-            if let expected, expected.blobId != base {
-                throw SyncError.staleVersion(path: file, expected: expected.blobId, current: base)
-            }
-            return try w.insertPendingWrite(projectId: project.id, specId: spec.id, path: file, content: Data(content),
-                                     baseBlobId: base, at: Date())
-        }
-        Trace.mark("edit stored")
-        return try underLock(project) { try attemptWrite(writeId, trigger: trigger) }
+        return project
     }
 
-    /// Ticks (`done`) or unticks one task of `tasks.md` by changing only its
-    /// marker, in the bytes as last synced: every other byte (line endings,
-    /// BOM, a missing final newline) stays. `task` is a written number such
-    /// as `1.2`, or `#N` for the Nth checkbox.
-    public func toggleTask(spec: SpecSummary, task: String, done: Bool,
-                           trigger: String = SyncTrigger.userEdit.rawValue) throws -> WriteOutcome {
-        // The edit is made against the bytes just read: when another edit of
-        // tasks.md lands in between, read again rather than overwrite it.
-        var attempt = 0
-        while true {
-            attempt += 1
-            do {
-                return try toggleTaskOnce(spec: spec, task: task, done: done, trigger: trigger)
-            } catch SyncError.staleVersion where attempt < 5 {
-                continue
-            }
-        }
-    }
-
-    private func toggleTaskOnce(spec: SpecSummary, task: String, done: Bool, trigger: String) throws -> WriteOutcome {
-        guard let file = try store.specFile(specId: spec.id, path: "tasks.md"), let data = file.content else {
-            throw SyncError.unknownTask(spec: spec.changeId, task: task)
-        }
-        let bytes = [UInt8](data)
-        let list = TaskList.parse(bytes, path: "tasks.md")
-        let item: TaskItem
-        if task.hasPrefix("#"), let n = Int(task.dropFirst()), n >= 1, n <= list.tasks.count {
-            item = list.tasks[n - 1]
-        } else if let found = list.tasks.first(where: { $0.number == task }) {
-            item = found
-        } else {
-            throw SyncError.unknownTask(spec: spec.changeId, task: task)
-        }
-        return try edit(spec: spec, file: "tasks.md", content: Self.toggled(bytes, item, done: done), trigger: trigger,
-                        expecting: ExpectedVersion(blobId: file.blobId))
-    }
-
-    /// `bytes` with `item`'s checkbox set to done or not done, changing only the marker.
-    static func toggled(_ bytes: [UInt8], _ item: TaskItem, done: Bool) -> [UInt8] {
-        var out = bytes
-        let x = UInt8(ascii: "x"), space = UInt8(ascii: " ")
-        if let marker = item.markerOffset {
-            // The marker character, whole (it may be more than one byte in UTF-8).
-            let length = max(1, utf8Length(bytes[marker]))
-            let replacement: UInt8 = done ? x : space
-            if done && item.isDone { return out }
-            out.replaceSubrange(marker..<min(marker + length, bytes.count), with: [replacement])
-        } else if done {
-            if item.closeBracketOffset > item.openBracketOffset + 1 {
-                out[item.openBracketOffset + 1] = x  // the blank inside "[ ]"
-            } else {
-                out.insert(x, at: item.closeBracketOffset)  // "[]"
-            }
-        }
-        return out
-    }
-
-    private static func utf8Length(_ lead: UInt8) -> Int {
-        switch lead {
-        case 0xF0...: return 4
-        case 0xE0...: return 3
-        case 0xC0...: return 2
-        default: return 1
-        }
+    /// What became of write `id` in an attempt at its file.
+    private func outcome(of id: Int64, in outcomes: [(id: Int64, outcome: WriteOutcome)]) throws -> WriteOutcome {
+        if let found = outcomes.first(where: { $0.id == id }) { return found.outcome }
+        // Another process wrote it between the queueing and this attempt.
+        guard let write = try store.pendingWrite(id: id) else { throw StoreError.notFound("pending write \(id)") }
+        return .pending(reason: "the write is \(write.status.rawValue): \(write.lastError ?? "no longer pending")")
     }
 
     // MARK: Retries
 
     /// Writes the project's pending edits whose retry time has come (a
     /// merge, rebase or `index.lock` held them back); the scan loop calls it
-    /// every round.
+    /// every round. All waiting edits of a file with a due one go together, in queue order.
     public func flushPendingWrites(project: ProjectRecord, now: Date = Date(),
                                    trigger: String = SyncTrigger.periodic.rawValue) throws -> [WriteOutcome] {
         let due = try store.duePendingWrites(projectId: project.id, now: now)
         guard !due.isEmpty else { return [] }
+        var files: [FileKey] = []
+        for write in due where !files.contains(FileKey(specId: write.specId, path: write.path)) {
+            files.append(FileKey(specId: write.specId, path: write.path))
+        }
         return try underLock(project) {
             var outcomes: [WriteOutcome] = []
-            for write in due {
+            for file in files {
                 do {
-                    outcomes.append(try attemptWrite(write.id, trigger: trigger))
+                    outcomes += try attemptFile(specId: file.specId, path: file.path, trigger: trigger).map(\.outcome)
                 } catch let error as SyncError {
-                    // A write that can never succeed (a link appeared in its path) is
-                    // marked failed and logged; the others still go.
+                    // One file's trouble does not hold back the others.
                     outcomes.append(.pending(reason: "\(error)"))
                 }
             }
             return outcomes
         }
+    }
+
+    private struct FileKey: Equatable {
+        var specId: String
+        var path: String
     }
 
     /// Runs `body` under the project's lock, so a write never interleaves with a reconcile.
@@ -166,107 +168,175 @@ extension SyncEngine {
 
     // MARK: One attempt
 
-    /// One attempt at a pending write: refuse and wait, or find a conflict,
-    /// or back up, replace atomically, commit and reconcile. Called under the project lock.
-    func attemptWrite(_ writeId: Int64, trigger: String) throws -> WriteOutcome {
-        guard let write = try store.pendingWrite(id: writeId) else { throw StoreError.notFound("pending write \(writeId)") }
-        guard write.status == .pending else {
-            return .pending(reason: "the write is \(write.status.rawValue): \(write.lastError ?? "no longer pending")")
-        }
-        guard let project = try store.project(id: write.projectId) else { throw SyncError.unknownProject(write.projectId) }
-        // Seen by subscribers in any process as the write begins; the row the
-        // attempt ends with carries the same run id.
-        _ = try store.write { w in
-            try w.insertHistory(.write(projectId: project.id, specId: write.specId, runId: Self.attemptRunId(write),
-                                       trigger: trigger, action: HistoryRecord.startedAction, success: true,
-                                       files: [write.path]))
+    /// One attempt at the waiting edits of one file: refuse and wait, or
+    /// apply them in queue order to the file as it is (those that cannot
+    /// apply become conflicts), back up, replace atomically, commit once and
+    /// reconcile. Returns each edit's outcome, in queue order. Called under the project lock.
+    func attemptFile(specId: String, path: String, trigger: String) throws -> [(id: Int64, outcome: WriteOutcome)] {
+        let writes = try store.pendingWrites(specId: specId, path: path)
+        guard let first = writes.first else { return [] }
+        guard let project = try store.project(id: first.projectId) else { throw SyncError.unknownProject(first.projectId) }
+        // Seen by subscribers in any process as the write begins; the row each
+        // edit's attempt ends with carries the same run id.
+        try store.write { w in
+            for write in writes {
+                try w.insertHistory(.write(projectId: project.id, specId: specId, runId: Self.attemptRunId(write),
+                                           trigger: trigger, action: HistoryRecord.startedAction, success: true,
+                                           files: [path]))
+            }
         }
         Trace.mark("lock taken, start logged")
-        let content = [UInt8](write.content)
-        guard let spec = try store.spec(id: write.specId), spec.status != .removed else {
-            return try keepAsConflict(write, project: project, fsBlobId: nil, trigger: trigger,
-                                      reason: "the change was removed on disk")
+        guard let spec = try store.specPlace(id: specId), spec.status != .removed else {
+            return try keepAsConflicts(writes, project: project, file: nil, fsBlobId: nil, trigger: trigger,
+                                       reason: "the change was removed on disk")
         }
         let fs = writeFileSystem
-        let openspecRelative = spec.path + "/" + write.path
-        let repoRelative = project.openspecPath + "/" + openspecRelative
+        let repoRelative = project.openspecPath + "/" + spec.path + "/" + path
         let target = project.repoPath + "/" + repoRelative
 
         let repo: Repository
         do { repo = try Repository(path: project.repoPath) } catch {
-            return try deferWrite(write, specId: spec.id, trigger: trigger,
-                                  reason: "cannot open the repository \(project.repoPath) (\(error)); the write waits and retries")
+            return try deferWrites(writes, trigger: trigger,
+                                   reason: "cannot open the repository \(project.repoPath) (\(error)); the write waits and retries")
         }
         Trace.mark("repository open")
+        switch hold(in: repo, project: project, spec: spec, repoRelative: repoRelative) {
+        case let .wait(reason, transient):
+            return try deferWrites(writes, trigger: trigger, transient: transient, reason: reason)
+        case let .giveUp(reason):
+            return try keepAsConflicts(writes, project: project, file: nil, fsBlobId: nil, trigger: trigger, reason: reason)
+        case nil:
+            break
+        }
+        let old: [UInt8]?
+        do { old = try fs.readIfPresent(target) } catch {
+            return try deferWrites(writes, trigger: trigger, reason: ioReason(repoRelative, error))
+        }
+        let oldBlob = old.map { Repository.hashBlob($0).hex }
+        let (result, steps) = EditQueue(writes: writes).apply(to: old)
+        Trace.mark("file read, edits applied")
+        var outcomes: [(id: Int64, outcome: WriteOutcome)] = []
+        var applying: [(write: PendingWriteRecord, step: EditStep)] = []
+        for (write, step) in zip(writes, steps) {
+            if case let .conflict(reason) = step {
+                let id = try keepAsConflict(write, project: project, file: old, fsBlobId: oldBlob, trigger: trigger,
+                                            reason: "\(repoRelative): " + reason)
+                outcomes.append((write.id, .conflict(id: id)))
+            } else {
+                applying.append((write, step))
+            }
+        }
+        defer { if !outcomes.isEmpty { reconcileAfterConflict(project, trigger: trigger) } }
+        guard !applying.isEmpty else { return outcomes }
+        // An earlier attempt put this very file in place and was stopped before
+        // its commit was recorded: commit it now (never write it twice).
+        let alreadyOnDisk = oldBlob != nil && result == old && writes.contains { $0.writtenBlobId == oldBlob }
+        if alreadyOnDisk {
+            applying = applying.map { ($0.write, $0.write.writtenBlobId == oldBlob ? .applied : $0.step) }
+        }
+        guard let content = result, result != old || alreadyOnDisk else {
+            // Every edit that applied left the file as it is: nothing to write or commit.
+            try markUnchanged(applying.map(\.write), specId: specId, trigger: trigger)
+            return outcomes + applying.map { ($0.write.id, .unchanged) }
+        }
+        let written = try replaceAndCommit(applying, content: content, old: old, oldBlob: oldBlob, in: repo,
+                                           spec: spec, project: project, target: target, trigger: trigger)
+        return (outcomes + written).sorted { $0.id < $1.id }
+    }
+
+    /// Why the edits of a file cannot be written now: they wait (a merge or
+    /// index.lock is `transient`), or they never can be; nil when nothing holds them.
+    private enum Hold {
+        case wait(reason: String, transient: Bool)
+        case giveUp(reason: String)
+    }
+
+    private func hold(in repo: Repository, project: ProjectRecord, spec: SpecPlace, repoRelative: String) -> Hold? {
+        let fs = writeFileSystem
         let state = repo.state
         if state.isMidOperation {
-            return try deferWrite(write, specId: spec.id, trigger: trigger,
-                                  reason: "the repository is \(state); the write waits and retries once it is finished or aborted")
+            return .wait(reason: "the repository is \(state); the write waits and retries once it is finished or aborted",
+                         transient: true)
         }
         if fs.kind(of: repo.gitDir + "/index.lock") != nil {
-            return try deferWrite(write, specId: spec.id, trigger: trigger,
-                                  reason: "commit pending: .git/index.lock exists (another git command is running, or one crashed and left it); the write waits and retries")
+            return .wait(reason: "commit pending: .git/index.lock exists (another git command is running, or one crashed and left it); the write waits and retries",
+                         transient: true)
         }
         do {
             try WritePath.refuseLinks(repo: project.repoPath, relative: repoRelative, fileSystem: fs)
         } catch {
-            try store.write { w in
-                try w.setWriteStatus(id: write.id, .failed, error: "\(error)")
-                try w.insertHistory(.write(projectId: project.id, specId: spec.id, runId: Self.attemptRunId(write),
-                                           trigger: trigger, action: "failed", success: false, error: "\(error)"))
-                try w.setSpecSyncError(specId: spec.id, "\(error)")
-            }
-            throw error
+            return .giveUp(reason: "\(error)")  // never to be written there
         }
         let changeFolder = project.repoPath + "/" + project.openspecPath + "/" + spec.path
         guard fs.kind(of: changeFolder) == .directory else {
-            return try keepAsConflict(write, project: project, fsBlobId: nil, trigger: trigger,
-                                      reason: "the change folder \(project.openspecPath)/\(spec.path) is gone")
+            return .giveUp(reason: "the change folder \(project.openspecPath)/\(spec.path) is gone")
         }
-
-        // Conflict check: has the file changed since the last sync?
-        let old: [UInt8]?
-        do { old = try fs.readIfPresent(target) } catch {
-            return try deferWrite(write, specId: spec.id, trigger: trigger, reason: ioReason(repoRelative, error))
+        // A folder on the way that HEAD holds as a submodule (or a file) can never take the file.
+        if let blocked = try? repo.headNonFolderAbove(repoRelative), let at = blocked.path {
+            let what = blocked.mode == .submodule ? "a git submodule" : "not a folder"
+            return .giveUp(reason: "\(at) is \(what) in HEAD, so \(repoRelative) can never be committed")
         }
-        let oldBlob = old.map { Repository.hashBlob($0).hex }
-        // An earlier attempt wrote the file but could not commit it: commit it now, never write it twice.
-        let alreadyOnDisk = oldBlob == Repository.hashBlob(content).hex
-        if !alreadyOnDisk && oldBlob != write.baseBlobId {
-            return try keepAsConflict(write, project: project, fsBlobId: oldBlob, trigger: trigger,
-                                      reason: "\(repoRelative) changed on disk since the last sync")
-        }
-
-        Trace.mark("file checked")
-        var replaced = false
-        if !alreadyOnDisk {
-            let folder = (target as NSString).deletingLastPathComponent
-            let name = (target as NSString).lastPathComponent
-            let temp = temporaryPath(beside: target)
-            let mode = fs.permissions(of: target) ?? 0o644
-            do {
-                if let old {
-                    try backUp(old, gitDir: repo.gitDir, openspecRelative: openspecRelative, mode: mode)
-                }
-                try createFolders(from: changeFolder, to: folder)
-                removeStaleTemporaryFiles(in: folder, of: name)
-                try fs.writeNewFile(temp, bytes: content, mode: mode)
-                // Check before replace: the file must still be what was checked above.
-                let now: [UInt8]?
-                do { now = try fs.readIfPresent(target) } catch { try? fs.remove(temp); throw error }
-                let nowBlob = now.map { Repository.hashBlob($0).hex }
-                if nowBlob != oldBlob {
-                    try? fs.remove(temp)
-                    return try keepAsConflict(write, project: project, fsBlobId: nowBlob, trigger: trigger,
-                                              reason: "\(repoRelative) changed on disk while it was being written")
-                }
-                do { try fs.rename(temp, to: target) } catch { try? fs.remove(temp); throw error }
-                replaced = true
-                try fs.syncDirectory(folder)
-            } catch {
-                let restored = replaced ? restore(target, to: old) : ""
-                return try deferWrite(write, specId: spec.id, trigger: trigger, reason: ioReason(repoRelative, error) + restored)
+        // The user's staged work on the path is never touched: a commit of the
+        // file would reset its index entry to what was written.
+        do {
+            if try repo.hasStagedChange(at: repoRelative) {
+                return .giveUp(reason: "\(repoRelative) has staged changes (`git diff --cached`), which the write would replace; commit or unstage them, then re-apply the edit")
             }
+        } catch {
+            return .wait(reason: "cannot read the index for \(repoRelative) (\(error)); the write waits and retries", transient: false)
+        }
+        return nil
+    }
+
+    /// Backs up, replaces `target` atomically with `content` and commits it
+    /// once, for the edits in `applying`; each gets its outcome and history row.
+    private func replaceAndCommit(_ applying: [(write: PendingWriteRecord, step: EditStep)], content: [UInt8],
+                                  old: [UInt8]?, oldBlob: String?, in repo: Repository, spec: SpecPlace,
+                                  project: ProjectRecord, target: String,
+                                  trigger: String) throws -> [(id: Int64, outcome: WriteOutcome)] {
+        let fs = writeFileSystem
+        let writes = applying.map(\.write)
+        let path = writes[0].path
+        let openspecRelative = spec.path + "/" + path
+        let repoRelative = project.openspecPath + "/" + openspecRelative
+        let changeFolder = project.repoPath + "/" + project.openspecPath + "/" + spec.path
+        var replaced = false
+        let folder = (target as NSString).deletingLastPathComponent
+        let name = (target as NSString).lastPathComponent
+        let temp = temporaryPath(beside: target)
+        let mode = fs.permissions(of: target) ?? 0o644
+        do {
+            if content == old { throw AlreadyInPlace() }
+            if let old {
+                try backUp(old, gitDir: repo.gitDir, openspecRelative: openspecRelative, mode: mode)
+            }
+            try createFolders(from: changeFolder, to: folder)
+            removeStaleTemporaryFiles(in: folder, of: name)
+            try fs.writeNewFile(temp, bytes: content, mode: mode)
+            // Check before replace: the file must still be what the edits were applied to.
+            let same: Bool
+            do { same = try fs.content(of: target, equals: old) } catch { try? fs.remove(temp); throw error }
+            if !same {
+                try? fs.remove(temp)
+                let now = (try? fs.readIfPresent(target)) ?? nil
+                let nowBlob = now.map { Repository.hashBlob($0).hex }
+                defer { reconcileAfterConflict(project, trigger: trigger) }
+                return try writes.map { write in
+                    (write.id, .conflict(id: try keepAsConflict(write, project: project, file: now, fsBlobId: nowBlob,
+                                                                trigger: trigger,
+                                                                reason: "\(repoRelative) changed on disk while it was being written")))
+                }
+            }
+            let blobId = Repository.hashBlob(content).hex
+            try store.write { w in try w.setWrittenBlob(ids: writes.map(\.id), blobId: blobId) }
+            do { try fs.rename(temp, to: target) } catch { try? fs.remove(temp); throw error }
+            replaced = true
+            try fs.syncDirectory(folder)
+        } catch is AlreadyInPlace {
+            // Written by an earlier attempt: only the commit is left to make.
+        } catch {
+            let restored = replaced ? restore(target, to: old) : ""
+            return try deferWrites(writes, trigger: trigger, reason: ioReason(repoRelative, error) + restored)
         }
 
         Trace.mark("backed up, written, synced to disk")
@@ -276,70 +346,134 @@ extension SyncEngine {
             head = try repo.headCommit()
             let summary = String(decoding: content.prefix(200), as: UTF8.self)
                 .split(whereSeparator: \.isNewline).first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? ""
-            let message = "openspec-sync: update \(spec.changeId)/\(write.path)\n\n"
+            let message = "openspec-sync: update \(spec.changeId)/\(path)\n\n"
                 + (summary.isEmpty ? "Written from the database." : "Now starts: \(summary.prefix(72))")
+                + (writes.count > 1 ? "\n\n\(writes.count) edits made through the database, applied in order." : "")
                 + "\n\nOpenSpec-Sync: db_to_fs\nOpenSpec-Sync-Spec: \(spec.id)\n"
             commit = try repo.commitFiles([FileWrite(path: repoRelative, content: content, mode: nil)],
                                           message: message, author: SyncCommit.author, expectedHead: head)
         } catch {
             // Undo the file write: an uncommitted sync write would look like the user's own edit.
             let restored = replaced ? restore(target, to: old) : ""
-            return try deferWrite(write, specId: spec.id, trigger: trigger,
-                                  reason: "cannot commit \(repoRelative) (\(error)); the write waits and retries" + restored)
+            return try deferWrites(writes, trigger: trigger,
+                                   reason: "cannot commit \(repoRelative) (\(error)); the write waits and retries" + restored)
         }
 
         Trace.mark("committed")
         try store.write { w in
-            try w.setWriteStatus(id: write.id, .written, error: nil)
-            try w.insertHistory(.write(projectId: project.id, specId: spec.id, runId: Self.attemptRunId(write),
-                                       trigger: trigger, action: "updated", success: true, files: [openspecRelative],
-                                       from: head?.hex, to: commit.hex))
+            for (write, step) in applying {
+                let changed = step == .applied
+                try w.setWriteStatus(id: write.id, changed ? .written : .unchanged, error: nil)
+                try w.insertHistory(.write(projectId: project.id, specId: spec.id, runId: Self.attemptRunId(write),
+                                           trigger: trigger, action: changed ? "updated" : "unchanged", success: true,
+                                           files: changed ? [openspecRelative] : [],
+                                           from: changed ? head?.hex : nil, to: changed ? commit.hex : nil))
+            }
             try w.setSpecSyncError(specId: spec.id, nil)
         }
         // The row takes the file as written; its blob now equals the synced one, so nothing echoes back.
         // Only the commit just made needs reading: no walk of the working tree.
         var follow = ReconcileOptions(trigger: trigger, maxFileBytes: Configuration.maxFileBytes())
         follow.committedOnly = true
-        Trace.mark("outcome logged")
+        Trace.mark("write done, outcome logged")
         _ = try? reconciler.reconcile(projectId: project.id, options: follow)
         Trace.mark("database synced from the commit")
-        return .written(commit: commit.hex)
+        return applying.map { ($0.write.id, $0.step == .applied ? .written(commit: commit.hex) : .unchanged) }
     }
+
+    private struct AlreadyInPlace: Error {}
 
     /// The run id of one attempt at a write: its start mark and its outcome share it.
     static func attemptRunId(_ write: PendingWriteRecord) -> String {
         "write-\(write.id)-\(write.attempts + 1)"
     }
 
-    /// Leaves the write pending: counts the attempt, schedules the next one
-    /// (2^attempts seconds, at most ten minutes) and logs why.
-    private func deferWrite(_ write: PendingWriteRecord, specId: String, trigger: String, reason: String) throws -> WriteOutcome {
-        let attempts = write.attempts + 1
-        let delay = min(pow(2, Double(min(attempts, 20))), 600)
+    /// Edits that applied and changed nothing: done, with no commit.
+    private func markUnchanged(_ writes: [PendingWriteRecord], specId: String, trigger: String) throws {
         try store.write { w in
-            try w.deferWrite(id: write.id, attempts: attempts, nextAttemptAt: Date().addingTimeInterval(delay), error: reason)
-            try w.insertHistory(.write(projectId: write.projectId, specId: specId, runId: Self.attemptRunId(write),
-                                       trigger: trigger, action: "pending", success: false, error: reason))
-            try w.setSpecSyncError(specId: specId, reason)
+            for write in writes {
+                try w.setWriteStatus(id: write.id, .unchanged, error: nil)
+                try w.insertHistory(.write(projectId: write.projectId, specId: specId, runId: Self.attemptRunId(write),
+                                           trigger: trigger, action: "unchanged", success: true))
+            }
+            try w.setSpecSyncError(specId: specId, nil)
         }
-        return .pending(reason: reason)
     }
 
-    /// The file wins: the edit is kept whole as a conflict, and the database takes the file.
-    private func keepAsConflict(_ write: PendingWriteRecord, project: ProjectRecord, fsBlobId: String?,
-                                trigger: String, reason: String) throws -> WriteOutcome {
+    /// Leaves the writes pending: counts the attempt, schedules the next one
+    /// (2^attempts seconds, at most ten minutes) and logs why. A failure that
+    /// is not `transient` (a merge, index.lock) counts toward
+    /// `SyncCommit.maxFailedAttempts`; an edit that reaches it is kept as a conflict.
+    private func deferWrites(_ writes: [PendingWriteRecord], trigger: String, transient: Bool = false,
+                             reason: String) throws -> [(id: Int64, outcome: WriteOutcome)] {
+        let failures = { (write: PendingWriteRecord) in write.failures + (transient ? 0 : 1) }
+        let givenUp = writes.filter { failures($0) >= SyncCommit.maxFailedAttempts }
+        let waiting = writes.filter { failures($0) < SyncCommit.maxFailedAttempts }
+        try store.write { w in
+            for write in waiting {
+                let attempts = write.attempts + 1
+                let delay = min(pow(2, Double(min(attempts, 20))), 600)
+                try w.deferWrite(id: write.id, attempts: attempts, failures: failures(write),
+                                 nextAttemptAt: Date().addingTimeInterval(delay), error: reason)
+                try w.insertHistory(.write(projectId: write.projectId, specId: write.specId, runId: Self.attemptRunId(write),
+                                           trigger: trigger, action: "pending", success: false, error: reason))
+                try w.setSpecSyncError(specId: write.specId, reason)
+            }
+        }
+        var outcomes = waiting.map { ($0.id, WriteOutcome.pending(reason: reason)) }
+        if let project = try givenUp.first.flatMap({ try store.project(id: $0.projectId) }) {
+            outcomes += try keepAsConflicts(givenUp, project: project, file: nil, fsBlobId: nil, trigger: trigger,
+                                            reason: "given up after \(SyncCommit.maxFailedAttempts) failed attempts; the last: "
+                                                + reason.replacingOccurrences(of: "; the write waits and retries", with: ""))
+        }
+        return outcomes.sorted { $0.0 < $1.0 }
+    }
+
+    /// Gives up every edit of `writes` for one reason, keeping each as a conflict.
+    private func keepAsConflicts(_ writes: [PendingWriteRecord], project: ProjectRecord, file: [UInt8]?,
+                                 fsBlobId: String?, trigger: String,
+                                 reason: String) throws -> [(id: Int64, outcome: WriteOutcome)] {
+        defer { reconcileAfterConflict(project, trigger: trigger) }
+        return try writes.map { write in
+            (write.id, .conflict(id: try keepAsConflict(write, project: project, file: file, fsBlobId: fsBlobId,
+                                                        trigger: trigger, reason: reason)))
+        }
+    }
+
+    /// The edit is given up and kept whole as a conflict, with its content and
+    /// the reason; the caller lets the database take the file afterwards.
+    private func keepAsConflict(_ write: PendingWriteRecord, project: ProjectRecord, file: [UInt8]?,
+                                fsBlobId: String?, trigger: String, reason: String) throws -> Int64 {
         let message = "conflict: \(reason); the file was kept and the database edit saved (`openspec-sync conflicts`)"
-        let id = try store.write { w in
+        let kept = try keptContent(of: write, file: file)
+        return try store.write { w in
             let id = try w.insertConflict(projectId: project.id, specId: write.specId, path: write.path,
-                                          dbContent: write.content, baseBlobId: write.baseBlobId, fsBlobId: fsBlobId, at: Date())
+                                          dbContent: kept, baseBlobId: write.baseBlobId, fsBlobId: fsBlobId,
+                                          reason: reason, at: Date())
             try w.setWriteStatus(id: write.id, .conflicted, error: message)
             try w.insertHistory(.write(projectId: project.id, specId: write.specId, runId: Self.attemptRunId(write),
                                        trigger: trigger, action: "conflict", success: false, error: message,
                                        files: [write.path]))
             return id
         }
+    }
+
+    /// What a given-up edit keeps: a replace its content; a toggle the file
+    /// (as found, else as last synced) with the toggle made where the task is found.
+    private func keptContent(of write: PendingWriteRecord, file: [UInt8]?) throws -> Data {
+        guard write.operation == .toggleTask else { return write.content }
+        let synced = try store.fileContent(specId: write.specId, path: write.path).map { [UInt8]($0) }
+        for bytes in [file, synced].compactMap({ $0 }) {
+            if let item = EditQueue.task(write.task ?? "", in: bytes) {
+                return Data(EditQueue.toggled(bytes, item, done: write.done ?? true) ?? bytes)
+            }
+        }
+        return Data((file ?? synced) ?? [])
+    }
+
+    /// The database takes the file that won.
+    private func reconcileAfterConflict(_ project: ProjectRecord, trigger: String) {
         _ = try? reconciler.reconcile(projectId: project.id, options: ReconcileOptions(trigger: trigger, maxFileBytes: Configuration.maxFileBytes()))
-        return .conflict(id: id)
     }
 
     /// Puts the file back as it was before this attempt (removes it if it was
