@@ -123,6 +123,32 @@ struct WriteCommandTests {
         #expect(listed.stdout.contains("staged changes"))
     }
 
+    @Test("a tasks.md under a filter driver (filter=lfs) is never committed raw: the toggle is a kept conflict, file and HEAD untouched")
+    func filterDriverRefused() throws {
+        let cli = try CLI()
+        let repo = try TempRepo()
+        let tasks = "openspec/changes/add-login/tasks.md"
+        let committed = "## 1. Work\n- [ ] 1.1 Form\n"
+        try repo.write(tasks, committed)
+        try repo.write(".gitattributes", "openspec/changes/add-login/tasks.md filter=lfs\n")
+        try repo.commitAll("demo")
+        #expect(try cli.run(["init", "--repo", repo.path]).status == 0)
+        #expect(try cli.run(["reconcile", "--repo", repo.path]).status == 0)
+        let head = try repo.git("rev-parse", "HEAD")
+
+        let result = try cli.run(["task", "add-login", "1.1", "--done"])
+        #expect(result.status == 6, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("filter driver 'lfs'"), "\(result.stdout)")
+        #expect(try repo.git("rev-parse", "HEAD") == head)
+        #expect(try repo.readText(tasks) == committed)
+        #expect(try repo.git("status", "--porcelain") == "")
+        // Kept with its content, and not retried: a flush leaves it as it is.
+        let listed = try cli.run(["conflicts", "--json"])
+        #expect(listed.stdout.contains("- [x] 1.1 Form"), "\(listed.stdout)")
+        #expect(try cli.run(["reconcile", "--repo", repo.path]).status == 0)
+        #expect(try repo.git("rev-parse", "HEAD") == head)
+    }
+
     @Test("ticking a task in a 50 MB tasks.md: the write's peak memory stays within 4x the file's size")
     func largeTasksFileWriteMemory() throws {
         let cli = try CLI()

@@ -276,6 +276,16 @@ extension SyncEngine {
             let what = blocked.mode == .submodule ? "a git submodule" : "not a folder"
             return .giveUp(reason: "\(at) is \(what) in HEAD, so \(repoRelative) can never be committed")
         }
+        // A filter driver (Git LFS, a custom clean filter) that libgit2 cannot
+        // run would have the file committed raw: it is for git to commit.
+        do {
+            try repo.requireRunnableFilters(path: repoRelative)
+        } catch let error as GitError where error.isUnsupportedFilter {
+            return .giveUp(reason: error.message)
+        } catch {
+            return .wait(reason: "cannot read the attributes of \(repoRelative) (\(error)); the write waits and retries",
+                         transient: false)
+        }
         // The user's staged work on the path is never touched: a commit of the
         // file would reset its index entry to what was written.
         do {
