@@ -87,7 +87,8 @@ struct Procedures: Sendable {
                 return ProjectSyncStatus(projectId: p.id, project: p.name, lastSyncedAt: p.lastReconciledAt,
                                          lastCommit: p.lastReconciledCommit, syncError: p.lastError,
                                          pendingWrites: counts.pendingWrites, openConflicts: counts.openConflicts,
-                                         pendingPaths: p.pendingPathList.count, lastRun: try engine.lastRun(projectId: p.id))
+                                         pendingPaths: p.pendingPathList.count, lastRun: try engine.lastRun(projectId: p.id),
+                                         skipped: try engine.skippedPaths(projectId: p.id))
             }
             var specStatus: SpecSyncStatus?
             if let spec {
@@ -392,6 +393,8 @@ struct ProjectSyncStatus: Encodable {
     var openConflicts: Int
     var pendingPaths: Int
     var lastRun: HistoryItem?
+    /// Paths left out on purpose: a name that is not UTF-8, a submodule.
+    var skipped: [SkippedPath]
 }
 
 /// `sync.getStatus` for one change.

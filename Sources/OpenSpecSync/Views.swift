@@ -218,6 +218,12 @@ extension SyncEngine {
         return try store.lastRun(projectId: projectId).map { item($0, project: name, specPath: nil) }
     }
 
+    /// What the reconciler leaves out of a project on purpose (a name that
+    /// is not UTF-8, a submodule under changes/), as `status` lists it.
+    public func skippedPaths(projectId: String) throws -> [SkippedPath] {
+        SkippedPaths.decode(try store.skippedPaths(projectId: projectId)).all
+    }
+
     public func status() throws -> [ProjectStatus] {
         try store.projects().map { project in
             let counts = try store.projectCounts(projectId: project.id)
@@ -229,7 +235,7 @@ extension SyncEngine {
                 lastError: project.lastError, pendingPaths: project.pendingPathList, active: counts.active,
                 archived: counts.archived, removed: counts.removed, withErrors: counts.withErrors,
                 mainSpecs: counts.mainSpecs, pendingWrites: writes.pendingWrites, openConflicts: writes.openConflicts,
-                lastRun: last, skipped: SkippedPaths.decode(try store.skippedPaths(projectId: project.id)).all)
+                lastRun: last, skipped: try skippedPaths(projectId: project.id))
         }
     }
 }

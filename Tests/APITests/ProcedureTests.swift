@@ -52,6 +52,7 @@ struct ProcedureTests {
         #expect(row["lastSyncedAt"] is String)
         #expect(row["pendingWrites"] as? Int == 0)
         #expect(row["openConflicts"] as? Int == 0)
+        #expect((row["skipped"] as? [Any])?.isEmpty == true)
         #expect(row.keys.contains("syncError") || row["syncError"] == nil)
         #expect(status["spec"] is NSNull)
         let specStatus = try #require((try server.query("sync.getStatus", json(["specId": "add-login"])).data as? [String: Any])?["spec"] as? [String: Any])
@@ -301,5 +302,32 @@ struct ProcedureTests {
         #expect((projects.data as? [[String: Any]])?.first?["name"] as? String == "demo")
         server.stop()
         #expect(server.process?.terminationStatus == 0)
+    }
+}
+
+@Suite("API: paths left out on purpose")
+struct SkippedPathTests {
+    @Test("sync.getStatus lists a change folder whose name is not UTF-8 under skipped, its bytes written \\xNN")
+    func skippedInStatus() throws {
+        let server = try LiveServer()
+        let repo = try TempRepo()
+        try repo.write("openspec/changes/add-login/tasks.md", "- [ ] 1.1 Form\n")
+        // "café" in Latin-1: the folder's name is not valid UTF-8.
+        let folder = repo.path + "/openspec/changes/caf\u{00E9}"
+        var bytes = Array(folder.utf8.dropLast(2))
+        bytes.append(0xE9)
+        bytes.append(0)
+        #expect(bytes.withUnsafeBufferPointer { mkdir(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), 0o755) } == 0)
+        let registered = try server.cli(["init", "--repo", repo.path, "--name", "demo"])
+        #expect(registered.status == 0, "\(registered.stderr)")
+        _ = try server.cli(["reconcile", "--repo", repo.path])
+        try server.start()
+
+        let status = try #require(try server.query("sync.getStatus").data as? [String: Any])
+        let row = try #require((status["projects"] as? [[String: Any]])?.first)
+        let skipped = try #require(row["skipped"] as? [[String: Any]])
+        #expect(skipped.count == 1)
+        #expect(skipped.first?["path"] as? String == "changes/caf\\xE9")
+        #expect(skipped.first?["reason"] as? String == "name-not-utf8")
     }
 }
