@@ -106,12 +106,15 @@ public struct TaskList: Sendable, Equatable {
         return list
     }
 
-    /// Counts and items without issues; `parse` adds those.
-    static func scan(_ b: [UInt8]) -> TaskList {
+    /// Counts and items without issues; `parse` adds those. Without
+    /// `keepingItems`, `tasks` stays empty (only the counts and the numbering
+    /// lint's entries are kept): a large file is not held a second time as items.
+    static func scan(_ b: [UInt8], keepingItems: Bool = true) -> TaskList {
         var tasks: [TaskItem] = []
         var groups: [TaskGroup] = []
         var numbering: [NumberingEntry] = []
         var completed = 0
+        var total = 0
         var fence: Fence? = nil
         var heading: String? = nil
         var lintGroup: String? = nil
@@ -150,17 +153,18 @@ public struct TaskList: Sendable, Equatable {
                 task.line = lineNo
                 task.group = heading
                 if task.isDone { completed += 1 }
+                total += 1
                 if let id = task.number, let group = lintGroup {
                     numbering.append(NumberingEntry(line: lineNo, id: id, group: group))
                 }
-                tasks.append(task)
+                if keepingItems { tasks.append(task) }
             }
             if e >= n { break }
             s = e + 1
         }
         return TaskList(
-            tasks: tasks, groups: groups, issues: [], completed: completed, total: tasks.count,
-            status: TaskStatus(completed: completed, total: tasks.count), numbering: numbering)
+            tasks: tasks, groups: groups, issues: [], completed: completed, total: total,
+            status: TaskStatus(completed: completed, total: total), numbering: numbering)
     }
 
     /// The 1.13 task regex, by hand:
