@@ -243,7 +243,13 @@ public struct TaskList: Sendable, Equatable {
         // `\s*(.*)`: skip whitespace (CR included), then up to the next line terminator.
         let ds = skipSpaces(b, close + 1, e)
         var de = ds
-        while de < e && isLineTerminator(b, de, e) == 0 { de += 1 }
+        while de < e {
+            // Only CR, LF and the lead byte of U+2028/U+2029 can end it: no call for the others.
+            let c = b[de]
+            if c != ASCII.cr && c != ASCII.lf && c != 0xE2 { de += 1; continue }
+            if isLineTerminator(b, de, e) != 0 { break }
+            de += 1
+        }
         let (ts, te) = jsTrim(b, ds, de)
         return TaskItem(
             line: 0, marker: string(b, open + 1, close), isDone: isDone, number: taskID(b, ts, te),
