@@ -23,8 +23,10 @@ public struct ChangeSnapshot: Sendable {
     ///
     /// `trackedTasks` is the schema's `apply.tracks` glob; progress sums every matching
     /// file and falls back to `tasks.md` when nothing matches (OPENSPEC-FORMAT 1.4).
+    /// Without `keepingTaskItems`, the task lists hold counts and issues but no
+    /// items (`tasks` empty): what a database row needs, without a copy of a large file as items.
     public static func read(
-        folder: ChangeFolder, files: [String: [UInt8]], trackedTasks: String = "tasks.md"
+        folder: ChangeFolder, files: [String: [UInt8]], trackedTasks: String = "tasks.md", keepingTaskItems: Bool = true
     ) -> ChangeSnapshot {
         let prefix = folder.path + "/"
         var issues: [ValidationIssue] = []
@@ -43,7 +45,7 @@ public struct ChangeSnapshot: Sendable {
         var numberingDocuments: [(path: String, display: String, entries: [NumberingEntry])] = []
         for relative in trackedPaths {
             guard let bytes = files[relative] else { continue }
-            var list = TaskList.scan(bytes)
+            var list = TaskList.scan(bytes, keepingItems: keepingTaskItems)
             if let bad = firstInvalidUTF8Offset(bytes) {
                 list.issues.append(Messages.notUTF8(path: prefix + relative, line: lineNumber(of: bad, in: bytes)))
             }

@@ -106,12 +106,15 @@ public struct TaskList: Sendable, Equatable {
         return list
     }
 
-    /// Counts and items without issues; `parse` adds those.
-    static func scan(_ b: [UInt8]) -> TaskList {
+    /// Counts and items without issues; `parse` adds those. Without
+    /// `keepingItems`, `tasks` stays empty (only the counts and the numbering
+    /// lint's entries are kept): a large file is not held a second time as items.
+    static func scan(_ b: [UInt8], keepingItems: Bool = true) -> TaskList {
         var tasks: [TaskItem] = []
         var groups: [TaskGroup] = []
         var numbering: [NumberingEntry] = []
         var completed = 0
+        var total = 0
         var fence: Fence? = nil
         var heading: String? = nil
         var lintGroup: String? = nil
@@ -150,17 +153,18 @@ public struct TaskList: Sendable, Equatable {
                 task.line = lineNo
                 task.group = heading
                 if task.isDone { completed += 1 }
+                total += 1
                 if let id = task.number, let group = lintGroup {
                     numbering.append(NumberingEntry(line: lineNo, id: id, group: group))
                 }
-                tasks.append(task)
+                if keepingItems { tasks.append(task) }
             }
             if e >= n { break }
             s = e + 1
         }
         return TaskList(
-            tasks: tasks, groups: groups, issues: [], completed: completed, total: tasks.count,
-            status: TaskStatus(completed: completed, total: tasks.count), numbering: numbering)
+            tasks: tasks, groups: groups, issues: [], completed: completed, total: total,
+            status: TaskStatus(completed: completed, total: total), numbering: numbering)
     }
 
     /// The 1.13 task regex, by hand:
@@ -239,7 +243,13 @@ public struct TaskList: Sendable, Equatable {
         // `\s*(.*)`: skip whitespace (CR included), then up to the next line terminator.
         let ds = skipSpaces(b, close + 1, e)
         var de = ds
-        while de < e && isLineTerminator(b, de, e) == 0 { de += 1 }
+        while de < e {
+            // Only CR, LF and the lead byte of U+2028/U+2029 can end it: no call for the others.
+            let c = b[de]
+            if c != ASCII.cr && c != ASCII.lf && c != 0xE2 { de += 1; continue }
+            if isLineTerminator(b, de, e) != 0 { break }
+            de += 1
+        }
         let (ts, te) = jsTrim(b, ds, de)
         return TaskItem(
             line: 0, marker: string(b, open + 1, close), isDone: isDone, number: taskID(b, ts, te),

@@ -9,9 +9,9 @@ public struct SpecValues: Sendable {
     public var title: String
     public var status: SpecStatus
     public var archivedOn: String?
-    public var proposalContent: String?
-    public var tasksContent: String?
-    public var designContent: String?
+    public var proposalContent: ColumnText?
+    public var tasksContent: ColumnText?
+    public var designContent: ColumnText?
     public var completedTasks: Int
     public var totalTasks: Int
     public var taskStatus: String
@@ -23,7 +23,7 @@ public struct SpecValues: Sendable {
 
     public init(
         path: String, changeId: String, title: String, status: SpecStatus, archivedOn: String?,
-        proposalContent: String?, tasksContent: String?, designContent: String?,
+        proposalContent: ColumnText?, tasksContent: ColumnText?, designContent: ColumnText?,
         completedTasks: Int, totalTasks: Int, taskStatus: String,
         schemaName: String?, createdOn: String?, issuesJSON: String,
         filesystemModifiedAt: Date?, syncError: String?
@@ -165,17 +165,18 @@ public struct StoreWriter {
     /// Inserts a new spec row; returns its id.
     public func insertSpec(projectId: String, _ v: SpecValues, at now: Date) throws -> String {
         let id = RowID.make()
-        try db.cachedStatement(sql: """
+        let statement = try db.cachedStatement(sql: """
             INSERT INTO openspecSpecs (id, projectId, path, changeId, title, status, archivedOn,
               proposalContent, tasksContent, designContent, completedTasks, totalTasks, taskStatus,
               schemaName, createdOn, issues, firstSeenAt, lastSyncedAt, filesystemModifiedAt, syncError)
             VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-            """).execute(arguments: [
+            """)
+        try ColumnText.execute(statement, arguments: [
                 id, projectId, v.path, v.changeId, v.title, v.status.rawValue, v.archivedOn,
-                v.proposalContent, v.tasksContent, v.designContent, v.completedTasks, v.totalTasks,
+                nil, nil, nil, v.completedTasks, v.totalTasks,
                 v.taskStatus, v.schemaName, v.createdOn, v.issuesJSON, dates.text(now), dates.text(now),
                 dates.text(v.filesystemModifiedAt), v.syncError,
-            ])
+            ], texts: [(8, v.proposalContent), (9, v.tasksContent), (10, v.designContent)])
         return id
     }
 
@@ -189,16 +190,17 @@ public struct StoreWriter {
             UPDATE openspecSpecs SET path = ?1, changeId = ?2, status = ?3, archivedOn = ?4
             WHERE id = ?5 AND (path IS NOT ?1 OR changeId IS NOT ?2 OR status IS NOT ?3 OR archivedOn IS NOT ?4)
             """).execute(arguments: [v.path, v.changeId, v.status.rawValue, v.archivedOn, id])
-        try db.cachedStatement(sql: """
+        let statement = try db.cachedStatement(sql: """
             UPDATE openspecSpecs SET title = ?, proposalContent = ?, tasksContent = ?, designContent = ?,
               completedTasks = ?, totalTasks = ?, taskStatus = ?, schemaName = ?, createdOn = ?, issues = ?,
               lastSyncedAt = ?, filesystemModifiedAt = ?, syncError = ?
             WHERE id = ?
-            """).execute(arguments: [
-                v.title, v.proposalContent, v.tasksContent, v.designContent, v.completedTasks,
+            """)
+        try ColumnText.execute(statement, arguments: [
+                v.title, nil, nil, nil, v.completedTasks,
                 v.totalTasks, v.taskStatus, v.schemaName, v.createdOn, v.issuesJSON, dates.text(now),
                 dates.text(v.filesystemModifiedAt), v.syncError, id,
-            ])
+            ], texts: [(2, v.proposalContent), (3, v.tasksContent), (4, v.designContent)])
     }
 
     /// Records that a spec was compared with its files and found in step.

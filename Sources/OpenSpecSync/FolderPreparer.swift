@@ -80,9 +80,12 @@ struct FolderPreparer: Sendable {
         if let stored, !moved, changedFiles.isEmpty, stored.syncError == error {
             return nil
         }
-        let snapshot = ChangeSnapshot.read(folder: folder, files: files.mapValues(\.bytes), trackedTasks: options.trackedTasks)
-        func text(_ name: String) -> String? {
-            files[name].flatMap { String(validating: $0.bytes, as: UTF8.self) }
+        // The row takes counts and issues only: no task items are made.
+        let snapshot = ChangeSnapshot.read(folder: folder, files: files.mapValues(\.bytes), trackedTasks: options.trackedTasks,
+                                           keepingTaskItems: false)
+        // The file's own bytes: no String is made of a file the row holds.
+        func text(_ name: String) -> ColumnText? {
+            files[name].flatMap { $0.values.isUTF8 ? ColumnText(utf8: $0.bytes) : nil }
         }
         let values = SpecValues(
             path: folder.path, changeId: folder.changeId, title: snapshot.title, status: status,
@@ -237,9 +240,10 @@ struct FolderPreparer: Sendable {
                         }
                     }
                 }
-                // Skip to the next line.
-                guard let newline = UnsafeBufferPointer(rebasing: buffer[index...]).firstIndex(of: UInt8(ascii: "\n")) else { return nil }
-                index += newline + 1
+                // Skip to the next line (memchr: as fast in a debug build as in a release one).
+                guard let base = buffer.baseAddress,
+                      let newline = memchr(base + index, Int32(UInt8(ascii: "\n")), count - index) else { return nil }
+                index = UnsafeRawPointer(newline) - UnsafeRawPointer(base) + 1
                 line += 1
             }
             return nil

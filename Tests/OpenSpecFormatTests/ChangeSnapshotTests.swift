@@ -64,6 +64,27 @@ struct ChangeSnapshotTests {
         #expect(capabilities.sorted() == ["notes", "platform/session-layout", "sharing"])
     }
 
+    @Test("read without task items gives the counts, status and issues of a read with them")
+    func countsWithoutItems() throws {
+        let folder = try #require(ChangeFolder(path: "changes/x"))
+        var cases: [[String: [UInt8]]] = []
+        for name in ["bom", "crlf", "fences-comments", "markers", "nested", "no-final-newline", "no-tasks", "numbering", "ordered"] {
+            cases.append(["tasks.md": try Fixtures.bytes("tasks/\(name).md")])
+        }
+        cases.append(["tasks.md": utf8("## 1. A\n- [x] 1.1 a\n- [ ] 2.1 wrong\n- [ ] 1.1 again\n"), "sub/tasks.md": utf8("## 1. B\n- [x] 1.1 c\n")])
+        cases.append(["tasks.md": [0xFF] + utf8("\n- [ ] 1.1 a\n")])
+        for files in cases {
+            for tracked in ["tasks.md", "**/tasks.md"] {
+                let full = ChangeSnapshot.read(folder: folder, files: files, trackedTasks: tracked)
+                let counted = ChangeSnapshot.read(folder: folder, files: files, trackedTasks: tracked, keepingTaskItems: false)
+                #expect(counted.completedTasks == full.completedTasks && counted.totalTasks == full.totalTasks)
+                #expect(counted.taskStatus == full.taskStatus)
+                #expect(counted.issues == full.issues)
+                #expect(counted.tasks?.total == full.tasks?.total && counted.tasks?.tasks.isEmpty != false)
+            }
+        }
+    }
+
     @Test("issue paths are relative to openspec/")
     func issuePaths() throws {
         let folder = try #require(ChangeFolder(path: "changes/x"))

@@ -211,6 +211,35 @@ struct StoreTests {
         #expect(try store.project(id: project.id)?.lastReconciledCommit == nil)
     }
 
+    @Test("text columns bound from bytes are stored as a String argument would store them, and the statement reruns clean")
+    func textColumnsFromBytes() throws {
+        let store = try freshStore()
+        let project = try store.registerProject(name: "p", repoPath: "/r/p", openspecPath: "openspec")
+        var v = values("changes/a")
+        v.proposalContent = ColumnText("# Title é\n")
+        v.tasksContent = ColumnText(utf8: Array("- [ ] 1.1 a\u{0}after".utf8))
+        v.designContent = ColumnText("")
+        let id = try store.write { w in try w.insertSpec(projectId: project.id, v, at: Date()) }
+        func columns() throws -> [DatabaseValue] {
+            try store.pool.read { db in
+                let row = try #require(try Row.fetchOne(db, sql: """
+                    SELECT proposalContent, tasksContent, designContent, typeof(designContent) FROM openspecSpecs WHERE id = ?
+                    """, arguments: [id]))
+                return (0..<4).map { row[$0] as DatabaseValue }
+            }
+        }
+        // Up to a NUL byte, as a String argument binds (a C string); an empty text is "" (not NULL).
+        #expect(try columns() == ["# Title é\n".databaseValue, "- [ ] 1.1 a".databaseValue, "".databaseValue, "text".databaseValue])
+        v.tasksContent = ColumnText("- [x] 1.1 a\n")
+        v.designContent = nil
+        try store.write { w in try w.updateSpec(id: id, v, at: Date()) }
+        #expect(try columns() == ["# Title é\n".databaseValue, "- [x] 1.1 a\n".databaseValue, .null, "null".databaseValue])
+        // The cached statement, run again, binds only what it is given.
+        v.proposalContent = nil
+        try store.write { w in try w.updateSpec(id: id, v, at: Date()) }
+        #expect(try columns()[0] == .null)
+    }
+
     @Test("file rows follow the folder: changed rewritten, vanished deleted")
     func replaceFiles() throws {
         let store = try freshStore()

@@ -173,8 +173,26 @@ extension SyncEngine {
     /// apply become conflicts), back up, replace atomically, commit once and
     /// reconcile. Returns each edit's outcome, in queue order. Called under the project lock.
     func attemptFile(specId: String, path: String, trigger: String) throws -> [(id: Int64, outcome: WriteOutcome)] {
+        let attempt = try writeFile(specId: specId, path: path, trigger: trigger)
+        if let projectId = attempt.committedIn {
+            // The row takes the file as written; its blob now equals the synced one, so nothing echoes back.
+            // Only the commit just made needs reading: no walk of the working tree. It runs once the
+            // write's copies of the file are released, so a large file is not held by both at once.
+            var follow = ReconcileOptions(trigger: trigger, maxFileBytes: Configuration.maxFileBytes())
+            follow.committedOnly = true
+            _ = try? reconciler.reconcile(projectId: projectId, options: follow)
+            Trace.mark("database synced from the commit")
+        }
+        return attempt.outcomes
+    }
+
+    /// The outcomes of one attempt, and the project whose commit it made (nil when it made none).
+    private typealias FileAttempt = (outcomes: [(id: Int64, outcome: WriteOutcome)], committedIn: String?)
+
+    /// `attemptFile` up to the commit: the database is not yet synced from it.
+    private func writeFile(specId: String, path: String, trigger: String) throws -> FileAttempt {
         let writes = try store.pendingWrites(specId: specId, path: path)
-        guard let first = writes.first else { return [] }
+        guard let first = writes.first else { return ([], nil) }
         guard let project = try store.project(id: first.projectId) else { throw SyncError.unknownProject(first.projectId) }
         // Seen by subscribers in any process as the write begins; the row each
         // edit's attempt ends with carries the same run id.
@@ -187,8 +205,8 @@ extension SyncEngine {
         }
         Trace.mark("lock taken, start logged")
         guard let spec = try store.specPlace(id: specId), spec.status != .removed else {
-            return try keepAsConflicts(writes, project: project, file: nil, fsBlobId: nil, trigger: trigger,
-                                       reason: "the change was removed on disk")
+            return (try keepAsConflicts(writes, project: project, file: nil, fsBlobId: nil, trigger: trigger,
+                                        reason: "the change was removed on disk"), nil)
         }
         let fs = writeFileSystem
         let repoRelative = project.openspecPath + "/" + spec.path + "/" + path
@@ -196,21 +214,21 @@ extension SyncEngine {
 
         let repo: Repository
         do { repo = try Repository(path: project.repoPath) } catch {
-            return try deferWrites(writes, trigger: trigger,
-                                   reason: "cannot open the repository \(project.repoPath) (\(error)); the write waits and retries")
+            return (try deferWrites(writes, trigger: trigger,
+                                    reason: "cannot open the repository \(project.repoPath) (\(error)); the write waits and retries"), nil)
         }
         Trace.mark("repository open")
         switch hold(in: repo, project: project, spec: spec, repoRelative: repoRelative) {
         case let .wait(reason, transient):
-            return try deferWrites(writes, trigger: trigger, transient: transient, reason: reason)
+            return (try deferWrites(writes, trigger: trigger, transient: transient, reason: reason), nil)
         case let .giveUp(reason):
-            return try keepAsConflicts(writes, project: project, file: nil, fsBlobId: nil, trigger: trigger, reason: reason)
+            return (try keepAsConflicts(writes, project: project, file: nil, fsBlobId: nil, trigger: trigger, reason: reason), nil)
         case nil:
             break
         }
         let old: [UInt8]?
         do { old = try fs.readIfPresent(target) } catch {
-            return try deferWrites(writes, trigger: trigger, reason: ioReason(repoRelative, error))
+            return (try deferWrites(writes, trigger: trigger, reason: ioReason(repoRelative, error)), nil)
         }
         let oldBlob = old.map { Repository.hashBlob($0).hex }
         let (result, steps) = EditQueue(writes: writes).apply(to: old)
@@ -227,7 +245,7 @@ extension SyncEngine {
             }
         }
         defer { if !outcomes.isEmpty { reconcileAfterConflict(project, trigger: trigger) } }
-        guard !applying.isEmpty else { return outcomes }
+        guard !applying.isEmpty else { return (outcomes, nil) }
         // An earlier attempt put this very file in place and was stopped before
         // its commit was recorded: commit it now (never write it twice).
         let alreadyOnDisk = oldBlob != nil && result == old && writes.contains { $0.writtenBlobId == oldBlob }
@@ -237,11 +255,11 @@ extension SyncEngine {
         guard let content = result, result != old || alreadyOnDisk else {
             // Every edit that applied left the file as it is: nothing to write or commit.
             try markUnchanged(applying.map(\.write), specId: specId, trigger: trigger)
-            return outcomes + applying.map { ($0.write.id, .unchanged) }
+            return (outcomes + applying.map { ($0.write.id, .unchanged) }, nil)
         }
         let written = try replaceAndCommit(applying, content: content, old: old, oldBlob: oldBlob, in: repo,
                                            spec: spec, project: project, target: target, trigger: trigger)
-        return (outcomes + written).sorted { $0.id < $1.id }
+        return ((outcomes + written.outcomes).sorted { $0.id < $1.id }, written.committedIn)
     }
 
     /// Why the edits of a file cannot be written now: they wait (a merge or
@@ -303,7 +321,7 @@ extension SyncEngine {
     private func replaceAndCommit(_ applying: [(write: PendingWriteRecord, step: EditStep)], content: [UInt8],
                                   old: [UInt8]?, oldBlob: String?, in repo: Repository, spec: SpecPlace,
                                   project: ProjectRecord, target: String,
-                                  trigger: String) throws -> [(id: Int64, outcome: WriteOutcome)] {
+                                  trigger: String) throws -> FileAttempt {
         let fs = writeFileSystem
         let writes = applying.map(\.write)
         let path = writes[0].path
@@ -331,11 +349,11 @@ extension SyncEngine {
                 let now = (try? fs.readIfPresent(target)) ?? nil
                 let nowBlob = now.map { Repository.hashBlob($0).hex }
                 defer { reconcileAfterConflict(project, trigger: trigger) }
-                return try writes.map { write in
+                return (try writes.map { write in
                     (write.id, .conflict(id: try keepAsConflict(write, project: project, file: now, fsBlobId: nowBlob,
                                                                 trigger: trigger,
                                                                 reason: "\(repoRelative) changed on disk while it was being written")))
-                }
+                }, nil)
             }
             let blobId = Repository.hashBlob(content).hex
             try store.write { w in try w.setWrittenBlob(ids: writes.map(\.id), blobId: blobId) }
@@ -346,7 +364,7 @@ extension SyncEngine {
             // Written by an earlier attempt: only the commit is left to make.
         } catch {
             let restored = replaced ? restore(target, to: old) : ""
-            return try deferWrites(writes, trigger: trigger, reason: ioReason(repoRelative, error) + restored)
+            return (try deferWrites(writes, trigger: trigger, reason: ioReason(repoRelative, error) + restored), nil)
         }
 
         Trace.mark("backed up, written, synced to disk")
@@ -365,8 +383,8 @@ extension SyncEngine {
         } catch {
             // Undo the file write: an uncommitted sync write would look like the user's own edit.
             let restored = replaced ? restore(target, to: old) : ""
-            return try deferWrites(writes, trigger: trigger,
-                                   reason: "cannot commit \(repoRelative) (\(error)); the write waits and retries" + restored)
+            return (try deferWrites(writes, trigger: trigger,
+                                    reason: "cannot commit \(repoRelative) (\(error)); the write waits and retries" + restored), nil)
         }
 
         Trace.mark("committed")
@@ -381,14 +399,8 @@ extension SyncEngine {
             }
             try w.setSpecSyncError(specId: spec.id, nil)
         }
-        // The row takes the file as written; its blob now equals the synced one, so nothing echoes back.
-        // Only the commit just made needs reading: no walk of the working tree.
-        var follow = ReconcileOptions(trigger: trigger, maxFileBytes: Configuration.maxFileBytes())
-        follow.committedOnly = true
         Trace.mark("write done, outcome logged")
-        _ = try? reconciler.reconcile(projectId: project.id, options: follow)
-        Trace.mark("database synced from the commit")
-        return applying.map { ($0.write.id, $0.step == .applied ? .written(commit: commit.hex) : .unchanged) }
+        return (applying.map { ($0.write.id, $0.step == .applied ? .written(commit: commit.hex) : .unchanged) }, project.id)
     }
 
     private struct AlreadyInPlace: Error {}
