@@ -58,6 +58,8 @@ public struct YAMLDocument: Sendable {
 extension YAMLReader {
     /// Deepest nesting of flow collections read; deeper input is an issue, not a stack overflow.
     static let maxFlowDepth = 64
+    /// Deepest nesting of block collections read, for the same reason.
+    static let maxBlockDepth = 64
 
     mutating func readTree() -> YAMLNode? {
         var li = 0
@@ -85,6 +87,15 @@ extension YAMLReader {
 
     /// The block value starting at `first` (whose `indent` is the column of its content).
     mutating func blockNode(_ li: inout Int, _ first: Line) -> YAMLNode {
+        guard depth < Self.maxBlockDepth else {
+            // Far deeper than any schema: reported and skipped, not recursed into.
+            unparsable(first)
+            li = first.index + 1
+            while let deeper = peek(&li), deeper.indent >= first.indent { li += 1 }
+            return YAMLNode(.scalar(nil), line: first.index + 1)
+        }
+        depth += 1
+        defer { depth -= 1 }
         if isDash(first) { return sequence(&li, first) }
         let c = b[first.start]
         if c != ASCII.openBracket && c != 0x7B, splitKey(first.start, first.end) != nil {
@@ -137,26 +148,24 @@ extension YAMLReader {
         var current: Line? = first
         while let entry = current {
             li = entry.index + 1
-            if !isDash(entry) {
-                unparsable(entry)
-            } else {
-                let itemStart = skipSpaces(b, entry.start + 1, entry.end)
-                if itemStart >= entry.end {
-                    var next = li
-                    if let child = peek(&next), child.indent > indent {
-                        li = next
-                        items.append(blockNode(&li, child))
-                    } else {
-                        items.append(YAMLNode(.scalar(nil), line: entry.index + 1))
-                    }
+            let itemStart = skipSpaces(b, entry.start + 1, entry.end)
+            if itemStart >= entry.end {
+                var next = li
+                if let child = peek(&next), child.indent > indent {
+                    li = next
+                    items.append(blockNode(&li, child))
                 } else {
-                    // "- key: value" opens a mapping whose keys line up with "key".
-                    let inner = Line(index: entry.index, indent: entry.indent + (itemStart - entry.start),
-                                     start: itemStart, end: entry.end)
-                    items.append(blockNode(&li, inner))
+                    items.append(YAMLNode(.scalar(nil), line: entry.index + 1))
                 }
+            } else {
+                // "- key: value" opens a mapping whose keys line up with "key".
+                let inner = Line(index: entry.index, indent: entry.indent + (itemStart - entry.start),
+                                 start: itemStart, end: entry.end)
+                items.append(blockNode(&li, inner))
             }
             current = nextSibling(&li, indent: indent)
+            // A key at the list's indentation ends it (a list under "key:" may sit at the key's own indentation).
+            if let next = current, !isDash(next) { break }
         }
         return YAMLNode(.sequence(items), line: first.index + 1)
     }
