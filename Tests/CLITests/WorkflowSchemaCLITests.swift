@@ -48,6 +48,16 @@ struct WorkflowSchemaCLITests {
         #expect(after.stdout.contains("\"completedTasks\" : 2"), "\(after.stdout)")
         #expect(after.stdout.contains("\"taskStatus\" : \"complete\""))
 
+        let show = try cli.run(["show", "c1", "--json"])
+        #expect(show.stdout.contains("\"schemaName\" : \"loop\""), "\(show.stdout)")
+        #expect(show.stdout.contains("\"file\" : \"loop/checkpoints.md\""))
+        #expect(show.stdout.contains("\"taskFiles\" : [\n    \"loop/checkpoints.md\"\n  ]"))
+        #expect(show.stdout.contains("\"generates\" : \"loop/checkpoints.md\""))
+        #expect(show.stdout.contains("\"present\" : true"))
+        let text = try cli.run(["show", "c1"])
+        #expect(text.stdout.contains("schema:   loop   tasks in: loop/checkpoints.md"), "\(text.stdout)")
+        #expect(text.stdout.contains("artifacts: ✓ checkpoints (loop/checkpoints.md)"))
+
         let missing = try cli.run(["task", "c1", "7.7", "--done"])
         #expect(missing.status == 4)
         #expect(missing.stderr.contains("loop/checkpoints.md"), "\(missing.stderr)")

@@ -1,4 +1,5 @@
 import Foundation
+import OpenSpecFormat
 import OpenSpecStore
 import OpenSpecSyncTestSupport
 import Testing
@@ -119,5 +120,50 @@ struct WorkflowSchemaTests {
         try h.repo.commitAll("switch back")
         try h.reconcile()
         #expect(try counts(h, "changes/default-change") == "1/1 complete spec-driven")
+    }
+
+    @Test("show's detail lists each task with its file in glob order, the schema, the task files and which artifacts exist")
+    func detailAcrossFiles() throws {
+        let h = try Self.schemaProject()
+        try h.reconcile()
+        let detail = try h.engine.detail(of: try #require(try h.spec("changes/multi-change")))
+        #expect(detail.schemaName == "multi")
+        #expect(detail.trackedTasks == "work/*.md")
+        #expect(detail.taskFiles == ["work/1-setup.md", "work/2-build.md"])
+        #expect(detail.tasks.map { "\($0.file ?? "") \($0.number ?? "")" } == [
+            "work/1-setup.md 1.1", "work/1-setup.md 1.2", "work/2-build.md 2.1", "work/2-build.md 2.2", "work/2-build.md 2.3",
+        ])
+        #expect(detail.artifacts == [
+            ArtifactPresence(id: "plan", generates: "plan.md", present: true),
+            ArtifactPresence(id: "work", generates: "work/*.md", present: true),
+        ])
+        let loop = try h.engine.detail(of: try #require(try h.spec("changes/loop-change")))
+        #expect(loop.artifacts.map { "\($0.id) \($0.present)" } == ["proposal true", "checkpoints true"])
+        let fallback = try h.engine.detail(of: try #require(try h.spec("changes/fallback-change")))
+        #expect(fallback.taskFiles == ["tasks.md"] && fallback.tasks.allSatisfy { $0.file == "tasks.md" })
+        #expect(fallback.artifacts.map(\.present) == [false, false])
+    }
+
+    @Test("task #N counts through the files in glob order and a number finds its file; each write commits only that file")
+    func toggleAcrossFiles() throws {
+        let h = try Self.schemaProject()
+        try h.reconcile()
+        let spec = try #require(try h.spec("changes/multi-change"))
+        let first = try h.engine.toggleTask(spec: spec, task: "#5", done: true)
+        guard case .written = first else { Issue.record("\(first)"); return }
+        #expect(try h.repo.readText("openspec/changes/multi-change/work/2-build.md") == "## 2. Build\n- [x] 2.1 Parser\n- [x] 2.2 Writer\n- [x] 2.3 Docs\n")
+        #expect(try h.repo.git("show", "--name-only", "--format=", "HEAD") == "openspec/changes/multi-change/work/2-build.md")
+        guard case .written = try h.engine.toggleTask(spec: spec, task: "1.2", done: true) else { Issue.record("1.2"); return }
+        #expect(try h.repo.readText("openspec/changes/multi-change/work/1-setup.md") == "## 1. Setup\n- [x] 1.1 Repo\n- [x] 1.2 CI\n")
+        #expect(try h.repo.git("show", "--name-only", "--format=", "HEAD") == "openspec/changes/multi-change/work/1-setup.md")
+        // tasks.md is not tracked by this schema: its task is not found, and the error names the tracked files.
+        #expect(throws: SyncError.self) { try h.engine.toggleTask(spec: spec, task: "9.1", done: true) }
+        do {
+            _ = try h.engine.toggleTask(spec: spec, task: "9.1", done: true)
+        } catch {
+            #expect("\(error)".contains("in work/1-setup.md, work/2-build.md"), "\(error)")
+        }
+        #expect(try h.repo.readText("openspec/changes/multi-change/tasks.md") == "- [ ] 9.1 Not tracked by this schema\n")
+        #expect(try counts(h, "changes/multi-change") == "5/5 complete multi")
     }
 }
