@@ -25,3 +25,12 @@ extension StoreWriter {
                                       schemaName: row[3], issues: row[4])
     }
 }
+
+extension Store {
+    /// The schema name a change's row records, without reading its text columns.
+    public func schemaName(specId: String) throws -> String? {
+        try pool.read { db in
+            try String.fetchOne(db, sql: "SELECT schemaName FROM openspecSpecs WHERE id = ?", arguments: [specId])
+        }
+    }
+}

@@ -15,7 +15,7 @@ extension SyncEngine {
     /// A change's task files in glob order, among its files as last synced;
     /// `tasks.md` when the schema's glob matches none.
     func taskFiles(of spec: SpecSummary) throws -> [String] {
-        let schemaName = try store.spec(id: spec.id)?.schemaName
+        let schemaName = try store.schemaName(specId: spec.id)
         let resolved = try resolvedSchema(projectId: spec.projectId, folder: spec.path, schemaName: schemaName)
         let files = resolved.taskFiles(in: try store.specFiles(specId: spec.id, withContent: false).map(\.path))
         return files.isEmpty ? ["tasks.md"] : files

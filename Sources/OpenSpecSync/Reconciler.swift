@@ -398,6 +398,9 @@ private struct Run {
             candidates.formUnion(project.pendingPathList)
             candidates.formUnion(conflicted)
             schemasChanged = candidates.contains(where: SchemaTable.affectsSchemas)
+            if options.workLimit != nil && schemasChanged {
+                throw SyncError.tooMuchWork("the project's workflow schemas changed: every change is read again")
+            }
         }
         if full && !walked {
             // The diff failed in a hook's run: compare everything after all.

@@ -166,4 +166,21 @@ struct WorkflowSchemaTests {
         #expect(try h.repo.readText("openspec/changes/multi-change/tasks.md") == "- [ ] 9.1 Not tracked by this schema\n")
         #expect(try counts(h, "changes/multi-change") == "5/5 complete multi")
     }
+
+    @Test("a git hook's run hands a schema change to the background instead of re-reading every change itself")
+    func hookHandsSchemaChangeOff() throws {
+        let h = try Harness()
+        try h.writeChange("changes/a")
+        try h.repo.commitAll("a")
+        try h.reconcile()
+        try h.repo.write("openspec/config.yaml", "schema: loop\n")
+        try h.repo.commitAll("switch the project to loop")
+        var hook = ReconcileOptions(trigger: "post-commit")
+        hook.committedOnly = true
+        hook.workLimit = 1000
+        #expect(throws: SyncError.self) { try h.engine.reconcile(h.project, options: hook) }
+        #expect(try h.reconcile().mode == "incremental")
+        #expect(try counts(h, "changes/a") == "1/2 in-progress loop")
+        #expect(try h.record("changes/a")?.issues.contains("schema \\\"loop\\\" not found") == true)
+    }
 }
