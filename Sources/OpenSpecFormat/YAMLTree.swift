@@ -102,22 +102,60 @@ extension YAMLReader {
             return mapping(&li, first)
         }
         li = first.index + 1
-        return inlineValue(first, from: first.start)
+        return inlineValue(&li, first, from: first.start, parentIndent: first.indent - 1)
     }
 
-    /// A flow collection or a scalar filling the rest of `line` from `s`; an issue and null when it cannot be read.
-    mutating func inlineValue(_ line: Line, from s: Int) -> YAMLNode {
+    /// A flow collection or a scalar from `s` in `line`: a plain or quoted
+    /// scalar may go on over the following lines indented more than
+    /// `parentIndent` (which `li`, the next line to read, is moved past);
+    /// an issue and null when it cannot be read.
+    mutating func inlineValue(_ li: inout Int, _ line: Line, from s: Int, parentIndent: Int) -> YAMLNode {
         let number = line.index + 1
         var i = s
         if b[s] == ASCII.openBracket || b[s] == 0x7B {
             if let value = flowValue(&i, line.end, line: number, depth: 0), skipSpaces(b, i, line.end) == line.end {
                 return YAMLNode(value, line: number)
             }
+        } else if (b[s] == 0x22 || b[s] == 0x27) && quoted(s, line.end) == nil {
+            if let text = multiLineQuoted(&li, line, from: s, parentIndent: parentIndent) {
+                return YAMLNode(.scalar(text), line: number)
+            }
         } else if case .scalar(let text)? = scalarValue(s, line.end) {
-            return YAMLNode(.scalar(text), line: number)
+            guard let text, b[s] != 0x22 && b[s] != 0x27 else { return YAMLNode(.scalar(text), line: number) }
+            var folded = text
+            var next = li
+            // A "key: value" line is no continuation (a plain scalar cannot hold ": ").
+            while let more = peek(&next), more.indent > parentIndent, splitKey(more.start, more.end) == nil {
+                folded += " " + string(b, more.start, more.end)
+                next += 1
+                li = next
+            }
+            return YAMLNode(.scalar(folded), line: number)
         }
         unparsable(line)
         return YAMLNode(.scalar(nil), line: number)
+    }
+
+    /// A quoted scalar that does not close on its first line: the following
+    /// lines, trimmed and joined by spaces, until one closes it.
+    mutating func multiLineQuoted(_ li: inout Int, _ line: Line, from s: Int, parentIndent: Int) -> String? {
+        var joined = Array(b[s..<source.end(line.index)])
+        var next = li
+        while next < source.lineCount && next - line.index <= 1_000 {
+            let (ts, te) = jsTrim(b, source.start(next), source.end(next))
+            if ts < te && ts - source.start(next) <= parentIndent { return nil }
+            joined.append(ASCII.space)
+            joined += b[ts..<te]
+            next += 1
+            let reader = YAMLReader(source: SourceText(joined), path: path)
+            if let (text, after) = reader.quoted(0, joined.count) {
+                let rest = skipSpaces(joined, after, joined.count)
+                guard rest == joined.count || joined[rest] == ASCII.hash else { return nil }
+                li = next
+                return text
+            }
+        }
+        return nil
     }
 
     mutating func mapping(_ li: inout Int, _ first: Line) -> YAMLNode {
@@ -199,7 +237,7 @@ extension YAMLReader {
             li = after
             return YAMLNode(.scalar(text), line: entry.index + 1)
         }
-        return inlineValue(entry, from: valueStart)
+        return inlineValue(&li, entry, from: valueStart, parentIndent: indent)
     }
 
     /// `|`, `>`, with an optional chomping sign and indentation digit.

@@ -69,6 +69,33 @@ struct YAMLTreeTests {
         #expect(root["apply"]?["tracks"]?.string == "a.md")
     }
 
+    @Test("plain and quoted scalars may go on over more indented lines")
+    func multiLineScalars() throws {
+        let doc = read("""
+            description: A workflow
+              over two lines
+            quoted: "one # not a comment
+              two"
+            single: 'it''s
+              fine' # comment
+            artifacts:
+              - a long
+                item
+              - next
+            name: x
+
+            """)
+        #expect(doc.issues.isEmpty, "\(doc.issues)")
+        let root = try #require(doc.root)
+        #expect(root["description"]?.string == "A workflow over two lines")
+        #expect(root["quoted"]?.string == "one # not a comment two")
+        #expect(root["single"]?.string == "it's fine")
+        guard case .sequence(let items)? = root["artifacts"]?.value else { Issue.record("artifacts"); return }
+        #expect(items.map(\.string) == ["a long item", "next"])
+        #expect(root["name"]?.string == "x")
+        #expect(read("a: \"never closed\n  still open\nb: 1\n").issues.contains { $0.line == 1 })
+    }
+
     @Test("malformed input gives an issue naming the file and line, never a crash")
     func malformed() {
         let cases: [(String, Int)] = [
@@ -80,7 +107,7 @@ struct YAMLTreeTests {
             ("list:\n  - a\n  b\n", 3),  // a scalar among list items
             ("a: {x: 1, x: 2}\n", 1),  // duplicated flow key
             ("a: [1,, 2]\n", 1),
-            ("a: 1\n  - b\n", 2),
+            ("a: 1\n  b: 2\n", 2),  // a key under a scalar
         ]
         for (text, line) in cases {
             let doc = read(text)
