@@ -131,6 +131,8 @@ struct YAMLReader {
     let b: [UInt8]
     let path: String
     var issues: [ValidationIssue] = []
+    /// How many block collections `readTree` is inside.
+    var depth = 0
 
     init(source: SourceText, path: String) {
         self.source = source

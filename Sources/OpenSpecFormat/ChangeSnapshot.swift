@@ -13,6 +13,8 @@ public struct ChangeSnapshot: Sendable {
     /// Delta specs keyed by capability path, from `specs/<cap>/spec.md`.
     public var deltas: [String: DeltaSpec]
     public var metadata: ChangeMetadata?
+    /// The change's workflow schema, when read with the project's schemas.
+    public var schema: ResolvedSchema? = nil
     public var completedTasks: Int
     public var totalTasks: Int
     public var taskStatus: TaskStatus

@@ -49,6 +49,10 @@ struct FolderPreparer: Sendable {
     /// Whether to keep the stamps of what is read (a full compare, whose
     /// reads give the stat cache instead of a walk before them).
     var recordsStamps = false
+    /// The project's workflow schemas, which say where each change's tasks are.
+    var schemas = SchemaTable.builtIn
+    /// The schemas changed: evaluate folders whose files did not.
+    var reevaluate = false
 
     static let textColumnFiles: Set<String> = ["proposal.md", "tasks.md", "design.md"]
 
@@ -77,11 +81,11 @@ struct FolderPreparer: Sendable {
         let status: SpecStatus = folder.isArchived ? .archived : .active
         let changedFiles = Set(current.keys).union(previous.keys).filter { current[$0] != previous[$0] }.sorted()
         let moved = stored.map { $0.path != folder.path || $0.status != status } ?? true
-        if let stored, !moved, changedFiles.isEmpty, stored.syncError == error {
+        if let stored, !moved, changedFiles.isEmpty, stored.syncError == error, !reevaluate {
             return nil
         }
         // The row takes counts and issues only: no task items are made.
-        let snapshot = ChangeSnapshot.read(folder: folder, files: files.mapValues(\.bytes), trackedTasks: options.trackedTasks,
+        let snapshot = ChangeSnapshot.read(folder: folder, files: files.mapValues(\.bytes), schemas: schemas,
                                            keepingTaskItems: false)
         // The file's own bytes: no String is made of a file the row holds.
         func text(_ name: String) -> ColumnText? {
@@ -92,7 +96,7 @@ struct FolderPreparer: Sendable {
             archivedOn: folder.archivedOn, proposalContent: text("proposal.md"), tasksContent: text("tasks.md"),
             designContent: text("design.md"), completedTasks: snapshot.completedTasks,
             totalTasks: snapshot.totalTasks, taskStatus: snapshot.taskStatus.rawValue,
-            schemaName: snapshot.metadata?.schema,
+            schemaName: snapshot.schema?.name ?? snapshot.metadata?.schema,
             createdOn: snapshot.metadata?.created, issuesJSON: ColumnJSON.issues(snapshot.issues),
             filesystemModifiedAt: files.values.compactMap(\.modifiedAt).max(), syncError: error)
         return FolderEvaluation(status: status, changedFiles: changedFiles, values: values, error: error)

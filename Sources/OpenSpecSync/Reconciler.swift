@@ -11,8 +11,6 @@ public struct ReconcileOptions: Sendable {
     public var trigger: String
     /// Files larger than this are recorded with an error, not read.
     public var maxFileBytes: Int
-    /// OpenSpec's `apply.tracks`: which files of a change hold its tasks.
-    public var trackedTasks: String
     /// Change folders to read and compare whatever the stat cache says (the
     /// scan loop's re-check); each is marked verified when found in step.
     public var recheck: [String]
@@ -25,8 +23,8 @@ public struct ReconcileOptions: Sendable {
     public var workLimit: Int?
 
     public init(full: Bool = false, trigger: String = SyncTrigger.manual.rawValue,
-                maxFileBytes: Int = 8 << 20, trackedTasks: String = "tasks.md", recheck: [String] = []) {
-        self.full = full; self.trigger = trigger; self.maxFileBytes = maxFileBytes; self.trackedTasks = trackedTasks
+                maxFileBytes: Int = 8 << 20, recheck: [String] = []) {
+        self.full = full; self.trigger = trigger; self.maxFileBytes = maxFileBytes
         self.recheck = recheck
     }
 }
@@ -235,6 +233,8 @@ private struct Run {
     var skippedComplete = false
     var fromCommit: String?
     var toCommit: String?
+    /// The project's config or a schema file is among what changed.
+    var schemasChanged = false
 
     var fs: FileSystem { reconciler.fileSystem }
     let timer = PhaseTimer()
@@ -397,6 +397,10 @@ private struct Run {
             }
             candidates.formUnion(project.pendingPathList)
             candidates.formUnion(conflicted)
+            schemasChanged = candidates.contains(where: SchemaTable.affectsSchemas)
+            if options.workLimit != nil && schemasChanged {
+                throw SyncError.tooMuchWork("the project's workflow schemas changed: every change is read again")
+            }
         }
         if full && !walked {
             // The diff failed in a hook's run: compare everything after all.
@@ -414,6 +418,8 @@ private struct Run {
             listed = try timer.measure("discover folders") { try collectAllFolders(into: &folders, capabilities: &capabilities) }
         } else {
             folders.formUnion(options.recheck)
+            // Another config or schema can move any change's tasks.
+            if schemasChanged { folders.formUnion(try writer.allSpecs(projectId: project.id).filter { $0.status != .removed }.map(\.path)) }
             for path in candidates {
                 switch OpenSpecPath.classify(path) {
                 case let .changeFile(folder, _): folders.insert(folder)
@@ -463,6 +469,7 @@ private struct Run {
         let current = timer.measure("stat walk") {
             if stampsFromReads {
                 specsRecords = fs.stampRecords(under: openspecRoot + "/specs", prefix: "specs/", listings: listings)
+                specsRecords.append(contentsOf: schemaStamps(fs: fs, openspecRoot: openspecRoot, listings: listings))
                 return StatCache.split(specsRecords, takenAt: walkStarted)
             }
             return StatCache.split(stampWorkingTree(listings: listings), takenAt: walkStarted)
@@ -490,6 +497,7 @@ private struct Run {
     private func stampWorkingTree(listings: FolderListings?) -> StampRecords {
         var records = fs.stampRecords(under: openspecRoot + "/changes", prefix: "changes/", listings: listings)
         records.append(contentsOf: fs.stampRecords(under: openspecRoot + "/specs", prefix: "specs/", listings: listings))
+        records.append(contentsOf: schemaStamps(fs: fs, openspecRoot: openspecRoot, listings: listings))
         return records
     }
 
@@ -655,6 +663,8 @@ private struct Run {
         // folders however many changes there are.
         var preparer = FolderPreparer(fs: fs, openspecRoot: openspecRoot, options: options, conflicted: conflicted)
         preparer.recordsStamps = stampsFromReads
+        preparer.schemas = SchemaTable.load(fs: fs, openspecRoot: openspecRoot, limit: options.maxFileBytes)
+        preparer.reevaluate = schemasChanged || full
         var inputs: [PreparePipeline.Input] = []
         inputs.reserveCapacity(present.count)
         for item in present {
@@ -730,7 +740,9 @@ private struct Run {
             try write(prepared, evaluation, rows: FolderPreparer.fileRows(files))
             return
         }
-        guard let evaluation else {
+        // After a schema change a folder is evaluated whatever its files: its row may still be in step.
+        let inStep = try evaluation.map { try preparer.reevaluate && SchemaRefresh.leavesRowAsIs($0, stored: prepared.stored, writer: writer) } ?? true
+        guard let evaluation, !inStep else {
             // In step already; a full compare or a re-check has verified it.
             if let stored = prepared.stored, summary.mode == "full" || recheck.contains(prepared.folder.path) {
                 try writer.markVerified(specId: stored.id, at: now)

@@ -13,7 +13,7 @@ public enum SyncError: Error, CustomStringConvertible, Sendable {
     case invalidWritePath(String, reason: String)
     /// A write whose path goes through a symbolic link: writes never follow links.
     case symlinkInPath(String)
-    case unknownTask(spec: String, task: String)
+    case unknownTask(spec: String, task: String, files: [String])
     /// An edit larger than the file size cap, which the reconciler would not read back.
     case contentTooLarge(path: String, size: Int, limit: Int)
     case unknownConflict(String)
@@ -54,8 +54,8 @@ public enum SyncError: Error, CustomStringConvertible, Sendable {
             return "cannot write \"\(path)\": \(reason); give a path relative to the change folder, such as tasks.md or specs/auth/spec.md"
         case let .symlinkInPath(path):
             return "cannot write \(path): a component of the path is a symbolic link, and writes never follow links; replace the link with a real folder or file"
-        case let .unknownTask(spec, task):
-            return "change \(spec) has no task \"\(task)\" in tasks.md; `openspec-sync show \(spec)` lists its tasks (use the written number such as 1.2, or #N for the Nth checkbox)"
+        case let .unknownTask(spec, task, files):
+            return "change \(spec) has no task \"\(task)\" in \(files.isEmpty ? "tasks.md" : files.joined(separator: ", ")); `openspec-sync show \(spec)` lists its tasks (use the written number such as 1.2, or #N for the Nth checkbox)"
         case let .contentTooLarge(path, size, limit):
             return "cannot write \(path): \(size) bytes is over the \(limit)-byte size cap; raise OPENSPEC_SYNC_MAX_FILE_BYTES or write a smaller file"
         case let .unknownConflict(what):

@@ -34,10 +34,12 @@ public struct SpecDetail: Codable, Sendable {
         public var text: String
         public var indent: Int?
         public var group: String?
+        /// The task file that holds it, relative to the change folder.
+        public var file: String?
 
-        init(_ item: TaskItem) {
+        init(_ item: TaskItem, file: String) {
             line = item.line; marker = item.marker; done = item.isDone; number = item.number
-            text = item.text; indent = item.indent; group = item.group
+            text = item.text; indent = item.indent; group = item.group; self.file = file
         }
     }
     public var id: String
@@ -53,6 +55,12 @@ public struct SpecDetail: Codable, Sendable {
     public var totalTasks: Int
     public var taskStatus: String
     public var tasks: [Task]
+    /// The schema's `apply.tracks` glob (`tasks.md` when it tracks none).
+    public var trackedTasks: String
+    /// The files that hold the tasks, in glob order (`task` counts `#N` through them in this order).
+    public var taskFiles: [String]
+    /// The schema's artifacts and whether each exists, as `openspec status` shows them.
+    public var artifacts: [ArtifactPresence]
     public var issues: [ValidationIssue]
     public var files: [File]
     public var proposalContent: String?
@@ -167,18 +175,27 @@ extension SyncEngine {
         let issues = (try? decoder.decode([ValidationIssue].self, from: Data(spec.issues.utf8))) ?? []
         let records = try fileRows ?? store.specFiles(specId: spec.id, withContent: false)
         let files = records.map { SpecDetail.File(path: $0.path, blobId: $0.blobId, size: $0.size, isUTF8: $0.isUTF8) }
-        // The task list is parsed from tasks.md when shown, not stored: its
-        // text is in the row, or in its file row when it is not UTF-8.
-        var tasksBytes = spec.tasksContent.map { Array($0.utf8) }
-        if tasksBytes == nil, let row = records.first(where: { $0.path == "tasks.md" }) {
-            tasksBytes = try (row.content ?? store.fileContent(specId: spec.id, path: row.path)).map { [UInt8]($0) }
+        // The task list is parsed from the task files when shown, not stored:
+        // tasks.md's text is in the row, other files (and tasks.md when it is
+        // not UTF-8) in their file rows.
+        let schema = try resolvedSchema(projectId: spec.projectId, folder: spec.path, schemaName: spec.schemaName)
+        let paths = records.map(\.path)
+        let taskFiles = schema.taskFiles(in: paths)
+        var tasks: [SpecDetail.Task] = []
+        for file in taskFiles {
+            var bytes = file == "tasks.md" ? spec.tasksContent.map { Array($0.utf8) } : nil
+            if bytes == nil, let row = records.first(where: { $0.path == file }) {
+                bytes = try (row.content ?? store.fileContent(specId: spec.id, path: row.path)).map { [UInt8]($0) }
+            }
+            guard let bytes else { continue }
+            tasks += TaskList.parse(bytes, path: spec.path + "/" + file).tasks.map { SpecDetail.Task($0, file: file) }
         }
-        let tasks = tasksBytes.map { TaskList.parse($0, path: spec.path + "/tasks.md").tasks.map(SpecDetail.Task.init) } ?? []
         return SpecDetail(
             id: spec.id, changeId: spec.changeId, path: spec.path, project: names[spec.projectId] ?? spec.projectId,
             status: spec.status.rawValue, archivedOn: spec.archivedOn, title: spec.title, schemaName: spec.schemaName,
             createdOn: spec.createdOn, completedTasks: spec.completedTasks, totalTasks: spec.totalTasks,
-            taskStatus: spec.taskStatus, tasks: tasks, issues: issues, files: files,
+            taskStatus: spec.taskStatus, tasks: tasks, trackedTasks: schema.trackedTasks, taskFiles: taskFiles,
+            artifacts: schema.artifacts(in: paths), issues: issues, files: files,
             proposalContent: spec.proposalContent, tasksContent: spec.tasksContent, designContent: spec.designContent,
             firstSeenAt: spec.firstSeenAt, lastSyncedAt: spec.lastSyncedAt,
             filesystemModifiedAt: spec.filesystemModifiedAt, dbModifiedAt: spec.dbModifiedAt, syncError: spec.syncError)

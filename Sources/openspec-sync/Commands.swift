@@ -237,6 +237,7 @@ struct Show: ParsableCommand {
             print("  change:   \(detail.changeId)  (\(detail.status)\(detail.archivedOn.map { ", archived \($0)" } ?? ""))")
             print("  project:  \(detail.project)   path: \(detail.path)   id: \(detail.id)")
             print("  tasks:    \(detail.completedTasks)/\(detail.totalTasks) (\(detail.taskStatus))")
+            printSchema(detail)
             if let synced = detail.lastSyncedAt { print("  synced:   \(synced)") }
             if let error = detail.syncError { print("  error:    \(error)") }
             print("  files:")
@@ -248,7 +249,8 @@ struct Show: ParsableCommand {
                 for task in detail.tasks {
                     let indent = String(repeating: " ", count: min(task.indent ?? 0, 8))
                     // The text starts with the task's number when one is written.
-                    print("    \(indent)[\(task.marker)] \(truncate(task.text, 70))  (line \(task.line))")
+                    let place = detail.taskFiles.count > 1 ? "\(task.file ?? ""):\(task.line)" : "line \(task.line)"
+                    print("    \(indent)[\(task.marker)] \(truncate(task.text, 70))  (\(place))")
                 }
             }
             if !detail.issues.isEmpty {
@@ -333,3 +335,10 @@ struct History: ParsableCommand {
     }
 }
 
+/// `show`'s schema lines: the schema, where its tasks are, and which artifacts exist.
+func printSchema(_ detail: SpecDetail) {
+    print("  schema:   \(detail.schemaName ?? "spec-driven")   tasks in: \(detail.taskFiles.isEmpty ? detail.trackedTasks : detail.taskFiles.joined(separator: ", "))")
+    guard !detail.artifacts.isEmpty else { return }
+    let marks = detail.artifacts.map { "\($0.present ? "✓" : "·") \($0.id) (\($0.generates))" }
+    print("  artifacts: " + marks.joined(separator: "  "))
+}

@@ -245,6 +245,7 @@ struct StatCacheTests {
         func walked() -> [Int: StampRecords] {
             var records = fs.stampRecords(under: h.repo.path + "/openspec/changes", prefix: "changes/", listings: nil)
             records.append(contentsOf: fs.stampRecords(under: h.repo.path + "/openspec/specs", prefix: "specs/", listings: nil))
+            records.append(contentsOf: schemaStamps(fs: fs, openspecRoot: h.repo.path + "/openspec", listings: nil))
             return StatCache.split(records, takenAt: 0).mapValues(\.records)
         }
         let first = try h.reconcile()
@@ -253,7 +254,7 @@ struct StatCacheTests {
         var paths = Set<String>()
         for records in walk.values { paths.formUnion(records.dictionary().keys) }
         let expected = ["changes/c1/specs/auth/spec.md", "changes/README.md", "changes/shortcut", "changes/archive",
-                        "changes/archive/2026-01-01-old/specs/x/spec.md", "specs/auth/spec.md"]
+                        "changes/archive/2026-01-01-old/specs/x/spec.md", "specs/auth/spec.md", "config.yaml"]
         #expect(paths.isSuperset(of: expected) && !paths.contains("changes/c1/notes.md~"))
         #expect(try saved() == walk)
         try h.reconcile(full: true)

@@ -72,35 +72,42 @@ extension SyncEngine {
         return try underLock(project) { try outcome(of: writeId, in: attemptFile(specId: spec.id, path: file, trigger: trigger)) }
     }
 
-    /// Ticks (`done`) or unticks one task of `tasks.md` by changing only its
+    /// Ticks (`done`) or unticks one task of the change's task files (the
+    /// schema's `apply.tracks`, `tasks.md` by default) by changing only its
     /// marker, in the file as it is when written (after the edits of it that
     /// wait before this one): every other byte (line endings, BOM, a missing
-    /// final newline) stays. `task` is a written number such as `1.2`, or
-    /// `#N` for the Nth checkbox.
+    /// final newline) stays. `task` is a written number such as `1.2` (the
+    /// first such task, the files taken in glob order), or `#N` for the Nth
+    /// checkbox counted through the files in that order; only the file that
+    /// holds it is written and committed.
     public func toggleTask(spec: SpecSummary, task: String, done: Bool,
                            trigger: String = SyncTrigger.userEdit.rawValue) throws -> WriteOutcome {
-        let file = "tasks.md"
-        let project = try writableProject(spec: spec, file: file)
-        let target = try store.specPlace(id: spec.id).map { project.repoPath + "/" + project.openspecPath + "/" + $0.path + "/" + file }
-        let writeId = try store.write { w in
-            // The task must exist in the file as the edits waiting before it
+        let taskFiles = try self.taskFiles(of: spec)
+        let project = try writableProject(spec: spec, file: taskFiles[0])
+        let folder = try store.specPlace(id: spec.id).map { project.repoPath + "/" + project.openspecPath + "/" + $0.path }
+        let (writeId, file) = try store.write { w -> (Int64, String) in
+            // The task must exist in its file as the edits waiting before it
             // leave it; with none waiting, in the file on disk, which the toggle
             // is applied to (read plainly: the copy in the database is the
             // costlier read of a large file), or else as last synced.
-            let waiting = try w.pendingWrites(specId: spec.id, path: file)
-            var found = false
-            if waiting.isEmpty, let target, let bytes = try? writeFileSystem.readIfPresent(target) {
-                found = EditQueue.task(task, in: bytes) != nil
+            func onDisk(_ file: String) throws -> [UInt8]? {
+                guard try w.pendingWrites(specId: spec.id, path: file).isEmpty, let folder else { return nil }
+                return (try? writeFileSystem.readIfPresent(folder + "/" + file)) ?? nil
             }
-            if !found, let synced = try w.specFileContent(specId: spec.id, path: file).map({ [UInt8]($0) }),
-               let view = waiting.isEmpty ? synced : EditQueue(writes: waiting).apply(to: synced).bytes {
-                found = EditQueue.task(task, in: view) != nil
+            func queued(_ file: String) throws -> [UInt8]? {
+                let waiting = try w.pendingWrites(specId: spec.id, path: file)
+                guard let synced = try w.specFileContent(specId: spec.id, path: file).map({ [UInt8]($0) }) else { return nil }
+                return waiting.isEmpty ? synced : EditQueue(writes: waiting).apply(to: synced).bytes
             }
-            guard found else { throw SyncError.unknownTask(spec: spec.changeId, task: task) }
+            guard let found = try TaskAddress.locate(task, files: taskFiles, bytes: { try onDisk($0) ?? queued($0) })
+                    ?? TaskAddress.locate(task, files: taskFiles, bytes: queued) else {
+                throw SyncError.unknownTask(spec: spec.changeId, task: task, files: taskFiles)
+            }
             Trace.mark("toggle: task found")
-            return try w.insertPendingWrite(projectId: project.id, specId: spec.id, path: file, operation: .toggleTask,
-                                            content: Data(), baseBlobId: try w.specFileBlobId(specId: spec.id, path: file),
-                                            task: task, done: done, at: Date())
+            let id = try w.insertPendingWrite(projectId: project.id, specId: spec.id, path: found.file, operation: .toggleTask,
+                                              content: Data(), baseBlobId: try w.specFileBlobId(specId: spec.id, path: found.file),
+                                              task: found.task, done: done, at: Date())
+            return (id, found.file)
         }
         Trace.mark("edit stored")
         return try underLock(project) { try outcome(of: writeId, in: attemptFile(specId: spec.id, path: file, trigger: trigger)) }

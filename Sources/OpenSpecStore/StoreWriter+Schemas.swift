@@ -1,0 +1,36 @@
+import GRDB
+
+/// The columns of a change's row that its workflow schema decides.
+public struct SchemaDependentColumns: Sendable, Equatable {
+    public var completedTasks: Int
+    public var totalTasks: Int
+    public var taskStatus: String
+    public var schemaName: String?
+    public var issues: String
+
+    public init(completedTasks: Int, totalTasks: Int, taskStatus: String, schemaName: String?, issues: String) {
+        self.completedTasks = completedTasks; self.totalTasks = totalTasks; self.taskStatus = taskStatus
+        self.schemaName = schemaName; self.issues = issues
+    }
+}
+
+extension StoreWriter {
+    /// A change's schema-dependent columns as stored, to tell whether a new
+    /// schema changed anything in a row whose files did not change.
+    public func schemaDependentColumns(specId: String) throws -> SchemaDependentColumns? {
+        let statement = try db.cachedStatement(
+            sql: "SELECT completedTasks, totalTasks, taskStatus, schemaName, issues FROM openspecSpecs WHERE id = ?")
+        guard let row = try Row.fetchOne(statement, arguments: [specId]) else { return nil }
+        return SchemaDependentColumns(completedTasks: row[0], totalTasks: row[1], taskStatus: row[2],
+                                      schemaName: row[3], issues: row[4])
+    }
+}
+
+extension Store {
+    /// The schema name a change's row records, without reading its text columns.
+    public func schemaName(specId: String) throws -> String? {
+        try pool.read { db in
+            try String.fetchOne(db, sql: "SELECT schemaName FROM openspecSpecs WHERE id = ?", arguments: [specId])
+        }
+    }
+}
