@@ -130,6 +130,8 @@ def run(cmd, cwd=None, kill_after=None, log=None):
             for t in timers:
                 t.cancel()
         seconds = time.perf_counter() - t0
+        if rc == -signal.SIGKILL:
+            wait_group_gone(p.pid)
         out.seek(0)
         err.seek(0)
         result = Result(cmd, rc, out.read().decode("utf-8", "replace"),
@@ -148,6 +150,18 @@ def kill_group(p):
         os.killpg(p.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+
+
+def wait_group_gone(pgid, limit=10.0):
+    """Waits until every process of the killed group has exited, so none of
+    them still holds a lock when the checks start."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.005)
 
 
 def run_sequence(cmds, kill_after, log):
@@ -811,7 +825,7 @@ def main(argv=None):
             results[name] = soak.phase(name, counts[name])
     except SetupError as e:
         say(f"soak: cannot run: {e}")
-        say(f"soak: work folder kept: {work}")
+        shutil.rmtree(work, ignore_errors=True)
         return 2
     except KeyboardInterrupt:
         say(f"soak: interrupted; work folder kept: {work}")
