@@ -62,8 +62,9 @@ PHASES = ("import", "toggle", "rollback")
 COMMAND_TIMEOUT = 300   # seconds; a hung command fails its trial
 TOGGLE_LOOP = 12        # task commands per toggle trial at most (the kill ends the loop)
 TOGGLE_CHANGES = 4      # changes a toggle trial edits
-CALIBRATION_RUNS = 3    # undisturbed runs timed per operation, median taken
-KILL_WINDOW = 1.1       # kill moments are uniform in [0, KILL_WINDOW x undisturbed duration]
+CALIBRATION_RUNS = 3    # undisturbed runs timed per operation before the trials
+RECENT = 5              # the kill window follows the median of this many latest undisturbed runs
+KILL_WINDOW = 1.1       # kill moments are uniform in [0, KILL_WINDOW x that median]
 GIT_LOCKS = ("index.lock", "HEAD.lock", "refs/heads/main.lock", "config.lock", "packed-refs.lock")
 TEMP_FILE = re.compile(r"^\..+\.openspec-sync-[^/]+\.tmp$")
 TASK_LINE = re.compile(rb"^- \[([ xX])\] (\d+(?:\.\d+)+) ", re.M)
@@ -293,6 +294,7 @@ class Trial:
         self.failures = []
         self.notes = []
         self.killed = False
+        self.state = None  # what the kill left, for the summary
         self.locks_removed = []
         os.makedirs(self.dir)
         run(["cp", "-a", soak.corpus, self.repo], log=self.log)
@@ -310,9 +312,14 @@ class Trial:
             raise TrialError(result.describe())
         return result
 
-    def import_all(self):
-        self.expect_rc(self.tool.run("init", "--repo", self.repo))
-        self.expect_rc(self.tool.run("reconcile", "--repo", self.repo))
+    def import_all(self, tool=None, timed=True):
+        """init + reconcile; timed: a first import into a new database, whose
+        duration moves the import phase's kill window."""
+        tool = tool or self.tool
+        first = self.expect_rc(tool.run("init", "--repo", self.repo))
+        second = self.expect_rc(tool.run("reconcile", "--repo", self.repo))
+        if timed:
+            self.soak.observe("import", first.seconds + second.seconds)
 
     # -- checks shared by every phase --------------------------------------
 
@@ -355,8 +362,7 @@ class Trial:
         if reference is None:
             fresh = Tool(self.soak.binary, os.path.join(self.dir, "fresh-db", "openspec-sync.sqlite"), self.log)
             shutil.rmtree(os.path.dirname(fresh.db), ignore_errors=True)
-            self.expect_rc(fresh.run("init", "--repo", self.repo))
-            self.expect_rc(fresh.run("reconcile", "--repo", self.repo))
+            self.import_all(fresh)
             reference = fresh.changes()
         difference = diff_lists(self.tool.changes(), reference)
         self.expect(difference is None, f"list --all --json {when} differs from a clean import: {difference}")
@@ -375,25 +381,30 @@ class Trial:
 
 def trial_import(t):
     """A first import killed at a random moment, then done again."""
-    delay = t.rng.uniform(0, t.soak.durations["import"] * KILL_WINDOW)
+    window = t.soak.window("import")
+    delay = t.rng.uniform(0, window)
     cmds = [t.tool.cmd("init", "--repo", t.repo), t.tool.cmd("reconcile", "--repo", t.repo)]
     results, killed_at = run_sequence(cmds, delay, t.log)
     t.killed = killed_at is not None
     where = ("init", "reconcile")[killed_at] if t.killed else "nothing (it finished)"
-    t.notes.append(f"killed {where} at {delay:.3f} s")
+    t.notes.append(f"killed {where} at {delay:.3f} s (window {window:.2f} s)")
     if not t.killed:
         for r in results:
             t.expect_rc(r)
+        t.soak.observe("import", sum(r.seconds for r in results))
     t.check_integrity("after the kill")
+    t.state = "killed in init" if killed_at == 0 else None
     if os.path.exists(t.tool.db):
-        # RELIABILITY T1: the database is the old state or the new one, never half a batch.
+        # The database is the old state or the new one, never half a batch.
         r = t.tool.run("list", "--all", "--json")
         if t.expect(r.rc == 0, f"list after the kill: {r.describe()}"):
             n = len(json.loads(r.out)["changes"])
             t.expect(n in (0, len(t.soak.reference)),
                      f"half an import after the kill: {n} of {len(t.soak.reference)} changes")
+            if killed_at == 1:
+                t.state = "nothing imported" if n == 0 else "all imported" if n == len(t.soak.reference) else "part imported"
     t.remove_stale_locks()
-    t.import_all()
+    t.import_all(timed=False)
     t.check_integrity("after the next reconcile")
     t.check_fsck("after the import")
     changed = t.porcelain()
@@ -447,6 +458,18 @@ def next_toggle(t, model, changes):
     return Toggle(change, path, number, want, content, set_marker(content, offset, want))
 
 
+def toggle_state(t, killed):
+    """Where the kill stopped the toggle, as far as the files, git and `status` show."""
+    if not killed.changes_file:
+        return "a no-op toggle"
+    waiting = sum(p.get("pendingWrites", 0) for p in t.tool.json("status")["projects"])
+    if git(t.repo, "show", f"HEAD:{killed.path}", check=False).stdout == killed.after:
+        return "committed, database not updated" if waiting else "committed"
+    if read(os.path.join(t.repo, killed.path)) == killed.after:
+        return "on disk, not committed"
+    return "saved, file old" if waiting else "nothing saved"
+
+
 def trial_toggle(t):
     """A loop of task toggles, the command running at a random point killed;
     every acknowledged toggle must survive, the killed one whole or absent."""
@@ -458,7 +481,8 @@ def trial_toggle(t):
              for c in changes}
     original = dict(model)
     kill_index = t.rng.randrange(TOGGLE_LOOP)
-    delay = t.rng.uniform(0, t.soak.durations["toggle"] * KILL_WINDOW)
+    window = t.soak.window("toggle")
+    delay = t.rng.uniform(0, window)
     acknowledged, conflicts, killed = [], [], None
     for i in range(kill_index + 1):
         toggle = next_toggle(t, model, changes)
@@ -467,6 +491,8 @@ def trial_toggle(t):
             killed = toggle
             break
         toggle.rc = r.rc
+        if r.rc == 0:
+            t.soak.observe("toggle", r.seconds)
         if r.rc in (0, 5):
             acknowledged.append(toggle)
             model[toggle.path] = toggle.after
@@ -481,7 +507,8 @@ def trial_toggle(t):
     t.killed = killed is not None
     t.notes.append(f"{len(acknowledged)} acknowledged, "
                    + (f"killed `task {killed.change} {killed.number}` at {delay:.3f} s" if killed
-                      else "the last one finished before the kill"))
+                      else f"the last one finished before the kill at {delay:.3f} s")
+                   + f" (window {window:.3f} s)")
 
     # Right after the kill: every file whole; the killed one old or new.
     for path, content in model.items():
@@ -492,6 +519,8 @@ def trial_toggle(t):
             torn = not only_markers_differ(original[path], now)
             t.fail(f"{path} after the kill is {'torn (more than marker bytes differ)' if torn else 'not as acknowledged'}")
     t.check_integrity("right after the kill")
+    if killed:
+        t.state = toggle_state(t, killed)
     t.remove_stale_locks()
 
     r = t.tool.run("reconcile", "--repo", t.repo)
@@ -617,14 +646,17 @@ def trial_rollback(t):
     wanted = file_contents(t.repo, target, folder)
     wanted_tree = change_files(t.repo, target, folder)
 
-    delay = t.rng.uniform(0, t.soak.durations["rollback"] * KILL_WINDOW)
+    window = t.soak.window("rollback")
+    delay = t.rng.uniform(0, window)
     r = t.tool.run("rollback", change, "--to", target, "--json", kill_after=delay)
     t.killed = r.killed
     back = history.index(target) if target in history else -1
     t.notes.append(f"{change} to HEAD~{len(history) - 1 - back}: "
-                   + (f"killed at {delay:.3f} s" if r.killed else f"finished (exit {r.rc}) before the kill at {delay:.3f} s"))
+                   + (f"killed at {delay:.3f} s" if r.killed else f"finished (exit {r.rc}) before the kill at {delay:.3f} s")
+                   + f" (window {window:.3f} s)")
     if not r.killed:
         t.expect_rc(r)
+        t.soak.observe("rollback", r.seconds)
 
     # Right after the kill: every file is its version before or at the target, nothing else.
     files, temps = folder_files(os.path.join(t.repo, folder))
@@ -639,11 +671,11 @@ def trial_rollback(t):
         t.expect(git_text(t.repo, "rev-parse", "HEAD~1") == head, "the rollback made more than one commit")
         t.expect(change_files(t.repo, "HEAD", folder) == wanted_tree, "the rollback commit is not the target's files")
         t.expect(files == wanted, "the rollback was committed but the working files are not the target's")
-    mixed = files != before and files != wanted
-    if mixed:
-        t.notes.append("files left part rolled back")
-    if temps:
-        t.notes.append(f"{len(temps)} temporary file(s) left by the kill")
+    if r.killed:
+        t.state = ("committed" if committed else "nothing written" if files == before
+                   else "all files written, not committed" if files == wanted else "part written, not committed")
+        if temps:
+            t.state += ", temporary files left"
     t.check_integrity("right after the kill")
     t.remove_stale_locks()
 
@@ -688,7 +720,7 @@ class Soak:
         self.binary, self.work, self.seed, self.keep = args.binary, work, args.seed, args.keep
         self.corpus = os.path.join(work, "corpus")
         self.reference = None
-        self.durations = {}
+        self.samples = {name: [] for name in PHASES}
 
     def prepare(self, changes):
         t0 = time.perf_counter()
@@ -701,7 +733,6 @@ class Soak:
     def calibrate(self):
         """A clean import (the reference list) and the undisturbed duration of
         each operation, from which the kill moments are drawn."""
-        durations = {"import": [], "toggle": [], "rollback": []}
         t = Trial(self, "calibration", 0)
         try:
             for i in range(CALIBRATION_RUNS):
@@ -711,7 +742,7 @@ class Soak:
                 for r in (r1, r2):
                     if r.rc != 0:
                         raise SetupError(f"the undisturbed import failed: {r.describe()}")
-                durations["import"].append(r1.seconds + r2.seconds)
+                self.observe("import", r1.seconds + r2.seconds)
                 if i == 0:
                     self.reference = tool.changes()
                     t.tool = tool
@@ -726,7 +757,7 @@ class Soak:
                     r = t.tool.run("task", change, number, flag, "--json")
                     if r.rc != 0:
                         raise SetupError(f"an undisturbed toggle failed: {r.describe()}")
-                    durations["toggle"].append(r.seconds)
+                    self.observe("toggle", r.seconds)
             for i in range(CALIBRATION_RUNS):
                 change = active[-1 - i]
                 history = make_history(t, change)
@@ -735,18 +766,28 @@ class Soak:
                 r = t.tool.run("rollback", change, "--to", history[0] + "~1", "--json")
                 if r.rc != 0 or json.loads(r.out).get("outcome") != "written":
                     raise SetupError(f"an undisturbed rollback failed: {r.describe()}")
-                durations["rollback"].append(r.seconds)
+                self.observe("rollback", r.seconds)
         except TrialError as e:
             raise SetupError(f"calibration: {e}") from None
         finally:
             shutil.rmtree(t.dir, ignore_errors=True)
-        self.durations = {k: statistics.median(v) for k, v in durations.items()}
-        say("undisturbed: " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in self.durations.items())
+        say("undisturbed: " + ", ".join(f"{k} {self.median(k) * 1000:.0f} ms" for k in PHASES)
             + f"; clean import lists {len(self.reference):,} changes")
+
+    def observe(self, operation, seconds):
+        """An undisturbed run's duration. The machine's speed drifts (other
+        work shares it), so kill moments follow the latest runs."""
+        self.samples[operation].append(seconds)
+
+    def median(self, operation):
+        return statistics.median(self.samples[operation][-RECENT:])
+
+    def window(self, operation):
+        return self.median(operation) * KILL_WINDOW
 
     def phase(self, name, trials):
         t0 = time.perf_counter()
-        stats = {"trials": 0, "failed": 0, "killed": 0, "locks": 0, "kept": []}
+        stats = {"trials": 0, "failed": 0, "killed": 0, "locks": 0, "kept": [], "states": {}}
         for n in range(1, trials + 1):
             started = time.perf_counter()
             t = Trial(self, name, n)
@@ -759,6 +800,9 @@ class Soak:
             stats["trials"] += 1
             stats["killed"] += t.killed
             stats["locks"] += bool(t.locks_removed)
+            if t.state:
+                t.notes.append(t.state)
+                stats["states"][t.state] = stats["states"].get(t.state, 0) + 1
             if t.locks_removed:
                 t.notes.append("removed stale " + ", ".join(t.locks_removed))
             verdict = "ok" if not t.failures else "FAILED"
@@ -838,6 +882,9 @@ def main(argv=None):
     say(f"{'phase':<9} {'trials':>6} {'failed':>6} {'killed':>6} {'stale locks':>11} {'time':>8}")
     for name, s in results.items():
         say(f"{name:<9} {s['trials']:>6} {s['failed']:>6} {s['killed']:>6} {s['locks']:>11} {s['seconds']:>7.0f}s")
+    for name, s in results.items():
+        if s["states"]:
+            say(f"{name} kills left: " + ", ".join(f"{k} {v}" for k, v in sorted(s["states"].items())))
     say(f"seed {args.seed}; {time.perf_counter() - started:.0f} s in all"
         + (f"; failed trials kept in {work}" if kept else ""))
     passed = sum(s["trials"] - s["failed"] for s in results.values())
