@@ -297,7 +297,9 @@ class Trial:
         self.state = None  # what the kill left, for the summary
         self.locks_removed = []
         os.makedirs(self.dir)
-        run(["cp", "-a", soak.corpus, self.repo], log=self.log)
+        copy = run(["cp", "-a", soak.corpus, self.repo], log=self.log)
+        if copy.rc != 0:
+            raise SetupError(f"cannot copy the repository: {copy.describe()}")
 
     def fail(self, text):
         self.failures.append(text)
@@ -394,17 +396,19 @@ def trial_import(t):
         t.soak.observe("import", sum(r.seconds for r in results))
     t.check_integrity("after the kill")
     t.state = "killed in init" if killed_at == 0 else None
+    imported = None
     if os.path.exists(t.tool.db):
         # The database is the old state or the new one, never half a batch.
         r = t.tool.run("list", "--all", "--json")
         if t.expect(r.rc == 0, f"list after the kill: {r.describe()}"):
-            n = len(json.loads(r.out)["changes"])
+            n = imported = len(json.loads(r.out)["changes"])
             t.expect(n in (0, len(t.soak.reference)),
                      f"half an import after the kill: {n} of {len(t.soak.reference)} changes")
             if killed_at == 1:
                 t.state = "nothing imported" if n == 0 else "all imported" if n == len(t.soak.reference) else "part imported"
     t.remove_stale_locks()
-    t.import_all(timed=False)
+    # With nothing imported yet, the next import is a whole undisturbed one: it times the window.
+    t.import_all(timed=t.killed and not imported)
     t.check_integrity("after the next reconcile")
     t.check_fsck("after the import")
     changed = t.porcelain()
@@ -560,6 +564,15 @@ def trial_toggle(t):
     t.expect(all(c[0] == "openspec-sync" for c in commits), "a commit not made by openspec-sync appeared")
     t.expect(made == [[p] for p in wanted],
              f"commits {[m for m in made]} for the edits {wanted} (each edit once, one file each)")
+
+    # Each tasks.md parses: the database counts the checkboxes the file has.
+    listed = {e.get("changeId"): e for e in t.tool.changes()}
+    for change in changes:
+        boxes = task_lines(read(os.path.join(t.repo, "openspec", "changes", change, "tasks.md")))
+        counts = (sum(done for _, _, done in boxes), len(boxes))
+        got = (listed.get(change, {}).get("completedTasks"), listed.get(change, {}).get("totalTasks"))
+        t.expect(got == counts, f"{change}: the database counts {got[0]}/{got[1]} tasks done, tasks.md has "
+                 f"{counts[0]}/{counts[1]}")
 
     t.check_fsck("after the reconcile")
     changed = t.porcelain()
