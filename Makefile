@@ -47,7 +47,7 @@ test: deps
 
 ## soak: debug build, then kill -9 a first import, a task-toggle loop and a rollback at random
 ## moments on a 2,000-change repository and check nothing is lost or torn (docs/reliability.md;
-## about 5-10 minutes; SOAK_ARGS="--seed N --import-trials N --toggle-trials N --rollback-trials N --changes N")
+## about 15 minutes on 2 busy cores; SOAK_ARGS="--seed N --import-trials N --toggle-trials N --rollback-trials N --changes N")
 soak: build
 	python3 Tests/Soak/soak.py --binary $(BIN) $(SOAK_ARGS)
 
