@@ -8,8 +8,9 @@ RELEASE  := .build/release/openspec-sync
 DEMO     := $(CURDIR)/demo
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DBFLAG   := $(if $(DB),--db $(DB),)
+SOAK_ARGS ?=
 
-.PHONY: all deps build release test run demo bench install clean
+.PHONY: all deps build release test soak run demo bench install clean
 
 all: build
 
@@ -43,6 +44,12 @@ test: deps
 	$(SWIFT) build --build-tests
 	@scratch=$$(mktemp -d) && trap 'rm -rf "$$scratch"' EXIT && \
 	TMPDIR="$$scratch" $(SWIFT) test --skip-build --no-parallel
+
+## soak: debug build, then kill -9 a first import, a task-toggle loop and a rollback at random
+## moments on a 2,000-change repository and check nothing is lost or torn (docs/reliability.md;
+## about 15 minutes on 2 busy cores; SOAK_ARGS="--seed N --import-trials N --toggle-trials N --rollback-trials N --changes N")
+soak: build
+	python3 Tests/Soak/soak.py --binary $(BIN) $(SOAK_ARGS)
 
 ## run: sync the demo repository (made from Fixtures/demo) or REPO=path, show status and list,
 ## then keep it in sync: the daemon with the file watcher, until Ctrl-C
