@@ -8,32 +8,18 @@ import PackageDescription
 //   OpenSpecSync    the reconciler and everything that drives it
 //   OpenSpecServer  the HTTP API (tRPC wire format) on Hummingbird
 //   openspec-sync   thin ArgumentParser executable
-// libgit2 and the libraries it needs, linked from their static archives
-// (libgit2-dev and its dependencies install them). The shared libgit2 drags
-// in twenty libraries whose loading and symbol binding cost 6-8 ms before
-// `main` in every process, which is most of what a git hook adds to a
-// commit. GSSAPI ships only as a shared library, so it stays one.
-// `--wrap` sends libgit2's call to mbedTLS's CA file loader to
-// CGitSupport's `__wrap_mbedtls_x509_crt_parse_file`.
-let libgit2Archives = ["git2", "mbedtls", "mbedx509", "mbedcrypto", "http_parser", "ssh2", "crypto", "pcre2-8", "z"]
-let libgit2LinkerFlags: [String] =
-    ["--wrap=mbedtls_x509_crt_parse_file", "--start-group"]
-    .flatMap { ["-Xlinker", $0] }
-    + libgit2Archives.flatMap { ["-Xlinker", "-l:lib\($0).a"] }
-    + ["--end-group", "-l:libgssapi_krb5.so.2", "-lrt"].flatMap { ["-Xlinker", $0] }
-
-// The release executable starts at a fixed address (no PIE) and exports no
-// symbols: a position-independent one spends 2-3 ms of every start applying
-// 135,000 relocations to the Swift metadata (500 copy-on-write page faults),
-// and looking symbols up among 29,000 exported names. Libraries, stack and
-// heap are still placed at random. See docs/architecture.md.
-let releaseExecutableFlags = ["-Xclang-linker", "-no-pie", "-Xlinker", "--no-export-dynamic"]
+// libgit2 comes from the system as a shared library, found with pkg-config
+// (libgit2-dev). Nothing here is specific to one linker or one build of
+// libgit2, so the package can be a dependency of another. Start-up tricks
+// for the hook path are opt-in at build time (`make release`), never here:
+// see docs/architecture.md, "Build and start-up".
 
 let package = Package(
     name: "openspec-sync",
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "openspec-sync", targets: ["openspec-sync"]),
+        .library(name: "OpenSpecGit", targets: ["OpenSpecGit"]),
         .library(name: "OpenSpecSync", targets: ["OpenSpecSync"]),
         .library(name: "OpenSpecServer", targets: ["OpenSpecServer"]),
     ],
@@ -52,13 +38,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.0"),
     ],
     targets: [
-        // Headers only: CGitSupport links the library (statically, below).
         .systemLibrary(
             name: "CLibgit2",
-            providers: [.apt(["libgit2-dev"])]
+            pkgConfig: "libgit2",
+            providers: [.apt(["libgit2-dev"]), .brew(["libgit2"])]
         ),
-        // Links libgit2 statically and skips its start-up parse of the CA bundle (see the source).
-        .target(name: "CGitSupport", linkerSettings: [.unsafeFlags(libgit2LinkerFlags)]),
+        // The CA-bundle loader that `make release` may put in libgit2's way (see the source).
+        .target(name: "CGitSupport"),
         // sqlite3_db_config is variadic, so Swift cannot call it.
         .target(name: "CSQLiteSupport", linkerSettings: [.linkedLibrary("sqlite3")]),
         .target(name: "OpenSpecFormat"),
@@ -95,8 +81,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            linkerSettings: [.unsafeFlags(releaseExecutableFlags, .when(configuration: .release))]
+            ]
         ),
         .target(
             name: "OpenSpecSyncTestSupport",

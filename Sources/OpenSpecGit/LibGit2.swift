@@ -15,9 +15,10 @@ func ensureLibgit2() {
     _ = libgit2InitCount
 }
 
-/// How many CA bundle loads libgit2 asked for and was spared: 1 after the
-/// first libgit2 call when libgit2 is built with mbedTLS (Debian's is), 0 with
-/// another TLS backend. See CGitSupport.c.
+/// How many CA bundle loads libgit2 asked for and was spared: 0 unless the
+/// executable was linked to skip them (`make release`, SKIP_CA_BUNDLE) and
+/// libgit2 is built with mbedTLS (Debian's is); then 1 after the first
+/// libgit2 call. See CGitSupport.c.
 public func caBundleLoadsSkipped() -> Int {
     ensureLibgit2()
     return Int(openspec_git_ca_bundle_skips())

@@ -1,6 +1,5 @@
 import Foundation
 internal import CLibgit2
-internal import CGitSupport
 
 /// A git repository with a working tree, opened through libgit2.
 ///
@@ -205,11 +204,12 @@ public final class Repository {
     /// The blob id git would give `bytes`, equal to `git hash-object`; nothing is written.
     public static func hashBlob(_ bytes: [UInt8]) -> ObjectID {
         if bytes.isEmpty { return .emptyBlob }
-        var id = [UInt8](repeating: 0, count: 20)
-        bytes.withUnsafeBytes { buffer in
-            id.withUnsafeMutableBufferPointer { openspec_git_hash_blob(buffer.baseAddress, buffer.count, $0.baseAddress) }
-        }
-        return ObjectID(rawBytes: id)
+        ensureLibgit2()
+        var oid = git_oid()
+        // Hashing memory fails only when libgit2 cannot allocate; git's own id of the bytes is the only answer.
+        let status = bytes.withUnsafeBytes { git_odb_hash(&oid, $0.baseAddress, $0.count, GIT_OBJECT_BLOB) }
+        precondition(status == 0, "git_odb_hash failed (\(status))")
+        return ObjectID(oid)
     }
 
     // MARK: - Internals shared by the extensions

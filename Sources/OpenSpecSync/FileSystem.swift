@@ -223,8 +223,7 @@ public struct PosixFileSystem: FileSystem {
 
     static func stamp(_ info: stat) -> FileStamp {
         FileStamp(size: Int64(info.st_size),
-                  modifiedNanos: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
-                  changedNanos: Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec),
+                  modifiedNanos: Platform.modifiedNanos(info), changedNanos: Platform.changedNanos(info),
                   inode: UInt64(info.st_ino), mode: UInt32(info.st_mode))
     }
 
@@ -437,7 +436,7 @@ public struct PosixFileSystem: FileSystem {
             if failure != 0 { throw FileSystemError(path: path, operation: "read", code: failure) }
             var after = stat()
             let stable = fstat(fd, &after) == 0 && after.st_size == before.st_size
-                && after.st_mtim.tv_sec == before.st_mtim.tv_sec && after.st_mtim.tv_nsec == before.st_mtim.tv_nsec
+                && Platform.modifiedNanos(after) == Platform.modifiedNanos(before)
                 && total == size
             if stable {
                 return FileRead(bytes: bytes, oversize: false, stamp: Self.stamp(before))

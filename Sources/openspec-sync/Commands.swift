@@ -58,8 +58,8 @@ struct Reconcile: ParsableCommand {
         commandName: "reconcile",
         abstract: "Bring the database up to date with the files.",
         discussion: """
-            Follows git: the commits since the last sync plus uncommitted edits in the working
-            tree. The first sync, --full, or a last-synced commit that no longer exists (rebase,
+            Follows git: the commits since the last sync plus uncommitted edits in the working \
+            tree. The first sync, --full, or a last-synced commit that no longer exists (rebase, \
             reset) compares everything instead.
             """)
 

@@ -8,20 +8,24 @@ struct OpenSpecSyncCommand: AsyncParsableCommand {
         commandName: "openspec-sync",
         abstract: "Keep an OpenSpec folder and a SQLite database in step, inside git.",
         discussion: """
-            The files under openspec/ are the source of truth; the database follows them.
-            Register a repository with `init`, bring the database up to date with
-            `reconcile`, and read it with `list`, `show`, `status` and `history`.
-            Keep it up to date by itself with `hooks install` (sync after git commands)
-            and `run` (a scan loop, and optionally a file watcher). Change files through the
-            database with `edit` and `task`; see kept conflicts with `conflicts` and `resolve`.
+            The files under openspec/ are the source of truth; the database follows them. \
+            Register a repository with `init`, bring the database up to date with \
+            `reconcile`, and read it with `list`, `show`, `status` and `history`. \
+            Keep it up to date by itself with `hooks install` (sync after git commands) \
+            and `run` (a scan loop, and optionally a file watcher). Change files through the \
+            database with `edit` and `task`; see kept conflicts with `conflicts` and `resolve`. \
             Serve the HTTP API for a web UI with `serve` (or `run --serve`).
 
-            Exit codes: 0 success; 1 failure; 3 the run finished but some files could not
-            be synced (see `status`); 4 the named project, change, task or conflict does not
-            exist; 5 an edit is saved but waits to be written (mid-merge, index.lock, ...);
-            6 conflict: the file changed on disk, the file won and the edit is kept;
-            64 bad arguments.
+            Exit codes:
+              0  success
+              1  failure
+              3  the run finished but some files could not be synced (see `status`)
+              4  the named project, change, task or conflict does not exist
+              5  an edit is saved but waits to be written (mid-merge, index.lock, ...)
+              6  conflict: the file changed on disk, the file won and the edit is kept
+              64 bad arguments
             """,
+        version: OpenSpecSyncVersion.current,
         subcommands: [Init.self, Reconcile.self, List.self, Show.self, Status.self, History.self,
                       Edit.self, TaskCommand.self, Conflicts.self, Resolve.self, Log.self, Rollback.self,
                       RunDaemon.self, Serve.self, Hooks.self, Hook.self]
@@ -84,8 +88,8 @@ func runPlain(_ execute: () throws -> Void) {
 /// Options every command shares.
 struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "The SQLite database file.",
-        discussion: "Default: $OPENSPEC_SYNC_DB, else $XDG_DATA_HOME/openspec-sync/openspec-sync.sqlite (or ~/.local/share/...).",
+        "The SQLite database file (default: $OPENSPEC_SYNC_DB, else openspec-sync/openspec-sync.sqlite "
+            + "in $XDG_DATA_HOME or ~/.local/share).",
         valueName: "path"))
     var db: String?
 

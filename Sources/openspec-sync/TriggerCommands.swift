@@ -5,20 +5,14 @@ import OpenSpecStore
 import OpenSpecSync
 import ServiceLifecycle
 
-/// The absolute path of this executable, which installed hooks call.
-func executablePath() -> String {
-    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-        ?? Configuration.absolute(CommandLine.arguments[0])
-}
-
 struct Hooks: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hooks",
         abstract: "Install, remove or inspect the git hooks that sync after git commands.",
         discussion: """
-            Installs post-commit, post-merge, post-checkout and post-rewrite into the repository's
-            hooks folder (core.hooksPath honoured). A hook already there is kept and still runs
-            first; uninstall puts it back exactly. The hooks call this binary with this database,
+            Installs post-commit, post-merge, post-checkout and post-rewrite into the repository's \
+            hooks folder (core.hooksPath honoured). A hook already there is kept and still runs \
+            first; uninstall puts it back exactly. The hooks call this binary with this database, \
             never fail a git command, and log to <git dir>/openspec-sync/hook.log.
             """,
         subcommands: [HooksInstall.self, HooksUninstall.self, HooksStatus.self])
@@ -90,8 +84,8 @@ struct Hook: ParsableCommand {
         commandName: "hook",
         abstract: "Run by the installed git hooks (not for direct use).",
         discussion: """
-            Syncs the repository after a git command. Quick work runs before the hook returns;
-            a long catch-up (a first sync, a big branch switch) continues in the background.
+            Syncs the repository after a git command. Quick work runs before the hook returns; \
+            a long catch-up (a first sync, a big branch switch) continues in the background. \
             During a rebase, the hooks only mark the project and post-rewrite syncs once.
             """,
         shouldDisplay: false)
@@ -162,16 +156,16 @@ struct RunDaemon: AsyncParsableCommand {
         commandName: "run",
         abstract: "Keep every project in sync: the scan loop, and optionally the file watcher.",
         discussion: """
-            Every interval, each registered project (and each repository with an openspec/ folder
-            under --projects-dir) is reconciled, and up to --batch changes not verified for an
-            interval are re-read and compared. The loop catches what fires no git hook (reset
-            --hard, stash pop, a conflicted merge). --watch adds an inotify watcher so uncommitted
-            edits reach the database within a fraction of a second. Ctrl-C or SIGTERM finishes the
+            Every interval, each registered project (and each repository with an openspec/ folder \
+            under --projects-dir) is reconciled, and up to --batch changes not verified for an \
+            interval are re-read and compared. The loop catches what fires no git hook (reset \
+            --hard, stash pop, a conflicted merge). --watch adds an inotify watcher so uncommitted \
+            edits reach the database within a fraction of a second. Ctrl-C or SIGTERM finishes the \
             transaction in flight and exits 0.
 
             --serve also serves the HTTP API (see `serve`).
 
-            Environment: OPENSPEC_SYNC_INTERVAL, OPENSPEC_SYNC_BATCH, OPENSPEC_PROJECTS_DIR,
+            Environment: OPENSPEC_SYNC_INTERVAL, OPENSPEC_SYNC_BATCH, OPENSPEC_PROJECTS_DIR, \
             FILE_WATCHER_ENABLED=true (flags win).
             """)
 

@@ -34,9 +34,9 @@ struct Edit: ParsableCommand {
         commandName: "edit",
         abstract: "Replace one file of a change with new content, then commit it.",
         discussion: """
-            The content is read from stdin (or --input), exactly as given. The edit is saved in the
-            database first, then written atomically and committed as "openspec-sync". If the file
-            changed on disk since the last sync, the file wins and the edit is kept as a conflict.
+            The content is read from stdin (or --input), exactly as given. The edit is saved in the \
+            database first, then written atomically and committed as "openspec-sync". If the file \
+            changed on disk since the last sync, the file wins and the edit is kept as a conflict. \
             Exit codes: 0 written, 5 saved but waiting (mid-merge, index.lock), 6 conflict.
             """)
 
@@ -71,7 +71,7 @@ struct TaskCommand: ParsableCommand {
         commandName: "task",
         abstract: "Tick or untick one task of a change's tasks.md, then commit it.",
         discussion: """
-            TASK is the written number (1.2) or #N for the Nth checkbox. Only the checkbox's marker
+            TASK is the written number (1.2) or #N for the Nth checkbox. Only the checkbox's marker \
             changes; every other byte of the file stays. Exit codes as for `edit`.
             """)
 
@@ -132,8 +132,8 @@ struct Resolve: ParsableCommand {
         commandName: "resolve",
         abstract: "Close a change's conflict: keep the file, or re-apply the kept edit.",
         discussion: """
-            --filesystem keeps the file as it is. --reapply writes the kept edit over the file as it is
-            now and commits it (exit codes as for `edit`). With several open conflicts on the change,
+            --filesystem keeps the file as it is. --reapply writes the kept edit over the file as it is \
+            now and commits it (exit codes as for `edit`). With several open conflicts on the change, \
             name one with --conflict ID.
             """)
 
@@ -216,12 +216,12 @@ struct Rollback: ParsableCommand {
         commandName: "rollback",
         abstract: "Restore a change's files to their content at an earlier commit, as a new commit.",
         discussion: """
-            Files the commit had are written back, files it lacked are deleted, and the result is
-            committed as "openspec-sync" on top of HEAD: history is never rewritten, so a rollback can
-            itself be rolled back (`rollback SPEC --to HEAD~1`). `log SPEC` lists the commits to pick from.
-            A file changed on disk since the last sync, or not committed, wins: nothing is written, and
-            the commit's version of each such file is kept as a conflict (`conflicts`, `resolve --reapply`).
-            Exit codes: 0 restored (or already as asked), 4 unknown change or commit, 6 conflict,
+            Files the commit had are written back, files it lacked are deleted, and the result is \
+            committed as "openspec-sync" on top of HEAD: history is never rewritten, so a rollback can \
+            itself be rolled back (`rollback SPEC --to HEAD~1`). `log SPEC` lists the commits to pick from. \
+            A file changed on disk since the last sync, or not committed, wins: nothing is written, and \
+            the commit's version of each such file is kept as a conflict (`conflicts`, `resolve --reapply`). \
+            Exit codes: 0 restored (or already as asked), 4 unknown change or commit, 6 conflict, \
             1 refused while the repository is mid-merge or locked (nothing changed; run it again then).
             """)
 

@@ -59,7 +59,7 @@ public final class FileWatcher: @unchecked Sendable {
         self.onWarning = onWarning
     }
 
-    static let systemInotify: @Sendable () -> Int32 = { inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC)) }
+    static let systemInotify: @Sendable () -> Int32 = { Platform.inotifyOpen() }
 
     // MARK: Public control
 
@@ -430,7 +430,7 @@ public final class FileWatcher: @unchecked Sendable {
             while let folder = stack.popLast() {
                 // The root may be a link to the real folder; nothing below it is followed.
                 let mask = Mask.watch | (folder == root ? 0 : Mask.dontFollow)
-                let wd = inotify_add_watch(fd, folder, mask)
+                let wd = Platform.inotifyAddWatch(fd, folder, mask)
                 if wd < 0 {
                     let code = errno
                     if code == ENOSPC || code == ENOMEM { throw Failure("cannot watch \(folder)", code: code) }
@@ -477,7 +477,7 @@ public final class FileWatcher: @unchecked Sendable {
         func removeTree(_ path: String) {
             let below = path + "/"
             for (folder, wd) in watchByPath where folder == path || folder.hasPrefix(below) {
-                _ = inotify_rm_watch(fd, wd)
+                Platform.inotifyRemoveWatch(fd, wd)
                 folders[wd] = nil
                 watchByPath[folder] = nil
             }

@@ -71,7 +71,7 @@ public struct ProjectLock: Sendable {
             for path in [dirtyPath, commitsPath] {
                 var info = stat()
                 guard stat(path, &info) == 0 else { continue }
-                marked = max(marked ?? 0, Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9)
+                marked = max(marked ?? 0, Double(Platform.modifiedNanos(info)) / 1e9)
             }
             guard let marked else { return }
             if Date().timeIntervalSince1970 - marked >= quiet { return }
