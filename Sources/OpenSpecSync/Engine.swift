@@ -82,6 +82,8 @@ public final class SyncEngine: Sendable {
 
     public func reconcile(_ project: ProjectRecord, options: ReconcileOptions = ReconcileOptions(),
                           progress: Reconciler.Progress? = nil) throws -> ReconcileSummary {
+        // A killed write or rollback of this tool may have left its commit's paths staged in reverse.
+        repairIndexIfHeadMoved(project)
         let summary = try reconciler.reconcile(projectId: project.id, options: options, progress: progress)
         // A full compare may have written every row: settle the log now, not in the next command.
         Trace.mark("committed")

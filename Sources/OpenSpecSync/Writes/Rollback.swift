@@ -79,6 +79,8 @@ extension SyncEngine {
             if writeFileSystem.kind(of: repo.gitDir + "/index.lock") != nil {
                 throw SyncError.rollbackRefused(".git/index.lock exists (another git command is running, or one crashed and left it)")
             }
+            // A rollback killed after its commit left the index at the pre-rollback state: finish it first.
+            repairIndexAfterOwnCommit(in: repo)
             let head = try repo.headCommit()
 
             // The target's files, relative to the change folder (from its old place for an archived change).

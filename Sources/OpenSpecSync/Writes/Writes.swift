@@ -225,6 +225,8 @@ extension SyncEngine {
                                     reason: "cannot open the repository \(project.repoPath) (\(error)); the write waits and retries"), nil)
         }
         Trace.mark("repository open")
+        // A write killed after its commit left the index at the pre-commit state: finish it first.
+        repairIndexAfterOwnCommit(in: repo)
         switch hold(in: repo, project: project, spec: spec, repoRelative: repoRelative) {
         case let .wait(reason, transient):
             return (try deferWrites(writes, trigger: trigger, transient: transient, reason: reason), nil)
