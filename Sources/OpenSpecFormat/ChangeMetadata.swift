@@ -341,7 +341,12 @@ struct YAMLReader {
             let from = min(entry.start + indent, entry.end)
             parts.append(string(b, skipSpaces(b, entry.start, entry.end) == entry.end ? entry.end : from, entry.end))
         }
-        if !folded { return (.scalar(parts.joined(separator: "\n")), li) }
+        return (.scalar(folded ? Self.fold(parts) : parts.joined(separator: "\n")), li)
+    }
+
+    /// The lines of a folded (`>`) block scalar: lines join with a space, an
+    /// empty line stands for a line break.
+    static func fold(_ parts: [String]) -> String {
         var text = ""
         var previousBlank = true
         for part in parts {
@@ -354,7 +359,7 @@ struct YAMLReader {
                 previousBlank = false
             }
         }
-        return (.scalar(text), li)
+        return text
     }
 
     /// A flow list `[a, b]`, a flow map `{a: b}`, a quoted string or a plain scalar.

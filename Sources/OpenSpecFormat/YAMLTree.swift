@@ -264,20 +264,7 @@ extension YAMLReader {
         while lines.last?.blank == true { lines.removeLast() }
         let indent = lines.first { !$0.blank }?.indent ?? 0
         let parts = lines.map { $0.blank ? "" : string(b, min($0.start + indent, $0.end), $0.end) }
-        guard folded else { return (parts.joined(separator: "\n"), li) }
-        var text = ""
-        var previousBlank = true
-        for part in parts {
-            if part.isEmpty {
-                text += "\n"
-                previousBlank = true
-            } else {
-                if !previousBlank { text += " " }
-                text += part
-                previousBlank = false
-            }
-        }
-        return (text, li)
+        return (folded ? Self.fold(parts) : parts.joined(separator: "\n"), li)
     }
 
     /// A flow value at `i` (moved past it), up to `e`: nil when it is not well formed.
