@@ -29,17 +29,8 @@ public enum TaskAddress {
 
     /// The checkboxes of a file, counted as `TaskList.find` counts them for `#N`.
     public static func checkboxCount(_ b: [UInt8]) -> Int {
-        let n = b.count
-        let bomEnd = (n >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF) ? 3 : 0
         var seen = 0
-        var s = 0
-        while s <= n {
-            var e = s
-            while e < n && b[e] != ASCII.lf { e += 1 }
-            if TaskList.matchTask(b, s, e, bomEnd: s == 0 ? bomEnd : s) != nil { seen += 1 }
-            if e >= n { break }
-            s = e + 1
-        }
+        TaskList.forEachTask(in: b) { _ in seen += 1; return true }
         return seen
     }
 }

@@ -9,20 +9,29 @@ extension TaskList {
             guard let n = Int(task.dropFirst()), n >= 1 else { return nil }
             ordinal = n
         }
+        var seen = 0
+        var found: TaskItem?
+        forEachTask(in: b) { item in
+            seen += 1
+            guard ordinal.map({ $0 == seen }) ?? (item.number == task) else { return true }
+            found = item
+            return false
+        }
+        return found
+    }
+
+    /// Calls `body` with each checkbox line's task, in file order, line by
+    /// line without building the list, until `body` returns false.
+    static func forEachTask(in b: [UInt8], _ body: (TaskItem) -> Bool) {
         let n = b.count
         let bomEnd = (n >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF) ? 3 : 0
-        var seen = 0
         var s = 0
         while s <= n {
             var e = s
             while e < n && b[e] != ASCII.lf { e += 1 }
-            if let item = matchTask(b, s, e, bomEnd: s == 0 ? bomEnd : s) {
-                seen += 1
-                if ordinal.map({ $0 == seen }) ?? (item.number == task) { return item }
-            }
-            if e >= n { break }
+            if let item = matchTask(b, s, e, bomEnd: s == 0 ? bomEnd : s), !body(item) { return }
+            if e >= n { return }
             s = e + 1
         }
-        return nil
     }
 }
