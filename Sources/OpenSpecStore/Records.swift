@@ -125,12 +125,17 @@ public struct SpecFileRecord: Codable, Sendable, Equatable, FetchableRecord, Dat
 }
 
 /// A main spec (`openspec/specs/<capability>/spec.md`).
+/// Whether a main spec's file is there (`mainSpecs.status`).
+public enum MainSpecStatus: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+    case present, removed
+}
+
 public struct MainSpecRecord: Codable, Sendable, Equatable, FetchableRecord, DateTextColumns {
     public var id: String
     public var projectId: String
     public var capability: String
     public var path: String
-    public var status: String
+    public var status: MainSpecStatus
     public var title: String?
     public var purpose: String?
     public var requirementCount: Int
@@ -153,6 +158,22 @@ public enum SyncTrigger: String, Codable, Sendable, CaseIterable {
     case postMerge = "post-merge"
     case postCheckout = "post-checkout"
     case postRewrite = "post-rewrite"
+
+    /// The git hooks a sync follows, in the order they are installed.
+    public static let gitHooks: [SyncTrigger] = [.postCommit, .postMerge, .postCheckout, .postRewrite]
+}
+
+/// What a sync-log row records (`syncHistory.action`).
+public enum HistoryAction: String, Codable, Sendable, CaseIterable {
+    /// A run's start mark, written before its transaction.
+    case started
+    /// A reconcile's own row: `run` when it changed something, `unchanged` when not,
+    /// `failed` when it could not happen at all.
+    case run, unchanged, failed
+    /// What a reconcile did to one change folder.
+    case created, updated, archived, unarchived, removed, restored
+    /// What a write did to one file, and a rollback of a change folder.
+    case written, pending, conflict, rollback
 }
 
 public enum SyncDirection: String, Codable, Sendable {
@@ -183,11 +204,14 @@ public struct HistoryRecord: Codable, Sendable, Equatable, FetchableRecord, Date
 
     /// The action of the row a run writes as it begins, before its own
     /// transaction: what lets other processes see that a sync started.
-    public static let startedAction = "started"
+    public static let startedAction = HistoryAction.started.rawValue
 
     /// Summary actions a run may repeat round after round: such a run
     /// takes the place of the previous one's row when nothing else differs.
-    public static let repeatableActions: Set<String> = ["unchanged", "failed"]
+    public static let repeatableActions: Set<HistoryAction> = [.unchanged, .failed]
+
+    /// `action` as a `HistoryAction`; nil for a spelling this version does not know.
+    public var historyAction: HistoryAction? { HistoryAction(rawValue: action) }
 
     public var filesChangedList: [String] {
         (try? JSONDecoder().decode([String].self, from: Data(filesChanged.utf8))) ?? []

@@ -235,10 +235,16 @@ public struct StoreWriter {
     }
 
     /// capability -> (id, blob id, status) of a project's main specs.
-    public func mainSpecStates(projectId: String) throws -> [String: (id: String, blobId: String?, status: String)] {
-        var result: [String: (id: String, blobId: String?, status: String)] = [:]
+    public func mainSpecStates(projectId: String) throws -> [String: (id: String, blobId: String?, status: MainSpecStatus)] {
+        var result: [String: (id: String, blobId: String?, status: MainSpecStatus)] = [:]
         let rows = try Row.fetchCursor(db, sql: "SELECT capability, id, blobId, status FROM mainSpecs WHERE projectId = ?", arguments: [projectId])
-        while let row = try rows.next() { result[row[0]] = (row[1], row[2], row[3]) }
+        while let row = try rows.next() {
+            let (capability, text): (String, String) = (row[0], row[3])
+            guard let status = MainSpecStatus(rawValue: text) else {
+                throw DatabaseError(message: "mainSpecs.status of \(capability) is \"\(text)\", not present or removed")
+            }
+            result[capability] = (row[1], row[2], status)
+        }
         return result
     }
 
@@ -290,7 +296,7 @@ public struct StoreWriter {
         var first: String?
         // Read as a row, not a record: a Codable decode's first use in a
         // process costs more than the query, and every idle run makes this one.
-        if HistoryRecord.repeatableActions.contains(h.action), let last = try Row.fetchOne(db.cachedStatement(sql: """
+        if let action = HistoryAction(rawValue: h.action), HistoryRecord.repeatableActions.contains(action), let last = try Row.fetchOne(db.cachedStatement(sql: """
             SELECT id, specId, action, success, errorMessage, syncDirection, runs, firstSyncedAt, syncedAt, fromCommit
             FROM syncHistory WHERE projectId = ? AND action <> '\(HistoryRecord.startedAction)' ORDER BY id DESC LIMIT 1
             """), arguments: [h.projectId]),

@@ -87,7 +87,7 @@ public final class SyncEngine: Sendable {
         let summary = try reconciler.reconcile(projectId: project.id, options: options, progress: progress)
         // A full compare may have written every row: settle the log now, not in the next command.
         Trace.mark("committed")
-        if summary.mode == "full" {
+        if summary.mode == .full {
             try? store.checkpointAndTruncateLog()
             Trace.mark("log truncated")
         }

@@ -47,8 +47,11 @@ public struct SyncEvent: Codable, Sendable, Equatable {
     /// a kept conflict `conflict_detected`, any other failed row (a failed
     /// run or file, a write that waits) `sync_failed`, the rest `sync_completed`.
     public static func kind(of row: HistoryRecord) -> Kind {
-        if row.action == HistoryRecord.startedAction { return .syncStarted }
-        if row.action == "conflict" { return .conflictDetected }
+        switch row.historyAction {
+        case .started: return .syncStarted
+        case .conflict: return .conflictDetected
+        default: break
+        }
         return row.success ? .syncCompleted : .syncFailed
     }
 }

@@ -164,8 +164,8 @@ struct ReconcileRun {
         }
         let range = "\(s.fromCommit.map { String($0.prefix(8)) } ?? "∅")..\(s.toCommit.map { String($0.prefix(8)) } ?? "∅")"
         let what = parts.isEmpty ? "no changes" : parts.joined(separator: ", ")
-        print("\(s.projectName): \(what) (\(s.mode), \(range), \(s.durationMs) ms)")
-        if let reason = s.fullReason, s.mode == "full" { print("  full compare: \(reason)") }
+        print("\(s.projectName): \(what) (\(s.mode.rawValue), \(range), \(s.durationMs) ms)")
+        if let reason = s.fullReason, s.mode == .full { print("  full compare: \(reason)") }
         for problem in s.problems { print("  ! \(problem.message)") }
     }
 }

@@ -191,7 +191,7 @@ struct MalformedInputTests {
         // Once the disk reads again, the next ordinary run catches up.
         failing.heal()
         let next = try h.reconcile()
-        #expect(next.mode == "incremental")
+        #expect(next.mode == .incremental)
         #expect(next.problems.isEmpty)
         let healed = try #require(try h.record("changes/flaky"))
         #expect(healed.syncError == nil)
@@ -285,7 +285,7 @@ extension MalformedInputTests {
         var notes = Array((h.repo.path + "/openspec/changes/healthy/notes-caf").utf8) + [0xE9] + Array(".md".utf8) + [0]
         #expect(notes.withUnsafeMutableBufferPointer { unlink(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self)) } == 0)
         let incremental = try h.reconcile()
-        #expect(incremental.mode == "incremental" && incremental.problems.isEmpty, "\(incremental.problems)")
+        #expect(incremental.mode == .incremental && incremental.problems.isEmpty, "\(incremental.problems)")
         let after = try #require(try h.engine.status().first).skipped
         #expect(after == [SkippedPath(path: "changes/archive/2026-01-01-\\xFF", reason: .nameNotUTF8),
                           SkippedPath(path: "changes/caf\\xE9", reason: .nameNotUTF8)], "\(after)")

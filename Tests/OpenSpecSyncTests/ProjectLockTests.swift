@@ -10,7 +10,7 @@ struct ProjectLockTests {
     }
 
     private func summary() -> ReconcileSummary {
-        ReconcileSummary(projectId: "p", projectName: "p", runId: UUID().uuidString, mode: "incremental")
+        ReconcileSummary(projectId: "p", projectName: "p", runId: UUID().uuidString, mode: .incremental)
     }
 
     /// Records which runs happened, from any thread.

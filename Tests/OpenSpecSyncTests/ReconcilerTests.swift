@@ -18,7 +18,7 @@ struct ReconcilerTests {
         try h.repo.commitAll("specs")
 
         let summary = try h.reconcile()
-        #expect(summary.mode == "full")
+        #expect(summary.mode == .full)
         #expect(summary.created == 4)
         #expect(summary.mainSpecsChanged == 1)
         #expect(summary.problems.isEmpty)
@@ -60,7 +60,7 @@ struct ReconcilerTests {
 
         // Converges: the next run changes nothing and logs one "no changes" row.
         let again = try h.reconcile()
-        #expect(again.mode == "incremental")
+        #expect(again.mode == .incremental)
         #expect(again.changedCount == 0 && again.mainSpecsChanged == 0)
         let after = try h.history()
         #expect(after.count == history.count + 1)
@@ -80,7 +80,7 @@ struct ReconcilerTests {
         let head = try h.repo.commitAll("touch two")
 
         let summary = try h.reconcile(trigger: "post-commit")
-        #expect(summary.mode == "incremental")
+        #expect(summary.mode == .incremental)
         #expect(summary.changes.map(\.path) == ["changes/change-2", "changes/change-5"])
         #expect(summary.changes.map(\.files) == [["changes/change-2/tasks.md"], ["changes/change-5/proposal.md"]])
         #expect(summary.toCommit == head)
@@ -379,12 +379,12 @@ struct ReconcilerTests {
         #expect((try h.repo.gitResult(["cat-file", "-e", doomed])).status != 0)
 
         let summary = try h.reconcile()
-        #expect(summary.mode == "full")
+        #expect(summary.mode == .full)
         #expect(summary.fullReason?.contains("gone") == true)
         #expect(summary.problems.isEmpty)
         #expect(try h.spec("changes/add-b")?.status == .removed)
         #expect(try h.spec("changes/add-c")?.status == .active)
-        #expect(try h.reconcile().mode == "incremental")
+        #expect(try h.reconcile().mode == .incremental)
     }
 
     @Test("an unborn HEAD syncs the working tree, then the first commit changes nothing")
@@ -398,7 +398,7 @@ struct ReconcilerTests {
 
         try h.repo.commitAll("first commit")
         let next = try h.reconcile()
-        #expect(next.mode == "incremental")
+        #expect(next.mode == .incremental)
         #expect(next.changedCount == 0)
         #expect(next.toCommit != nil)
     }

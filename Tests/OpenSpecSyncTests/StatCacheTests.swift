@@ -249,7 +249,7 @@ struct StatCacheTests {
             return StatCache.split(records, takenAt: 0).mapValues(\.records)
         }
         let first = try h.reconcile()
-        #expect(first.mode == "full")
+        #expect(first.mode == .full)
         let walk = walked()
         var paths = Set<String>()
         for records in walk.values { paths.formUnion(records.dictionary().keys) }
@@ -260,7 +260,7 @@ struct StatCacheTests {
         try h.reconcile(full: true)
         #expect(try saved() == walk)
         let next = try h.reconcile()
-        #expect(next.mode == "incremental" && next.changedCount == 0)
+        #expect(next.mode == .incremental && next.changedCount == 0)
     }
 
     @Test("a change folder that could not be read in a full compare gets no stamps, nor do the folders above it")

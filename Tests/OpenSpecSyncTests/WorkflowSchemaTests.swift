@@ -76,7 +76,7 @@ struct WorkflowSchemaTests {
         try h.repo.write("openspec/config.yaml", "schema: loop\n")
         try h.repo.commitAll("switch the project to loop")
         let run = try h.reconcile()
-        #expect(run.mode == "incremental")
+        #expect(run.mode == .incremental)
         #expect(run.updated == 2)
         #expect(try counts(h, "changes/a") == "2/2 complete loop")
         #expect(try counts(h, "changes/b") == "2/2 complete loop")
@@ -99,7 +99,7 @@ struct WorkflowSchemaTests {
         try h.repo.write("openspec/schemas/loop/schema.yaml",
                          "name: loop\nartifacts:\n  - {id: c, generates: \"loop/*.md\"}\napply: {tracks: \"loop/*.md\"}\n")
         let run = try h.reconcile()
-        #expect(run.mode == "incremental")
+        #expect(run.mode == .incremental)
         #expect(try counts(h, "changes/a") == "1/3 in-progress loop")
     }
 
@@ -179,7 +179,7 @@ struct WorkflowSchemaTests {
         hook.committedOnly = true
         hook.workLimit = 1000
         #expect(throws: SyncError.self) { try h.engine.reconcile(h.project, options: hook) }
-        #expect(try h.reconcile().mode == "incremental")
+        #expect(try h.reconcile().mode == .incremental)
         #expect(try counts(h, "changes/a") == "1/2 in-progress loop")
         #expect(try h.record("changes/a")?.issues.contains("schema \\\"loop\\\" not found") == true)
     }

@@ -27,7 +27,7 @@ extension ReconcileRun {
         for spec in disappeared {
             try writer.markRemoved(specId: spec.id, at: now)
             let files = try writer.fileBlobIds(specId: spec.id).keys.sorted().map { spec.path + "/" + $0 }
-            try record(ReconcileChange(specId: spec.id, path: spec.path, action: "removed", files: files, error: nil))
+            try record(ReconcileChange(specId: spec.id, path: spec.path, action: .removed, files: files, error: nil))
             summary.removed += 1
         }
     }
@@ -121,7 +121,7 @@ extension ReconcileRun {
             // Another repository: never a change, and no longer one if it was.
             if let stored = prepared.stored, stored.status != .removed {
                 try writer.markRemoved(specId: stored.id, at: now)
-                try record(ReconcileChange(specId: stored.id, path: stored.path, action: "removed", files: [], error: nil))
+                try record(ReconcileChange(specId: stored.id, path: stored.path, action: .removed, files: [], error: nil))
                 summary.removed += 1
             }
             return
@@ -164,18 +164,18 @@ extension ReconcileRun {
         let folder = prepared.folder
         let status = evaluation.status
         let specId: String
-        let action: String
+        let action: HistoryAction
         if let stored = prepared.stored {
             specId = stored.id
             try writer.updateSpec(id: specId, evaluation.values, at: now)
-            if stored.status == .removed && stored.path == folder.path { action = "restored"; summary.restored += 1 }
-            else if stored.status != .archived && status == .archived { action = "archived"; summary.archived += 1 }
-            else if stored.status == .archived && status == .active { action = "unarchived"; summary.unarchived += 1 }
-            else if evaluation.error != nil && evaluation.changedFiles.isEmpty { action = "failed" }
-            else { action = "updated"; summary.updated += 1 }
+            if stored.status == .removed && stored.path == folder.path { action = .restored; summary.restored += 1 }
+            else if stored.status != .archived && status == .archived { action = .archived; summary.archived += 1 }
+            else if stored.status == .archived && status == .active { action = .unarchived; summary.unarchived += 1 }
+            else if evaluation.error != nil && evaluation.changedFiles.isEmpty { action = .failed }
+            else { action = .updated; summary.updated += 1 }
         } else {
             specId = try writer.insertSpec(projectId: project.id, evaluation.values, at: now)
-            action = "created"
+            action = .created
             summary.created += 1
         }
         if evaluation.error != nil { summary.failed += 1 }

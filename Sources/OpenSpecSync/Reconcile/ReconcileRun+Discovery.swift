@@ -60,7 +60,7 @@ extension ReconcileRun {
             folders.insert(spec.path)
         }
         walkSpecs(openspecRoot + "/specs", relative: "", into: &capabilities)
-        for (capability, state) in try writer.mainSpecStates(projectId: project.id) where state.status == "present" {
+        for (capability, state) in try writer.mainSpecStates(projectId: project.id) where state.status == .present {
             capabilities.insert(capability)
         }
         return listed

@@ -10,7 +10,7 @@ extension ReconcileRun {
         try writer.insertHistory(HistoryValues(
             projectId: project.id, specId: change.specId, runId: runId, direction: .filesystemToDatabase,
             syncedAt: now, success: change.error == nil, errorMessage: change.error, filesChanged: change.files,
-            triggeredBy: options.trigger, action: change.action, fromCommit: fromCommit, toCommit: toCommit,
+            triggeredBy: options.trigger, action: change.action.rawValue, fromCommit: fromCommit, toCommit: toCommit,
             durationMs: nil))
     }
 
@@ -49,11 +49,11 @@ extension ReconcileRun {
             : "\(summary.problems.count) file(s) could not be synced: " + summary.problems.prefix(3).map(\.message).joined(separator: "; ")
         // The run's own row: "no changes" when nothing moved, so every run is
         // logged; a run of such runs shares one row that counts them.
-        let action = summary.changedCount + summary.mainSpecsChanged + summary.failed == 0 ? "unchanged" : "run"
+        let action = summary.changedCount + summary.mainSpecsChanged + summary.failed == 0 ? HistoryAction.unchanged : .run
         try writer.insertRunSummary(HistoryValues(
             projectId: project.id, specId: nil, runId: runId, direction: .filesystemToDatabase, syncedAt: now,
             success: error == nil, errorMessage: error, filesChanged: Array(changedPaths.prefix(ReconcileSummary.listLimit)),
-            triggeredBy: options.trigger, action: action, fromCommit: fromCommit, toCommit: toCommit,
+            triggeredBy: options.trigger, action: action.rawValue, fromCommit: fromCommit, toCommit: toCommit,
             durationMs: summary.durationMs), startMark: startMark)
         try writer.finishReconcile(projectId: project.id, commit: toCommit, pendingPaths: Array(pending),
                                    at: now, error: error)

@@ -13,7 +13,7 @@ extension ReconcileRun {
             let absolute = openspecRoot + "/" + relative
             let state = states[capability]
             guard fs.kind(of: absolute) == .file else {
-                if let state, state.status == "present" {
+                if let state, state.status == .present {
                     try writer.markMainSpecRemoved(projectId: project.id, capability: capability, at: now)
                     summary.mainSpecsChanged += 1
                     changedPaths.append(relative)
@@ -31,7 +31,7 @@ extension ReconcileRun {
                     continue
                 }
                 let blob = Repository.hashBlob(read.bytes).hex
-                if let state, state.status == "present", state.blobId == blob { continue }
+                if let state, state.status == .present, state.blobId == blob { continue }
                 let spec = MainSpec.parse(read.bytes, path: relative)
                 try writer.upsertMainSpec(projectId: project.id, MainSpecValues(
                     capability: capability, path: relative, title: spec.title, purpose: spec.purpose,

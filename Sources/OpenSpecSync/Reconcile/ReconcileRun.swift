@@ -78,7 +78,7 @@ struct ReconcileRun {
         self.started = started
         self.progress = progress
         summary = ReconcileSummary(projectId: project.id, projectName: project.name,
-                                   runId: runId, mode: "incremental")
+                                   runId: runId, mode: .incremental)
         recheck = Set(options.recheck)
     }
 
@@ -137,7 +137,7 @@ struct ReconcileRun {
             _ = try walkWorkingTree()
             pending.formUnion(conflicted)
         }
-        summary.mode = plan.isFull ? "full" : "incremental"
+        summary.mode = plan.isFull ? .full : .incremental
         summary.fullReason = plan.fullReason?.description
         try applyPlan(candidates: candidates)
         timer.report()

@@ -1,8 +1,18 @@
+/// How a reconcile compared (`ReconcileSummary.mode`).
+public enum ReconcileMode: String, Codable, Sendable {
+    /// Every change folder and main spec.
+    case full
+    /// What git's diff, the stamps and the last run's leftovers point at.
+    case incremental
+}
+
+import OpenSpecStore
+
 /// One spec the run created, changed, moved or removed.
 public struct ReconcileChange: Codable, Sendable, Equatable {
     public var specId: String
     public var path: String
-    public var action: String
+    public var action: HistoryAction
     public var files: [String]
     public var error: String?
 }
@@ -18,8 +28,7 @@ public struct ReconcileSummary: Codable, Sendable {
     public var projectId: String
     public var projectName: String
     public var runId: String
-    /// "full" or "incremental".
-    public var mode: String
+    public var mode: ReconcileMode
     /// Why a full compare ran when an incremental one was asked for.
     public var fullReason: String?
     public var fromCommit: String?

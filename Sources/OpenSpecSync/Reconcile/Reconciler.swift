@@ -57,7 +57,7 @@ public struct Reconciler: Sendable {
             let row = try writer.insertHistory(HistoryValues(
                 projectId: projectId, specId: nil, runId: runId, direction: .filesystemToDatabase, syncedAt: started,
                 success: true, errorMessage: nil, filesChanged: [], triggeredBy: trigger,
-                action: HistoryRecord.startedAction, fromCommit: nil, toCommit: nil, durationMs: nil))
+                action: HistoryAction.started.rawValue, fromCommit: nil, toCommit: nil, durationMs: nil))
             return (row, !project.reconciledOnce)
         }
     }
@@ -72,7 +72,7 @@ public struct Reconciler: Sendable {
                     projectId: projectId, specId: nil, runId: runId,
                     direction: .filesystemToDatabase, syncedAt: Date(), success: false,
                     errorMessage: "\(error)", filesChanged: [], triggeredBy: trigger,
-                    action: "failed", fromCommit: nil, toCommit: nil,
+                    action: HistoryAction.failed.rawValue, fromCommit: nil, toCommit: nil,
                     durationMs: Int(Date().timeIntervalSince(started) * 1000)), startMark: startMark)
             }
         }

@@ -1,5 +1,6 @@
 import Foundation
 import OpenSpecGit
+import OpenSpecStore
 
 /// One git hook as `hooks status` reports it.
 public struct HookStatus: Codable, Sendable, Equatable {
@@ -114,7 +115,7 @@ public struct HookTemplates: Sendable {
 /// change, so a refusal leaves the folder as it was; each file is replaced
 /// atomically.
 public struct HookInstaller: Sendable {
-    public static let hookNames = ["post-commit", "post-merge", "post-checkout", "post-rewrite"]
+    public static let hookNames = SyncTrigger.gitHooks.map(\.rawValue)
     /// The comment line that marks a script as ours; later versions bump the number.
     public static let marker = "# openspec-sync hook v2"
     /// Suffix of the name a hook that was there before is kept under.

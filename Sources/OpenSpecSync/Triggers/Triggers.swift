@@ -73,7 +73,7 @@ extension SyncEngine {
             default: rebasing = false
             }
         }
-        if rebasing && name != "post-rewrite" {
+        if rebasing && SyncTrigger(rawValue: name) != .postRewrite {
             lock(for: project).markDirty()
             return .marked
         }
@@ -81,7 +81,7 @@ extension SyncEngine {
         // storm that a sync already covered cost nothing. (`checkout -- path`,
         // post-checkout's flag 0, changes files without moving HEAD.)
         Trace.mark("hook: state read")
-        let fileCheckout = name == "post-checkout" && arguments.count >= 3 && arguments[2] == "0"
+        let fileCheckout = SyncTrigger(rawValue: name) == .postCheckout && arguments.count >= 3 && arguments[2] == "0"
         if !fileCheckout, let current = try store.project(id: project.id),
            try Self.isSyncedAtHead(current, head: { try Repository.peekHead(workdir: project.repoPath) ?? repo().headCommit() }) {
             return .upToDate
