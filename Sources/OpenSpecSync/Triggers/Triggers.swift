@@ -53,6 +53,16 @@ extension SyncEngine {
         return try head()?.hex == synced
     }
 
+    /// Whether a rebase (or `git am`) is under way: read from the git folder
+    /// when it is a plain one, from libgit2 (`repo`) otherwise.
+    private static func isRebasing(_ project: ProjectRecord, repo: () throws -> Repository) throws -> Bool {
+        if let peeked = Repository.peekRebasing(workdir: project.repoPath) { return peeked }
+        switch try repo().state {
+        case .rebase, .rebaseInteractive, .rebaseMerge, .applyMailbox, .applyMailboxOrRebase: return true
+        default: return false
+        }
+    }
+
     public func runHook(_ name: String, project: ProjectRecord, arguments: [String] = [], foregroundLimit: Int = 500,
                         maxFileBytes: Int) throws -> HookOutcome {
         // Read from the git folder when it is a plain one: libgit2 is started
@@ -64,16 +74,7 @@ extension SyncEngine {
             opened = repository
             return repository
         }
-        let rebasing: Bool
-        if let peeked = Repository.peekRebasing(workdir: project.repoPath) {
-            rebasing = peeked
-        } else {
-            switch try repo().state {
-            case .rebase, .rebaseInteractive, .rebaseMerge, .applyMailbox, .applyMailboxOrRebase: rebasing = true
-            default: rebasing = false
-            }
-        }
-        if rebasing && SyncTrigger(rawValue: name) != .postRewrite {
+        if try Self.isRebasing(project, repo: repo) && SyncTrigger(rawValue: name) != .postRewrite {
             lock(for: project).markDirty()
             return .marked
         }
