@@ -16,11 +16,7 @@ extension ReconcileRun {
         fromCommit = project.lastReconciledCommit
         summary.fromCommit = fromCommit
         summary.toCommit = toCommit
-        facts.askedFull = options.full
-        facts.reconciledOnce = project.reconciledOnce
-        facts.lastCommit = project.lastReconciledCommit
-        facts.head = head?.hex
-        if peeked != nil, facts.headMoved, !options.full, project.reconciledOnce,
+        if peeked != nil, toCommit != fromCommit, !options.full, project.reconciledOnce,
             let base = project.lastReconciledCommit.flatMap({ ObjectID(hex: $0) }) {
             lookahead = CommitLookahead(repoPath: project.repoPath, base: base, head: head, under: project.openspecPath)
         }
@@ -38,8 +34,6 @@ extension ReconcileRun {
             StatCache.decode(rows: try writer.statCacheRows(projectId: project.id, headerOnly: headerOnly))
         }
         previousBuckets = Set(cached?.buckets.keys ?? [:].keys)
-        facts.hasStatCache = cached != nil
-        facts.pendingPaths = project.pendingPathList
     }
 
     /// Before any walk, the whole cache: the walk compares with every bucket.

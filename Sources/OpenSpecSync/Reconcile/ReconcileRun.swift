@@ -118,6 +118,7 @@ struct ReconcileRun {
     mutating func execute() throws -> ReconcileSummary {
         try readHead()
         try loadStatCache()
+        facts = ReconcilePlan.Facts(project: project, askedFull: options.full, statCache: cached, head: toCommit)
         plan = ReconcilePlan(facts)
         // A git hook needs only what the commits changed: uncommitted edits
         // are the watcher's and the scan loop's. No walk then, and the stamps
