@@ -1,0 +1,104 @@
+import Foundation
+import OpenSpecGit
+import OpenSpecStore
+
+/// Why the edits of a file cannot be written now: they wait (a merge or
+/// index.lock is `transient`), or they never can be.
+enum WriteHold {
+    case wait(reason: String, transient: Bool)
+    case giveUp(reason: String)
+}
+
+/// What the waiting edits of a file make of it as it is now.
+struct WritePlan {
+    /// The file as read (nil: it does not exist), and its blob id.
+    var old: [UInt8]?
+    var oldBlob: String?
+    /// The edits that apply, in queue order, with what each did.
+    var applying: [(write: PendingWriteRecord, step: EditStep)] = []
+    /// The edits that cannot apply, with why.
+    var conflicting: [(write: PendingWriteRecord, reason: String)] = []
+    /// The bytes to put in place; nil when the edits that apply leave the file as it is.
+    var content: [UInt8]?
+    /// An earlier attempt put `content` in place and was stopped before its
+    /// commit was recorded: only the commit is left to make (never write it twice).
+    var alreadyInPlace = false
+}
+
+extension SyncEngine {
+    /// Step 1 of a write, first half: whether the repository lets the file be
+    /// written now; nil when nothing holds the edits back.
+    func precheck(in repo: Repository, file: WriteTarget) -> WriteHold? {
+        let state = repo.state
+        if state.isMidOperation {
+            return .wait(reason: "the repository is \(state); the write waits and retries once it is finished or aborted",
+                         transient: true)
+        }
+        if writeFileSystem.kind(of: repo.gitDir + "/index.lock") != nil {
+            return .wait(reason: "commit pending: .git/index.lock exists (another git command is running, or one crashed and left it); the write waits and retries",
+                         transient: true)
+        }
+        if let never = neverWritable(in: repo, file: file) { return .giveUp(reason: never) }
+        // A filter driver (Git LFS, a custom clean filter) that libgit2 cannot
+        // run would have the file committed raw: it is for git to commit.
+        do {
+            try repo.requireRunnableFilters(path: file.repoRelative)
+        } catch let error as GitError where error.isUnsupportedFilter {
+            return .giveUp(reason: error.message)
+        } catch {
+            return .wait(reason: "cannot read the attributes of \(file.repoRelative) (\(error)); the write waits and retries",
+                         transient: false)
+        }
+        // The user's staged work on the path is never touched: a commit of the
+        // file would reset its index entry to what was written.
+        do {
+            if try repo.hasStagedChange(at: file.repoRelative) {
+                return .giveUp(reason: "\(file.repoRelative) has staged changes (`git diff --cached`), which the write would replace; commit or unstage them, then re-apply the edit")
+            }
+        } catch {
+            return .wait(reason: "cannot read the index for \(file.repoRelative) (\(error)); the write waits and retries", transient: false)
+        }
+        return nil
+    }
+
+    /// Why the file can never be written where it is, or nil.
+    private func neverWritable(in repo: Repository, file: WriteTarget) -> String? {
+        do {
+            try WritePath.refuseLinks(repo: file.project.repoPath, relative: file.repoRelative, fileSystem: writeFileSystem)
+        } catch {
+            return "\(error)"
+        }
+        guard writeFileSystem.kind(of: file.changeFolder) == .directory else {
+            return "the change folder \(file.project.openspecPath)/\(file.spec.path) is gone"
+        }
+        // A folder on the way that HEAD holds as a submodule (or a file) can never take the file.
+        if let blocked = try? repo.headNonFolderAbove(file.repoRelative), let at = blocked.path {
+            let what = blocked.mode == .submodule ? "a git submodule" : "not a folder"
+            return "\(at) is \(what) in HEAD, so \(file.repoRelative) can never be committed"
+        }
+        return nil
+    }
+
+    /// Step 1 of a write, second half: reads the file and applies the waiting
+    /// edits to it in queue order (those that cannot apply are set apart).
+    func plan(_ writes: [PendingWriteRecord], file: WriteTarget) throws -> WritePlan {
+        var plan = WritePlan()
+        plan.old = try writeFileSystem.readIfPresent(file.absolute)
+        plan.oldBlob = plan.old.map { Repository.hashBlob($0).hex }
+        let (result, steps) = EditQueue(writes: writes).apply(to: plan.old)
+        for (write, step) in zip(writes, steps) {
+            if case let .conflict(reason) = step {
+                plan.conflicting.append((write, "\(file.repoRelative): " + reason))
+            } else {
+                plan.applying.append((write, step))
+            }
+        }
+        let oldBlob = plan.oldBlob
+        plan.alreadyInPlace = oldBlob != nil && result == plan.old && writes.contains { $0.writtenBlobId == oldBlob }
+        if plan.alreadyInPlace {
+            plan.applying = plan.applying.map { ($0.write, $0.write.writtenBlobId == oldBlob ? .applied : $0.step) }
+        }
+        if result != plan.old || plan.alreadyInPlace { plan.content = result }
+        return plan
+    }
+}
