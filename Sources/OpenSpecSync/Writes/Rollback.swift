@@ -87,7 +87,7 @@ extension SyncEngine {
             }
             run.files = (plan.conflicting.isEmpty ? plan.steps : plan.conflicting).map { current.path + "/" + $0.path }
             // Seen by subscribers as the rollback begins.
-            try log(run, HistoryRecord.startedAction, success: true)
+            try log(run, .started, success: true)
             if !plan.conflicting.isEmpty {
                 return try keepRollbackAsConflict(plan.conflicting, spec: current, project: project, target: target,
                                                   synced: plan.synced, trigger: trigger, runId: run.runId)
@@ -106,12 +106,12 @@ extension SyncEngine {
             commit = try commitRollback(steps, of: run.spec, folder: run.folder, to: run.target, in: repo, expectedHead: head)
         } catch {
             let refused = SyncError.rollbackRefused("cannot commit (\(error))" + (FileReplacement.undo(&replacements)?.words ?? ""))
-            try? log(run, "failed", success: false, error: "\(refused)")
+            try? log(run, .failed, success: false, error: "\(refused)")
             throw refused
         }
         try store.write { w in
             try w.insertHistory(.write(projectId: run.project.id, specId: run.spec.id, runId: run.runId, trigger: run.trigger,
-                                       action: "rollback", success: true, files: run.files, from: head?.hex, to: commit.hex))
+                                       action: .rollback, success: true, files: run.files, from: head?.hex, to: commit.hex))
             try w.setSpecSyncError(specId: run.spec.id, nil)
         }
         _ = try? reconciler.reconcile(projectId: run.project.id, options: committedOnly(run.trigger))
@@ -146,18 +146,18 @@ extension SyncEngine {
             }
         } catch let error as SyncError {
             _ = FileReplacement.undo(&replacements)
-            try? log(run, "failed", success: false, error: "\(error)")
+            try? log(run, .failed, success: false, error: "\(error)")
             throw error
         } catch {
             let refused = SyncError.rollbackRefused(ioReason(run.folder, error) + (FileReplacement.undo(&replacements)?.words ?? ""))
-            try? log(run, "failed", success: false, error: "\(refused)")
+            try? log(run, .failed, success: false, error: "\(refused)")
             throw refused
         }
         return replacements
     }
 
     /// One history row of the rollback `run`.
-    private func log(_ run: RollbackRun, _ action: String, success: Bool, error: String? = nil) throws {
+    private func log(_ run: RollbackRun, _ action: WriteAction, success: Bool, error: String? = nil) throws {
         _ = try store.write { w in
             try w.insertHistory(.write(projectId: run.project.id, specId: run.spec.id, runId: run.runId, trigger: run.trigger,
                                        action: action, success: success, error: error, files: run.files))
@@ -189,7 +189,7 @@ extension SyncEngine {
                     baseBlobId: synced[step.path], fsBlobId: step.old.map { Repository.hashBlob($0).hex }, at: Date()))
             }
             try w.insertHistory(.write(projectId: project.id, specId: spec.id, runId: runId, trigger: trigger,
-                                       action: "conflict", success: false, error: message,
+                                       action: .conflict, success: false, error: message,
                                        files: paths.map { spec.path + "/" + $0 }))
             return ids
         }

@@ -53,7 +53,7 @@ extension SyncEngine {
         Trace.mark("lock taken, start logged")
         guard let spec = try store.specPlace(id: specId), spec.status != .removed else {
             return (try keepAsConflicts(writes, project: project, file: nil, fsBlobId: nil, trigger: trigger,
-                                        reason: "the change was removed on disk"), nil)
+                                        reason: .changeRemoved), nil)
         }
         let file = WriteTarget(project: project, spec: spec, path: path)
         let repo: Repository
@@ -146,7 +146,7 @@ extension SyncEngine {
                 let now = (try? writeFileSystem.readIfPresent(file.absolute)) ?? nil
                 return try keepAsConflicts(writes, project: file.project, file: now,
                                            fsBlobId: now.map { Repository.hashBlob($0).hex }, trigger: trigger,
-                                           reason: "\(file.repoRelative) changed on disk while it was being written")
+                                           reason: .changedWhileWriting(path: file.repoRelative))
             }
             // Recorded before the swap: an attempt stopped after it finds this blob in place and only commits.
             let blobId = Repository.hashBlob(replacement.content ?? []).hex

@@ -9,7 +9,7 @@ extension SyncEngine {
     /// Gives up every edit of `writes` for one reason, keeping each as a conflict.
     func keepAsConflicts(_ writes: [PendingWriteRecord], project: ProjectRecord, file: [UInt8]?,
                                  fsBlobId: String?, trigger: String,
-                                 reason: String) throws -> [(id: Int64, outcome: WriteOutcome)] {
+                                 reason: ConflictReason) throws -> [(id: Int64, outcome: WriteOutcome)] {
         defer { reconcileAfterConflict(project, trigger: trigger) }
         return try writes.map { write in
             (write.id, .conflict(id: try keepAsConflict(write, project: project, file: file, fsBlobId: fsBlobId,
@@ -20,16 +20,16 @@ extension SyncEngine {
     /// The edit is given up and kept whole as a conflict, with its content and
     /// the reason; the caller lets the database take the file afterwards.
     func keepAsConflict(_ write: PendingWriteRecord, project: ProjectRecord, file: [UInt8]?,
-                                fsBlobId: String?, trigger: String, reason: String) throws -> Int64 {
+                                fsBlobId: String?, trigger: String, reason: ConflictReason) throws -> Int64 {
         let message = "conflict: \(reason); the file was kept and the database edit saved (`openspec-sync conflicts`)"
         let kept = try keptContent(of: write, file: file)
         return try store.write { w in
             let id = try w.insertConflict(projectId: project.id, specId: write.specId, path: write.path,
                                           dbContent: kept, baseBlobId: write.baseBlobId, fsBlobId: fsBlobId,
-                                          reason: reason, at: Date())
+                                          reason: "\(reason)", at: Date())
             try w.setWriteStatus(id: write.id, .conflicted, error: message)
             try w.insertHistory(.write(projectId: project.id, specId: write.specId, runId: Self.attemptRunId(write),
-                                       trigger: trigger, action: "conflict", success: false, error: message,
+                                       trigger: trigger, action: .conflict, success: false, error: message,
                                        files: [write.path]))
             return id
         }

@@ -6,7 +6,7 @@ import OpenSpecStore
 /// index.lock is `transient`), or they never can be.
 enum WriteHold {
     case wait(reason: String, transient: Bool)
-    case giveUp(reason: String)
+    case giveUp(ConflictReason)
 }
 
 /// What the waiting edits of a file make of it as it is now.
@@ -17,7 +17,7 @@ struct WritePlan {
     /// The edits that apply, in queue order, with what each did.
     var applying: [(write: PendingWriteRecord, step: EditStep)] = []
     /// The edits that cannot apply, with why.
-    var conflicting: [(write: PendingWriteRecord, reason: String)] = []
+    var conflicting: [(write: PendingWriteRecord, reason: ConflictReason)] = []
     /// The bytes to put in place; nil when the edits that apply leave the file as it is.
     var content: [UInt8]?
     /// An earlier attempt put `content` in place and was stopped before its
@@ -38,13 +38,13 @@ extension SyncEngine {
             return .wait(reason: "commit pending: .git/index.lock exists (another git command is running, or one crashed and left it); the write waits and retries",
                          transient: true)
         }
-        if let never = neverWritable(in: repo, file: file) { return .giveUp(reason: never) }
+        if let never = neverWritable(in: repo, file: file) { return .giveUp(never) }
         // A filter driver (Git LFS, a custom clean filter) that libgit2 cannot
         // run would have the file committed raw: it is for git to commit.
         do {
             try repo.requireRunnableFilters(path: file.repoRelative)
         } catch let error as GitError where error.isUnsupportedFilter {
-            return .giveUp(reason: error.message)
+            return .giveUp(.unsupportedFilter(message: error.message))
         } catch {
             return .wait(reason: "cannot read the attributes of \(file.repoRelative) (\(error)); the write waits and retries",
                          transient: false)
@@ -53,7 +53,7 @@ extension SyncEngine {
         // file would reset its index entry to what was written.
         do {
             if try repo.hasStagedChange(at: file.repoRelative) {
-                return .giveUp(reason: "\(file.repoRelative) has staged changes (`git diff --cached`), which the write would replace; commit or unstage them, then re-apply the edit")
+                return .giveUp(.stagedChanges(path: file.repoRelative))
             }
         } catch {
             return .wait(reason: "cannot read the index for \(file.repoRelative) (\(error)); the write waits and retries", transient: false)
@@ -62,19 +62,18 @@ extension SyncEngine {
     }
 
     /// Why the file can never be written where it is, or nil.
-    private func neverWritable(in repo: Repository, file: WriteTarget) -> String? {
+    private func neverWritable(in repo: Repository, file: WriteTarget) -> ConflictReason? {
         do {
             try WritePath.refuseLinks(repo: file.project.repoPath, relative: file.repoRelative, fileSystem: writeFileSystem)
         } catch {
-            return "\(error)"
+            return .refusedPath(error)
         }
         guard writeFileSystem.kind(of: file.changeFolder) == .directory else {
-            return "the change folder \(file.project.openspecPath)/\(file.spec.path) is gone"
+            return .changeFolderGone(folder: file.project.openspecPath + "/" + file.spec.path)
         }
         // A folder on the way that HEAD holds as a submodule (or a file) can never take the file.
         if let blocked = try? repo.headNonFolderAbove(file.repoRelative), let at = blocked.path {
-            let what = blocked.mode == .submodule ? "a git submodule" : "not a folder"
-            return "\(at) is \(what) in HEAD, so \(file.repoRelative) can never be committed"
+            return .blockedInHead(at: at, isSubmodule: blocked.mode == .submodule, path: file.repoRelative)
         }
         return nil
     }
@@ -87,8 +86,8 @@ extension SyncEngine {
         plan.oldBlob = plan.old.map { Repository.hashBlob($0).hex }
         let (result, steps) = EditQueue(writes: writes).apply(to: plan.old)
         for (write, step) in zip(writes, steps) {
-            if case let .conflict(reason) = step {
-                plan.conflicting.append((write, "\(file.repoRelative): " + reason))
+            if case let .conflict(conflict) = step {
+                plan.conflicting.append((write, .cannotApply(path: file.repoRelative, conflict)))
             } else {
                 plan.applying.append((write, step))
             }

@@ -12,7 +12,7 @@ extension SyncEngine {
         try store.write { w in
             for write in writes {
                 try w.insertHistory(.write(projectId: project.id, specId: write.specId, runId: Self.attemptRunId(write),
-                                           trigger: trigger, action: HistoryRecord.startedAction, success: true,
+                                           trigger: trigger, action: .started, success: true,
                                            files: [path]))
             }
         }
@@ -26,7 +26,7 @@ extension SyncEngine {
                 let changed = step == .applied
                 try w.setWriteStatus(id: write.id, changed ? .written : .unchanged, error: nil)
                 try w.insertHistory(.write(projectId: file.project.id, specId: file.spec.id, runId: Self.attemptRunId(write),
-                                           trigger: trigger, action: changed ? "updated" : "unchanged", success: true,
+                                           trigger: trigger, action: changed ? .updated : .unchanged, success: true,
                                            files: changed ? [file.openspecRelative] : [],
                                            from: changed ? head?.hex : nil, to: changed ? commit.hex : nil))
             }
@@ -46,7 +46,7 @@ extension SyncEngine {
             for write in writes {
                 try w.setWriteStatus(id: write.id, .unchanged, error: nil)
                 try w.insertHistory(.write(projectId: write.projectId, specId: specId, runId: Self.attemptRunId(write),
-                                           trigger: trigger, action: "unchanged", success: true))
+                                           trigger: trigger, action: .unchanged, success: true))
             }
             try w.setSpecSyncError(specId: specId, nil)
         }
@@ -68,15 +68,15 @@ extension SyncEngine {
                 try w.deferWrite(id: write.id, attempts: attempts, failures: failures(write),
                                  nextAttemptAt: Date().addingTimeInterval(delay), error: reason)
                 try w.insertHistory(.write(projectId: write.projectId, specId: write.specId, runId: Self.attemptRunId(write),
-                                           trigger: trigger, action: "pending", success: false, error: reason))
+                                           trigger: trigger, action: .pending, success: false, error: reason))
                 try w.setSpecSyncError(specId: write.specId, reason)
             }
         }
         var outcomes = waiting.map { ($0.id, WriteOutcome.pending(reason: reason)) }
         if let project = try givenUp.first.flatMap({ try store.project(id: $0.projectId) }) {
             outcomes += try keepAsConflicts(givenUp, project: project, file: nil, fsBlobId: nil, trigger: trigger,
-                                            reason: "given up after \(SyncCommit.maxFailedAttempts) failed attempts; the last: "
-                                                + reason.replacingOccurrences(of: "; the write waits and retries", with: ""))
+                                            reason: .givenUp(attempts: SyncCommit.maxFailedAttempts,
+                                                             last: reason.replacingOccurrences(of: "; the write waits and retries", with: "")))
         }
         return outcomes.sorted { $0.0 < $1.0 }
     }
@@ -87,13 +87,31 @@ extension SyncEngine {
     }
 }
 
+/// The action of a database-to-file history row (`syncHistory.action`), as stored.
+enum WriteAction: String {
+    /// The start mark of an attempt (`HistoryRecord.startedAction`).
+    case started
+    /// An edit written and committed.
+    case updated
+    /// An edit that left the file as it was.
+    case unchanged
+    /// An attempt that left the edit waiting.
+    case pending
+    /// An edit (or a rollback) kept as a conflict.
+    case conflict
+    /// A rollback committed.
+    case rollback
+    /// A rollback that failed and put the files back.
+    case failed
+}
+
 extension HistoryValues {
     /// A history row of a database-to-file write (an edit, a retry, a rollback), stamped now.
-    static func write(projectId: String, specId: String, runId: String, trigger: String, action: String,
+    static func write(projectId: String, specId: String, runId: String, trigger: String, action: WriteAction,
                       success: Bool, error: String? = nil, files: [String] = [],
                       from: String? = nil, to: String? = nil) -> HistoryValues {
         HistoryValues(projectId: projectId, specId: specId, runId: runId, direction: .databaseToFilesystem,
                       syncedAt: Date(), success: success, errorMessage: error, filesChanged: files,
-                      triggeredBy: trigger, action: action, fromCommit: from, toCommit: to, durationMs: nil)
+                      triggeredBy: trigger, action: action.rawValue, fromCommit: from, toCommit: to, durationMs: nil)
     }
 }
