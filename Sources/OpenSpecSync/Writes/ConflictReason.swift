@@ -19,7 +19,7 @@ enum ConflictReason: CustomStringConvertible {
     /// The file changed between the check and the swap.
     case changedWhileWriting(path: String)
     /// The bound of failed attempts was reached; `last` says why the last one failed.
-    case givenUp(attempts: Int, last: String)
+    case givenUp(attempts: Int, last: WriteDelay)
 
     var description: String {
         switch self {
@@ -40,7 +40,7 @@ enum ConflictReason: CustomStringConvertible {
         case let .changedWhileWriting(path):
             return "\(path) changed on disk while it was being written"
         case let .givenUp(attempts, last):
-            return "given up after \(attempts) failed attempts; the last: \(last)"
+            return "given up after \(attempts) failed attempts; the last: \(last.cause)"
         }
     }
 }

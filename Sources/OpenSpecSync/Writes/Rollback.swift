@@ -149,7 +149,8 @@ extension SyncEngine {
             try? log(run, .failed, success: false, error: "\(error)")
             throw error
         } catch {
-            let refused = SyncError.rollbackRefused(ioReason(run.folder, error) + (FileReplacement.undo(&replacements)?.words ?? ""))
+            let restore = FileReplacement.undo(&replacements)
+            let refused = SyncError.rollbackRefused(WriteDelay.cannotWrite(path: run.folder, error: error, restore: restore).cause)
             try? log(run, .failed, success: false, error: "\(refused)")
             throw refused
         }

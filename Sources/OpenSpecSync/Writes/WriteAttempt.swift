@@ -58,15 +58,14 @@ extension SyncEngine {
         let file = WriteTarget(project: project, spec: spec, path: path)
         let repo: Repository
         do { repo = try Repository(path: project.repoPath) } catch {
-            return (try deferWrites(writes, trigger: trigger,
-                                    reason: "cannot open the repository \(project.repoPath) (\(error)); the write waits and retries"), nil)
+            return (try deferWrites(writes, trigger: trigger, .cannotOpenRepository(path: project.repoPath, error: error)), nil)
         }
         Trace.mark("repository open")
         // A write killed after its commit left the index at the pre-commit state: finish it first.
         repairIndexAfterOwnCommit(in: repo)
         switch precheck(in: repo, file: file) {
-        case let .wait(reason, transient):
-            return (try deferWrites(writes, trigger: trigger, transient: transient, reason: reason), nil)
+        case let .wait(delay):
+            return (try deferWrites(writes, trigger: trigger, delay), nil)
         case let .giveUp(reason):
             return (try keepAsConflicts(writes, project: project, file: nil, fsBlobId: nil, trigger: trigger, reason: reason), nil)
         case nil:
@@ -74,7 +73,7 @@ extension SyncEngine {
         }
         let plan: WritePlan
         do { plan = try self.plan(writes, file: file) } catch {
-            return (try deferWrites(writes, trigger: trigger, reason: ioReason(file.repoRelative, error)), nil)
+            return (try deferWrites(writes, trigger: trigger, .cannotWrite(path: file.repoRelative, error: error, restore: nil)), nil)
         }
         Trace.mark("file read, edits applied")
         return try write(plan, in: repo, file: file, trigger: trigger)
@@ -119,9 +118,9 @@ extension SyncEngine {
             commit = try commitWrite(content, edits: writes.count, file: file, in: repo, expectedHead: head)
         } catch {
             // Undo the file write: an uncommitted sync write would look like the user's own edit.
-            let restored = replacement.undo()?.words ?? ""
+            let restore = replacement.undo()
             return (try deferWrites(writes, trigger: trigger,
-                                    reason: "cannot commit \(file.repoRelative) (\(error)); the write waits and retries" + restored), nil)
+                                    .cannotCommit(path: file.repoRelative, error: error, restore: restore)), nil)
         }
         Trace.mark("committed")
         try recordWritten(plan.applying, file: file, head: head, commit: commit, trigger: trigger)
@@ -153,8 +152,8 @@ extension SyncEngine {
             try store.write { w in try w.setWrittenBlob(ids: writes.map(\.id), blobId: blobId) }
             try replacement.swap(changeFolder: file.changeFolder)
         } catch {
-            let restored = replacement.undo()?.words ?? ""
-            return try deferWrites(writes, trigger: trigger, reason: ioReason(file.repoRelative, error) + restored)
+            let restore = replacement.undo()
+            return try deferWrites(writes, trigger: trigger, .cannotWrite(path: file.repoRelative, error: error, restore: restore))
         }
         return nil
     }

@@ -2,10 +2,9 @@ import Foundation
 import OpenSpecGit
 import OpenSpecStore
 
-/// Why the edits of a file cannot be written now: they wait (a merge or
-/// index.lock is `transient`), or they never can be.
+/// Why the edits of a file cannot be written now: they wait, or they never can be.
 enum WriteHold {
-    case wait(reason: String, transient: Bool)
+    case wait(WriteDelay)
     case giveUp(ConflictReason)
 }
 
@@ -30,14 +29,8 @@ extension SyncEngine {
     /// written now; nil when nothing holds the edits back.
     func precheck(in repo: Repository, file: WriteTarget) -> WriteHold? {
         let state = repo.state
-        if state.isMidOperation {
-            return .wait(reason: "the repository is \(state); the write waits and retries once it is finished or aborted",
-                         transient: true)
-        }
-        if writeFileSystem.kind(of: repo.gitDir + "/index.lock") != nil {
-            return .wait(reason: "commit pending: .git/index.lock exists (another git command is running, or one crashed and left it); the write waits and retries",
-                         transient: true)
-        }
+        if state.isMidOperation { return .wait(.repositoryBusy(state)) }
+        if writeFileSystem.kind(of: repo.gitDir + "/index.lock") != nil { return .wait(.indexLocked) }
         if let never = neverWritable(in: repo, file: file) { return .giveUp(never) }
         // A filter driver (Git LFS, a custom clean filter) that libgit2 cannot
         // run would have the file committed raw: it is for git to commit.
@@ -46,8 +39,7 @@ extension SyncEngine {
         } catch let error as GitError where error.isUnsupportedFilter {
             return .giveUp(.unsupportedFilter(message: error.message))
         } catch {
-            return .wait(reason: "cannot read the attributes of \(file.repoRelative) (\(error)); the write waits and retries",
-                         transient: false)
+            return .wait(.cannotReadAttributes(path: file.repoRelative, error: error))
         }
         // The user's staged work on the path is never touched: a commit of the
         // file would reset its index entry to what was written.
@@ -56,7 +48,7 @@ extension SyncEngine {
                 return .giveUp(.stagedChanges(path: file.repoRelative))
             }
         } catch {
-            return .wait(reason: "cannot read the index for \(file.repoRelative) (\(error)); the write waits and retries", transient: false)
+            return .wait(.cannotReadIndex(path: file.repoRelative, error: error))
         }
         return nil
     }

@@ -53,12 +53,12 @@ extension SyncEngine {
     }
 
     /// Leaves the writes pending: counts the attempt, schedules the next one
-    /// (2^attempts seconds, at most ten minutes) and logs why. A failure that
-    /// is not `transient` (a merge, index.lock) counts toward
+    /// (2^attempts seconds, at most ten minutes) and logs why. A delay that
+    /// is not transient (a merge, index.lock are) counts toward
     /// `SyncCommit.maxFailedAttempts`; an edit that reaches it is kept as a conflict.
-    func deferWrites(_ writes: [PendingWriteRecord], trigger: String, transient: Bool = false,
-                             reason: String) throws -> [(id: Int64, outcome: WriteOutcome)] {
-        let failures = { (write: PendingWriteRecord) in write.failures + (transient ? 0 : 1) }
+    func deferWrites(_ writes: [PendingWriteRecord], trigger: String, _ delay: WriteDelay) throws -> EditOutcomes {
+        let reason = delay.description
+        let failures = { (write: PendingWriteRecord) in write.failures + (delay.isTransient ? 0 : 1) }
         let givenUp = writes.filter { failures($0) >= SyncCommit.maxFailedAttempts }
         let waiting = writes.filter { failures($0) < SyncCommit.maxFailedAttempts }
         try store.write { w in
@@ -75,16 +75,11 @@ extension SyncEngine {
         var outcomes = waiting.map { ($0.id, WriteOutcome.pending(reason: reason)) }
         if let project = try givenUp.first.flatMap({ try store.project(id: $0.projectId) }) {
             outcomes += try keepAsConflicts(givenUp, project: project, file: nil, fsBlobId: nil, trigger: trigger,
-                                            reason: .givenUp(attempts: SyncCommit.maxFailedAttempts,
-                                                             last: reason.replacingOccurrences(of: "; the write waits and retries", with: "")))
+                                            reason: .givenUp(attempts: SyncCommit.maxFailedAttempts, last: delay))
         }
         return outcomes.sorted { $0.0 < $1.0 }
     }
 
-    func ioReason(_ path: String, _ error: Error) -> String {
-        let text = (error as? FileSystemError)?.reason ?? "\(error)"
-        return "cannot write \(path): \(text); the write waits and retries"
-    }
 }
 
 /// The action of a database-to-file history row (`syncHistory.action`), as stored.
