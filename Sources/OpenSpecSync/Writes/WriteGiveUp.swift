@@ -5,11 +5,9 @@ import OpenSpecStore
 /// An edit that can never be written as made is given up: kept whole as a
 /// conflict with the reason, and the database takes the file that won.
 extension SyncEngine {
-
     /// Gives up every edit of `writes` for one reason, keeping each as a conflict.
     func keepAsConflicts(_ writes: [PendingWriteRecord], project: ProjectRecord, file: [UInt8]?,
-                                 fsBlobId: String?, trigger: String,
-                                 reason: ConflictReason) throws -> [(id: Int64, outcome: WriteOutcome)] {
+                         fsBlobId: String?, trigger: String, reason: ConflictReason) throws -> EditOutcomes {
         defer { reconcileAfterConflict(project, trigger: trigger) }
         return try writes.map { write in
             (write.id, .conflict(id: try keepAsConflict(write, project: project, file: file, fsBlobId: fsBlobId,
@@ -20,7 +18,7 @@ extension SyncEngine {
     /// The edit is given up and kept whole as a conflict, with its content and
     /// the reason; the caller lets the database take the file afterwards.
     func keepAsConflict(_ write: PendingWriteRecord, project: ProjectRecord, file: [UInt8]?,
-                                fsBlobId: String?, trigger: String, reason: ConflictReason) throws -> Int64 {
+                        fsBlobId: String?, trigger: String, reason: ConflictReason) throws -> Int64 {
         let message = "conflict: \(reason); the file was kept and the database edit saved (`openspec-sync conflicts`)"
         let kept = try keptContent(of: write, file: file)
         return try store.write { w in

@@ -64,9 +64,9 @@ extension SyncEngine {
         try store.write { w in
             for write in waiting {
                 let attempts = write.attempts + 1
-                let delay = min(pow(2, Double(min(attempts, 20))), 600)
+                let seconds = min(pow(2, Double(min(attempts, 20))), 600)
                 try w.deferWrite(id: write.id, attempts: attempts, failures: failures(write),
-                                 nextAttemptAt: Date().addingTimeInterval(delay), error: reason)
+                                 nextAttemptAt: Date().addingTimeInterval(seconds), error: reason)
                 try w.insertHistory(.write(projectId: write.projectId, specId: write.specId, runId: Self.attemptRunId(write),
                                            trigger: trigger, action: .pending, success: false, error: reason))
                 try w.setSpecSyncError(specId: write.specId, reason)

@@ -123,7 +123,7 @@ extension SyncEngine {
     }
 
     /// What became of write `id` in an attempt at its file.
-    private func outcome(of id: Int64, in outcomes: [(id: Int64, outcome: WriteOutcome)]) throws -> WriteOutcome {
+    private func outcome(of id: Int64, in outcomes: EditOutcomes) throws -> WriteOutcome {
         if let found = outcomes.first(where: { $0.id == id }) { return found.outcome }
         // Another process wrote it between the queueing and this attempt.
         guard let write = try store.pendingWrite(id: id) else { throw StoreError.notFound("pending write \(id)") }
