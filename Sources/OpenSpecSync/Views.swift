@@ -91,12 +91,20 @@ public struct HistoryPage: Encodable, Sendable {
 /// (with its commit), `pending` (with why), `conflict` (with the kept edit's
 /// id) or `resolved`.
 public struct WriteReport: Encodable, Sendable {
+    /// The spellings of `outcome`.
+    public enum Outcome: String, Sendable {
+        case written, unchanged, pending, conflict, resolved
+    }
+
     public var outcome: String
     public var commit: String?
     public var reason: String?
     public var conflictId: Int64?
     public init(outcome: String, commit: String? = nil, reason: String? = nil, conflictId: Int64? = nil) {
         self.outcome = outcome; self.commit = commit; self.reason = reason; self.conflictId = conflictId
+    }
+    public init(_ outcome: Outcome, commit: String? = nil, reason: String? = nil, conflictId: Int64? = nil) {
+        self.init(outcome: outcome.rawValue, commit: commit, reason: reason, conflictId: conflictId)
     }
 }
 

@@ -6,17 +6,17 @@ import OpenSpecSync
 private func report(_ outcome: WriteOutcome, what: String, json: Bool, engine: SyncEngine) throws {
     switch outcome {
     case let .written(commit):
-        if json { try printJSON(WriteReport(outcome: "written", commit: commit)) }
+        if json { try printJSON(WriteReport(.written, commit: commit)) }
         else { print("\(what): written and committed as \(commit.prefix(12))") }
     case .unchanged:
-        if json { try printJSON(WriteReport(outcome: "unchanged")) }
+        if json { try printJSON(WriteReport(.unchanged)) }
         else { print("\(what): unchanged, the file already is so; nothing to commit") }
     case let .pending(reason):
-        if json { try printJSON(WriteReport(outcome: "pending", reason: reason)) }
+        if json { try printJSON(WriteReport(.pending, reason: reason)) }
         else { print("\(what): saved, not written yet: \(reason)") }
         throw ExitCode(5)
     case let .conflict(id):
-        if json { try printJSON(WriteReport(outcome: "conflict", conflictId: id)) }
+        if json { try printJSON(WriteReport(.conflict, conflictId: id)) }
         else {
             if let reason = try engine.store.conflict(id: id)?.reason {
                 print("\(what): conflict #\(id): \(reason); the file was kept.")
@@ -164,7 +164,7 @@ struct Resolve: ParsableCommand {
             if let outcome {
                 try report(outcome, what: "\(target.changeId)/\(chosen.path) (conflict #\(chosen.id) re-applied)", json: json, engine: engine)
             } else if json {
-                try printJSON(WriteReport(outcome: "resolved"))
+                try printJSON(WriteReport(.resolved))
             } else {
                 print("conflict #\(chosen.id) closed; the file stays as it is")
             }

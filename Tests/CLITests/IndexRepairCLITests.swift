@@ -126,6 +126,70 @@ struct IndexRepairCLITests {
         #expect(try repo.git("show", "HEAD:\(Self.change)/tasks.md") + "\n" == "## 1. Work\n- [x] 1.1 Form\n")
         try expectRepaired(repo, when: "after task")
     }
+
+    /// `makeChange`'s commits, with the change registered and synced in a linked
+    /// worktree (`git worktree add`, branch `side`), whose git folder is
+    /// `.git/worktrees/wt` of the main one; returns the worktree and the first commit.
+    private func makeWorktreeChange(_ cli: CLI) throws -> (repo: TempRepo, worktree: String, first: String) {
+        let repo = try TempRepo()
+        let change = Self.change
+        try repo.write("\(change)/proposal.md", "# Add login\n\n## Why\nUsers sign in.\n")
+        try repo.write("\(change)/tasks.md", "## 1. Work\n- [ ] 1.1 Form\n")
+        let first = try repo.commitAll("v1")
+        try repo.write("\(change)/design.md", "# Design\n")
+        try repo.write("\(change)/specs/x/spec.md", "## ADDED Requirements\n")
+        try repo.write("\(change)/tasks.md", "## 1. Work\n- [x] 1.1 Form\n- [ ] 1.2 More\n")
+        try repo.commitAll("v2")
+        let worktree = repo.path + "/.worktrees/wt"
+        try repo.git("worktree", "add", "-q", "-b", "side", worktree)
+        #expect(try cli.run(["init", "--repo", worktree]).status == 0)
+        #expect(try cli.run(["reconcile", "--repo", worktree]).status == 0)
+        return (repo, worktree, first)
+    }
+
+    /// The worktree's `git status` for the change.
+    private func worktreeStatus(_ repo: TempRepo, _ worktree: String) throws -> String {
+        try repo.git("-C", worktree, "status", "--porcelain", "--", Self.change)
+    }
+
+    @Test("in a linked worktree, a reconcile where HEAD has not moved since the last sync leaves the index alone")
+    func worktreeReconcileAtSyncedHeadLeavesIndex() throws {
+        let cli = try CLI()
+        let (repo, worktree, first) = try makeWorktreeChange(cli)
+        let rollback = try cli.run(["rollback", "add-login", "--to", first])
+        #expect(rollback.status == 0, "\(rollback.stderr)")
+        // Unstaged on purpose, after the rollback was synced: the database is at HEAD.
+        for path in Self.paths { try repo.git("-C", worktree, "reset", "-q", "HEAD~1", "--", path) }
+        let unstaged = try worktreeStatus(repo, worktree)
+        #expect(unstaged != "")
+
+        let reconcile = try cli.run(["reconcile", "--repo", worktree])
+        #expect(reconcile.status == 0, "\(reconcile.stderr)")
+        #expect(try worktreeStatus(repo, worktree) == unstaged, "HEAD did not move: the index is not looked at")
+    }
+
+    @Test("in a linked worktree, index.lock leaves the mark in the worktree's git folder, and the next reconcile repairs")
+    func worktreeReconcileWaitsForIndexLock() throws {
+        let cli = try CLI()
+        let (repo, worktree, first) = try makeWorktreeChange(cli)
+        let restoreDatabase = try snapshot(cli)
+        let rollback = try cli.run(["rollback", "add-login", "--to", first])
+        #expect(rollback.status == 0, "\(rollback.stderr)")
+        for path in Self.paths { try repo.git("-C", worktree, "reset", "-q", "HEAD~1", "--", path) }
+        try restoreDatabase()
+        let gitDir = ".git/worktrees/wt"
+        try repo.write("\(gitDir)/index.lock", "")
+
+        let locked = try cli.run(["reconcile", "--repo", worktree])
+        #expect(locked.status == 0, "\(locked.stderr)")
+        #expect(try worktreeStatus(repo, worktree) != "")
+        #expect(repo.exists("\(gitDir)/openspec-sync/index-repair-pending"), "the mark is in the worktree's git folder")
+        try repo.remove("\(gitDir)/index.lock")
+        let reconcile = try cli.run(["reconcile", "--repo", worktree])
+        #expect(reconcile.status == 0, "\(reconcile.stderr)")
+        #expect(try worktreeStatus(repo, worktree) == "", "repaired once the lock was gone, though HEAD did not move")
+        #expect(!repo.exists("\(gitDir)/openspec-sync/index-repair-pending"))
+    }
 }
 
 private func lines(_ text: String) -> [String] {

@@ -406,6 +406,7 @@ struct WriteTests {
         #expect(kept.keptContent == String(decoding: mine, as: UTF8.self))
         #expect(kept.reason?.contains("given up after \(SyncCommit.maxFailedAttempts) failed attempts") == true)
         #expect(kept.reason?.contains("cannot create the folder") == true, "the last failure is named: \(kept.reason ?? "")")
+        #expect(kept.reason?.contains("waits and retries") == false, "a given-up edit no longer waits: \(kept.reason ?? "")")
         #expect(try pendingCount(h) == 0)
         #expect(try h.engine.flushPendingWrites(project: h.project, now: Date().addingTimeInterval(86_400)).isEmpty)
     }

@@ -9,7 +9,22 @@ enum EditStep: Equatable {
     /// It applied, and the file already was so.
     case unchanged
     /// It could not apply: it is given up and kept as a conflict, for this reason.
-    case conflict(reason: String)
+    case conflict(EditConflict)
+}
+
+/// Why a queued edit cannot apply to the file as it is when written.
+enum EditConflict: Equatable, CustomStringConvertible {
+    /// A whole-file edit made against neither the file nor the result of the edits before it.
+    case fileChanged
+    /// A toggle whose task is not in the file.
+    case taskMissing(task: String)
+
+    var description: String {
+        switch self {
+        case .fileChanged: return "the file changed on disk since the edit was made"
+        case let .taskMissing(task): return "task \(task) is not in the file as it is now"
+        }
+    }
 }
 
 /// The edits waiting for one file, applied in queue order to the file's
@@ -40,12 +55,12 @@ struct EditQueue {
                     bytesBlob = nil
                     steps.append(.applied)
                 } else {
-                    steps.append(.conflict(reason: "the file changed on disk since the edit was made"))
+                    steps.append(.conflict(.fileChanged))
                 }
             case .toggleTask:
                 let task = write.task ?? ""
                 guard let current = bytes, let item = Self.task(task, in: current) else {
-                    steps.append(.conflict(reason: "task \(task) is not in the file as it is now"))
+                    steps.append(.conflict(.taskMissing(task: task)))
                     continue
                 }
                 guard let next = Self.toggled(current, item, done: write.done ?? true) else {

@@ -25,14 +25,18 @@ extension SyncEngine {
     }
 
     /// The same before a reconcile, only when HEAD moved since the last sync
-    /// (read from the git folder's files) or an earlier repair had to wait
-    /// for `index.lock`: a run where neither holds starts no libgit2.
+    /// or an earlier repair had to wait for `index.lock`: both read from the
+    /// files of the git folder, wherever it is (a linked worktree's is not
+    /// `<root>/.git`), so a run where neither holds starts no libgit2. The
+    /// repository is opened once, and only then.
     func repairIndexIfHeadMoved(_ project: ProjectRecord) {
         let fileManager = FileManager.default
-        let peeked = Repository.peekHead(workdir: project.repoPath)
-        let headMoved = peeked == nil || peeked?.hex != project.lastReconciledCommit
-        guard headMoved || fileManager.fileExists(atPath: Self.repairPendingMark(gitDir: project.repoPath + "/.git")),
-              let repo = try? Repository(path: project.repoPath) else { return }
+        if let gitDir = Repository.peekGitDir(workdir: project.repoPath) {
+            let peeked = Repository.peekHead(gitDir: gitDir)
+            let headMoved = peeked == nil || peeked?.hex != project.lastReconciledCommit
+            guard headMoved || fileManager.fileExists(atPath: Self.repairPendingMark(gitDir: gitDir)) else { return }
+        }
+        guard let repo = try? Repository(path: project.repoPath) else { return }
         let mark = Self.repairPendingMark(gitDir: repo.gitDir)
         if fileManager.fileExists(atPath: repo.gitDir + "/index.lock") {
             // The cursor moves on with this run: remember to look again once the lock is gone.

@@ -32,15 +32,23 @@ public struct RollbackResult: Codable, Sendable, Equatable {
     public var conflictPaths: [String]
 }
 
-/// One file a rollback changes: the target's content (nil deletes it) and what the disk holds now.
-struct RollbackStep {
-    var path: String
-    var content: [UInt8]?
-    var mode: FileMode?
-    var old: [UInt8]?
-    var oldMode: mode_t?
+/// One rollback under way: the change it restores, and the run id its
+/// history rows share (the start mark and the row it ends with).
+struct RollbackRun {
+    var project: ProjectRecord
+    var spec: SpecRecord
+    /// The change folder, relative to the repository.
+    var folder: String
+    var target: ObjectID
+    var trigger: String
+    var runId = UUID().uuidString.lowercased()
+    /// The files the history rows name (relative to the OpenSpec folder).
+    var files: [String] = []
 }
 
+/// A rollback is the four steps of a write for several files at once:
+/// precheck (`RollbackPlan.swift`), replace (`FileReplacement`, every file
+/// staged before any is swapped in), commit (`WriteCommit.swift`), record.
 extension SyncEngine {
     /// Restores the change's files to their content at `revision` as one new
     /// commit on top of HEAD (history is never rewritten): files the target
@@ -62,164 +70,106 @@ extension SyncEngine {
         }
         let target: ObjectID
         do { target = try repo.resolveCommit(revision) } catch { throw SyncError.unknownRevision(revision) }
-        let folder = project.openspecPath + "/" + current.path
-        var sources = [folder]
-        if current.status == .archived { sources.append(project.openspecPath + "/changes/" + current.changeId) }
-
+        var run = RollbackRun(project: project, spec: current, folder: project.openspecPath + "/" + current.path,
+                              target: target, trigger: trigger)
         return try underLock(project) {
             // The database must know what is committed, so only work not yet synced counts as a conflict.
-            var committed = ReconcileOptions(trigger: trigger, maxFileBytes: Configuration.maxFileBytes())
-            committed.committedOnly = true
-            _ = try reconciler.reconcile(projectId: project.id, options: committed)
-
-            let state = repo.state
-            if state.isMidOperation {
-                throw SyncError.rollbackRefused("the repository is \(state); finish or abort it first")
-            }
-            if writeFileSystem.kind(of: repo.gitDir + "/index.lock") != nil {
-                throw SyncError.rollbackRefused(".git/index.lock exists (another git command is running, or one crashed and left it)")
-            }
+            _ = try reconciler.reconcile(projectId: project.id, options: committedOnly(trigger))
+            try precheckRollback(in: repo)
             // A rollback killed after its commit left the index at the pre-rollback state: finish it first.
             repairIndexAfterOwnCommit(in: repo)
             let head = try repo.headCommit()
-
-            // The target's files, relative to the change folder (from its old place for an archived change).
-            var wanted: [String: TreeFile] = [:]
-            for source in sources {
-                let files = try repo.files(at: target, under: source)
-                guard !files.isEmpty else { continue }
-                for file in files { wanted[String(file.path.dropFirst(source.count + 1))] = file }
-                break
-            }
-            if wanted.isEmpty { throw SyncError.notAtRevision(change: current.changeId, revision: revision) }
-            var present: [String: TreeFile] = [:]
-            if let head {
-                for file in try repo.files(at: head, under: folder) { present[String(file.path.dropFirst(folder.count + 1))] = file }
-            }
-            if let link = (Array(wanted.values) + Array(present.values)).first(where: { $0.mode == .symlink }) {
-                throw SyncError.symlinkInPath(link.path)
-            }
-            let synced = Dictionary(try store.specFiles(specId: current.id, withContent: false).map { ($0.path, $0.blobId) },
-                                    uniquingKeysWith: { a, _ in a })
-
-            // What must change, and whether the disk allows it.
-            var steps: [RollbackStep] = []
-            var conflicting: [RollbackStep] = []
-            for path in Set(wanted.keys).union(present.keys).sorted() {
-                try WritePath.validate(path)
-                let repoRelative = folder + "/" + path
-                try WritePath.refuseLinks(repo: project.repoPath, relative: repoRelative, fileSystem: writeFileSystem)
-                let disk = try writeFileSystem.readIfPresent(project.repoPath + "/" + repoRelative)
-                let diskBlob = disk.map { Repository.hashBlob($0).hex }
-                let want = wanted[path]
-                let step = RollbackStep(path: path, content: try want.map { try repo.blob($0.id) }, mode: want?.mode, old: disk,
-                                oldMode: writeFileSystem.permissions(of: project.repoPath + "/" + repoRelative))
-                let headBlob = present[path]?.id.hex
-                // Already as wanted on disk and in HEAD, mode included: nothing to do.
-                if diskBlob == want?.id.hex && headBlob == want?.id.hex && present[path]?.mode == want?.mode { continue }
-                // On disk as wanted but not committed: committing it loses nothing.
-                if diskBlob == want?.id.hex { steps.append(step); continue }
-                if diskBlob != headBlob || diskBlob != synced[path] { conflicting.append(step) } else { steps.append(step) }
-            }
-
-            if steps.isEmpty && conflicting.isEmpty {
+            let plan = try planRollback(current, project: project, folder: run.folder, to: target, revision: revision,
+                                        head: head, in: repo)
+            if plan.steps.isEmpty && plan.conflicting.isEmpty {
                 return RollbackResult(outcome: .unchanged, target: target.hex, commit: nil, restored: [], deleted: [],
                                       conflictIds: [], conflictPaths: [])
             }
-            // Seen by subscribers as the rollback begins; the row it ends with has the same run id.
-            let runId = UUID().uuidString.lowercased()
-            let files = (conflicting.isEmpty ? steps : conflicting).map { current.path + "/" + $0.path }
-            func logRow(_ action: String, success: Bool, error: String?) throws {
-                _ = try store.write { w in
-                    try w.insertHistory(.write(projectId: project.id, specId: current.id, runId: runId, trigger: trigger,
-                                               action: action, success: success, error: error, files: files))
-                }
+            run.files = (plan.conflicting.isEmpty ? plan.steps : plan.conflicting).map { current.path + "/" + $0.path }
+            // Seen by subscribers as the rollback begins.
+            try log(run, .started, success: true)
+            if !plan.conflicting.isEmpty {
+                return try keepRollbackAsConflict(plan.conflicting, spec: current, project: project, target: target,
+                                                  synced: plan.synced, trigger: trigger, runId: run.runId)
             }
-            try logRow(HistoryRecord.startedAction, success: true, error: nil)
-            if !conflicting.isEmpty {
-                return try keepRollbackAsConflict(conflicting, spec: current, project: project, target: target,
-                                                  synced: synced, trigger: trigger, runId: runId)
-            }
-
-            // Back up and write every new file beside its target first, then
-            // swap them all in: a crash leaves at most a moment's mix, never a
-            // half-written file, and any failure puts back what was swapped.
-            let changeFolder = project.repoPath + "/" + folder
-            var temps: [String: String] = [:]
-            var done: [RollbackStep] = []
-            func undo() -> String {
-                for temp in temps.values { try? writeFileSystem.remove(temp) }
-                return done.reversed().map { restore(changeFolder + "/" + $0.path, to: $0.old, mode: $0.oldMode) }.first ?? ""
-            }
-            do {
-                for step in steps {
-                    let file = changeFolder + "/" + step.path
-                    if let old = step.old {
-                        try backUp(old, gitDir: repo.gitDir, openspecRelative: current.path + "/" + step.path,
-                                   mode: step.oldMode ?? 0o644)
-                    }
-                    guard let content = step.content else { continue }
-                    let parent = (file as NSString).deletingLastPathComponent
-                    try createFolders(from: changeFolder, to: parent)
-                    removeStaleTemporaryFiles(in: parent, of: (file as NSString).lastPathComponent)
-                    let temp = temporaryPath(beside: file)
-                    temps[step.path] = temp
-                    try writeFileSystem.writeNewFile(temp, bytes: content, mode: Self.permissions(step.mode, existing: step.oldMode))
-                }
-                for step in steps {
-                    let file = changeFolder + "/" + step.path
-                    // Check before replace: the file must still be what was checked above.
-                    if try writeFileSystem.readIfPresent(file) != step.old {
-                        throw SyncError.rollbackRefused("\(folder)/\(step.path) changed on disk during the rollback")
-                    }
-                    if let temp = temps[step.path] {
-                        try writeFileSystem.rename(temp, to: file)
-                        temps[step.path] = nil
-                        done.append(step)
-                        try writeFileSystem.syncDirectory((file as NSString).deletingLastPathComponent)
-                    } else if step.old != nil {
-                        try writeFileSystem.remove(file)
-                        done.append(step)
-                        removeEmptyFolders(from: (file as NSString).deletingLastPathComponent, upTo: changeFolder)
-                    }
-                }
-            } catch let error as SyncError {
-                _ = undo()
-                try? logRow("failed", success: false, error: "\(error)")
-                throw error
-            } catch {
-                let refused = SyncError.rollbackRefused(ioReason(folder, error) + undo())
-                try? logRow("failed", success: false, error: "\(refused)")
-                throw refused
-            }
-
-            let info = try? repo.commit(target)
-            let restored = steps.filter { $0.content != nil }.map(\.path)
-            let deleted = steps.filter { $0.content == nil }.map(\.path)
-            let message = "openspec-sync: roll back \(current.changeId) to \(target.hex.prefix(12))\n\n"
-                + "Restores \(folder) as of \(target.hex.prefix(12))" + (info.map { " (\"\($0.summary.prefix(60))\")" } ?? "")
-                + ": \(restored.count) file(s) written, \(deleted.count) deleted.\n\n"
-                + "OpenSpec-Sync: rollback\nOpenSpec-Sync-Spec: \(current.id)\nOpenSpec-Sync-Rollback-To: \(target.hex)\n"
-            let commit: ObjectID
-            do {
-                commit = try repo.commitFiles(
-                    steps.map { FileWrite(path: folder + "/" + $0.path, content: $0.content, mode: $0.mode) },
-                    message: message, author: SyncCommit.author, expectedHead: head)
-            } catch {
-                let refused = SyncError.rollbackRefused("cannot commit (\(error))" + undo())
-                try? logRow("failed", success: false, error: "\(refused)")
-                throw refused
-            }
-
-            try store.write { w in
-                try w.insertHistory(.write(projectId: project.id, specId: current.id, runId: runId, trigger: trigger,
-                                           action: "rollback", success: true, files: files, from: head?.hex, to: commit.hex))
-                try w.setSpecSyncError(specId: current.id, nil)
-            }
-            _ = try? reconciler.reconcile(projectId: project.id, options: committed)
-            return RollbackResult(outcome: .written, target: target.hex, commit: commit.hex, restored: restored,
-                                  deleted: deleted, conflictIds: [], conflictPaths: [])
+            return try restore(plan.steps, run: run, head: head, in: repo)
         }
+    }
+
+    /// Steps 2 to 4: replaces the files, commits them once (a failed commit
+    /// puts them back) and records the rollback.
+    private func restore(_ steps: [RollbackStep], run: RollbackRun, head: ObjectID?,
+                         in repo: Repository) throws -> RollbackResult {
+        var replacements = try replaceFiles(steps, run: run, in: repo)
+        let commit: ObjectID
+        do {
+            commit = try commitRollback(steps, of: run.spec, folder: run.folder, to: run.target, in: repo, expectedHead: head)
+        } catch {
+            let refused = SyncError.rollbackRefused("cannot commit (\(error))" + (FileReplacement.undo(&replacements)?.words ?? ""))
+            try? log(run, .failed, success: false, error: "\(refused)")
+            throw refused
+        }
+        try store.write { w in
+            try w.insertHistory(.write(projectId: run.project.id, specId: run.spec.id, runId: run.runId, trigger: run.trigger,
+                                       action: .rollback, success: true, files: run.files, from: head?.hex, to: commit.hex))
+            try w.setSpecSyncError(specId: run.spec.id, nil)
+        }
+        _ = try? reconciler.reconcile(projectId: run.project.id, options: committedOnly(run.trigger))
+        return RollbackResult(outcome: .written, target: run.target.hex, commit: commit.hex,
+                              restored: steps.filter { $0.content != nil }.map(\.path),
+                              deleted: steps.filter { $0.content == nil }.map(\.path), conflictIds: [], conflictPaths: [])
+    }
+
+    /// Step 2: backs up and stages every new file beside its target first,
+    /// then swaps them all in: a crash leaves at most a moment's mix, never a
+    /// half-written file, and any failure puts back what was swapped.
+    private func replaceFiles(_ steps: [RollbackStep], run: RollbackRun, in repo: Repository) throws -> [FileReplacement] {
+        let changeFolder = run.project.repoPath + "/" + run.folder
+        var replacements = steps.map { step in
+            FileReplacement(fs: writeFileSystem, target: changeFolder + "/" + step.path, old: step.old, oldMode: step.oldMode,
+                            content: step.content, mode: Self.permissions(step.mode, existing: step.oldMode))
+        }
+        do {
+            for (index, step) in steps.enumerated() {
+                if let old = step.old {
+                    try backUp(old, gitDir: repo.gitDir, openspecRelative: run.spec.path + "/" + step.path,
+                               mode: step.oldMode ?? 0o644)
+                }
+                try replacements[index].stage(changeFolder: changeFolder)
+            }
+            for (index, step) in steps.enumerated() {
+                // Check before replace: the file must still be what was checked when planned.
+                guard try replacements[index].isUnchanged() else {
+                    throw SyncError.rollbackRefused("\(run.folder)/\(step.path) changed on disk during the rollback")
+                }
+                try replacements[index].swap(changeFolder: changeFolder)
+            }
+        } catch let error as SyncError {
+            _ = FileReplacement.undo(&replacements)
+            try? log(run, .failed, success: false, error: "\(error)")
+            throw error
+        } catch {
+            let restore = FileReplacement.undo(&replacements)
+            let refused = SyncError.rollbackRefused(WriteDelay.cannotWrite(path: run.folder, error: error, restore: restore).cause)
+            try? log(run, .failed, success: false, error: "\(refused)")
+            throw refused
+        }
+        return replacements
+    }
+
+    /// One history row of the rollback `run`.
+    private func log(_ run: RollbackRun, _ action: WriteAction, success: Bool, error: String? = nil) throws {
+        _ = try store.write { w in
+            try w.insertHistory(.write(projectId: run.project.id, specId: run.spec.id, runId: run.runId, trigger: run.trigger,
+                                       action: action, success: success, error: error, files: run.files))
+        }
+    }
+
+    /// Options of a reconcile that reads only what was committed.
+    private func committedOnly(_ trigger: String) -> ReconcileOptions {
+        var options = ReconcileOptions(trigger: trigger, maxFileBytes: Configuration.maxFileBytes())
+        options.committedOnly = true
+        return options
     }
 
     /// The files won: nothing is written; each file the target has is kept as a
@@ -240,7 +190,7 @@ extension SyncEngine {
                     baseBlobId: synced[step.path], fsBlobId: step.old.map { Repository.hashBlob($0).hex }, at: Date()))
             }
             try w.insertHistory(.write(projectId: project.id, specId: spec.id, runId: runId, trigger: trigger,
-                                       action: "conflict", success: false, error: message,
+                                       action: .conflict, success: false, error: message,
                                        files: paths.map { spec.path + "/" + $0 }))
             return ids
         }
@@ -248,21 +198,5 @@ extension SyncEngine {
         _ = try? reconciler.reconcile(projectId: project.id, options: ReconcileOptions(trigger: trigger, maxFileBytes: Configuration.maxFileBytes()))
         return RollbackResult(outcome: .conflict, target: target.hex, commit: nil, restored: [], deleted: [],
                               conflictIds: ids, conflictPaths: paths)
-    }
-
-    /// Disk permissions for a file restored with git mode `mode`: the existing
-    /// file's, with the executable bits as the target says.
-    static func permissions(_ mode: FileMode?, existing: mode_t?) -> mode_t {
-        let base = existing ?? 0o644
-        return mode == .executable ? base | ((base & 0o444) >> 2) | 0o100 : base & ~0o111
-    }
-
-    /// Removes folders left empty by a deletion, up to (not including) the change folder.
-    private func removeEmptyFolders(from folder: String, upTo changeFolder: String) {
-        var path = folder
-        while path != changeFolder, path.hasPrefix(changeFolder + "/") {
-            guard rmdir(path) == 0 else { return }
-            path = (path as NSString).deletingLastPathComponent
-        }
     }
 }
