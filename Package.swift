@@ -92,7 +92,8 @@ let package = Package(
         .testTarget(name: "OpenSpecGitTests", dependencies: ["OpenSpecGit", "OpenSpecSyncTestSupport"]),
         .testTarget(name: "OpenSpecStoreTests", dependencies: ["OpenSpecStore"]),
         .testTarget(name: "OpenSpecSyncTests", dependencies: ["OpenSpecSync", "OpenSpecSyncTestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["OpenSpecSyncTestSupport"]),
+        // The binary is what most CLI tests run; its table of error messages is tested directly.
+        .testTarget(name: "CLITests", dependencies: ["OpenSpecSyncTestSupport", "openspec-sync"]),
         .testTarget(name: "APITests", dependencies: ["OpenSpecSyncTestSupport"]),
     ]
 )

@@ -138,10 +138,7 @@ struct RequestHandler: Sendable {
         self.options = options
         self.logger = logger
         self.workers = workers
-        var roots: [(String, String)] = (try? engine.store.projects().map { ($0.repoPath, "<\($0.name)>") }) ?? []
-        roots.append(((engine.store.path as NSString).deletingLastPathComponent, "<database folder>"))
-        if let home = ProcessInfo.processInfo.environment["HOME"], home.count > 1 { roots.append((home, "~")) }
-        mapper = ErrorMapper(knownRoots: roots.sorted { $0.0.count > $1.0.count }.map { (path: $0.0, word: $0.1) })
+        mapper = ErrorMapper()
         procedures = Procedures(engine: engine, workers: workers, mapper: mapper)
         loopback = ServerOptions.isLoopback(options.host)
     }

@@ -114,6 +114,8 @@ public final class SyncEngine: Sendable {
         let live = matches.filter { $0.status == .active }
         if live.count == 1 { return live[0] }
         let names = try projectNames()
-        throw SyncError.ambiguousSpec(key, candidates: matches.map { "\(names[$0.projectId] ?? $0.projectId):\($0.path) (\($0.status.rawValue))" })
+        throw SyncError.ambiguousSpec(key, candidates: matches.map {
+            SpecCandidate(project: names[$0.projectId] ?? $0.projectId, path: $0.path, status: $0.status.rawValue)
+        })
     }
 }

@@ -279,7 +279,7 @@ private struct Run {
                 repository = opened
                 return opened
             } catch {
-                throw SyncError.notARepository(path: project.repoPath, reason: "\(error)")
+                throw SyncError.notARepository(path: project.repoPath, cause: error as? GitError)
             }
         }
         do {
@@ -287,7 +287,7 @@ private struct Run {
             repository = opened
             return opened
         } catch {
-            throw SyncError.notARepository(path: project.repoPath, reason: "\(error)")
+            throw SyncError.notARepository(path: project.repoPath, cause: error as? GitError)
         }
     }
 
@@ -349,7 +349,7 @@ private struct Run {
         // Any other run walks whatever the base says, so it asks git after
         // the walk, while the lookahead reads the commits on the other core.
         if options.committedOnly { try checkBase() }
-        if options.workLimit != nil && full { throw SyncError.tooMuchWork(summary.fullReason ?? "a full compare") }
+        if options.workLimit != nil && full { throw SyncError.tooMuchWork(.fullCompare(reason: summary.fullReason)) }
         walked = full || !options.committedOnly
         var current: [Int: StatCache.Bucket] = [:]
         if walked {
@@ -388,7 +388,7 @@ private struct Run {
                 summary.fullReason = "git could not diff \(last(fromCommit)) to HEAD (\(error)); compared everything"
             }
             if let limit = options.workLimit, full || candidates.count > limit {
-                throw SyncError.tooMuchWork("\(candidates.count) paths changed by the new commits")
+                throw SyncError.tooMuchWork(.changedPaths(candidates.count))
             }
             if walked {
                 let (moved, buckets) = timer.measure("compare stamps") { cached.changes(comparedWith: current) }
@@ -399,7 +399,7 @@ private struct Run {
             candidates.formUnion(conflicted)
             schemasChanged = candidates.contains(where: SchemaTable.affectsSchemas)
             if options.workLimit != nil && schemasChanged {
-                throw SyncError.tooMuchWork("the project's workflow schemas changed: every change is read again")
+                throw SyncError.tooMuchWork(.schemasChanged)
             }
         }
         if full && !walked {

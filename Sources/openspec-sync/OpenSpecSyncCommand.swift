@@ -80,7 +80,7 @@ func runPlain(_ execute: () throws -> Void) {
     } catch let code as ExitCode {
         Foundation.exit(code.rawValue)
     } catch {
-        printError("\(error)")
+        printError(errorText(error))
         Foundation.exit(1)
     }
 }
@@ -111,14 +111,9 @@ func perform(_ body: () throws -> Void) throws {
         printError(error.message)
         throw ExitCode(64)
     } catch let error as SyncError {
-        printError("\(error)")
-        switch error {
-        case .unknownProject, .unknownSpec, .ambiguousSpec, .notRegistered, .unknownTask, .unknownConflict, .changeGone,
-             .unknownRevision, .notAtRevision:
-            throw ExitCode(4)
-        case .invalidWritePath, .severalConflicts: throw ExitCode(64)
-        default: throw ExitCode(1)
-        }
+        let wording = CLIErrorWording(error)
+        printError(wording.text)
+        throw ExitCode(wording.exit.rawValue)
     } catch {
         printError("\(error)")
         throw ExitCode(1)

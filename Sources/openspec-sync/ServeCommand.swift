@@ -98,7 +98,7 @@ struct Serve: AsyncParsableCommand {
             let engine = try SyncEngine(databasePath: databasePath, concurrentReads: true)
             api = try server.server(engine: engine, databasePath: databasePath, logger: logger)
         } catch {
-            printError("\(error)")
+            printError(errorText(error))
             throw ExitCode(1)
         }
         let group = ServiceGroup(services: [api], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

@@ -134,7 +134,7 @@ struct Hook: ParsableCommand {
                 try continueInBackground(project: project, name: name, db: db)
             }
         } catch {
-            printError("\(name): \(error)")
+            printError("\(name): \(errorText(error))")
         }
     }
 
@@ -228,7 +228,7 @@ struct RunDaemon: AsyncParsableCommand {
             engine = try SyncEngine(databasePath: databasePath, concurrentReads: serve)
             if serve { services.append(try server.server(engine: engine, databasePath: databasePath, logger: logger)) }
         } catch {
-            printError("\(error)")
+            printError(errorText(error))
             throw ExitCode(1)
         }
         let daemon = SyncDaemon(engine: engine, options: options, watch: watching, logger: logger)
@@ -236,7 +236,7 @@ struct RunDaemon: AsyncParsableCommand {
         do {
             try await group.run()
         } catch {
-            printError("\(error)")
+            printError(errorText(error))
             throw ExitCode(1)
         }
     }

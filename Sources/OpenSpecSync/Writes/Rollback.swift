@@ -58,7 +58,7 @@ extension SyncEngine {
         }
         let repo: Repository
         do { repo = try Repository(path: project.repoPath) } catch {
-            throw SyncError.notARepository(path: project.repoPath, reason: "\(error)")
+            throw SyncError.notARepository(path: project.repoPath, cause: error as? GitError)
         }
         let target: ObjectID
         do { target = try repo.resolveCommit(revision) } catch { throw SyncError.unknownRevision(revision) }
@@ -74,10 +74,10 @@ extension SyncEngine {
 
             let state = repo.state
             if state.isMidOperation {
-                throw SyncError.rollbackRefused("the repository is \(state); finish or abort it first")
+                throw SyncError.rollbackRefused(.midOperation(state))
             }
             if writeFileSystem.kind(of: repo.gitDir + "/index.lock") != nil {
-                throw SyncError.rollbackRefused(".git/index.lock exists (another git command is running, or one crashed and left it)")
+                throw SyncError.rollbackRefused(.indexLocked)
             }
             // A rollback killed after its commit left the index at the pre-rollback state: finish it first.
             repairIndexAfterOwnCommit(in: repo)
@@ -147,9 +147,11 @@ extension SyncEngine {
             let changeFolder = project.repoPath + "/" + folder
             var temps: [String: String] = [:]
             var done: [RollbackStep] = []
-            func undo() -> String {
+            // Puts back every file swapped so far; true when all of them were.
+            func undo() -> Bool {
                 for temp in temps.values { try? writeFileSystem.remove(temp) }
-                return done.reversed().map { restore(changeFolder + "/" + $0.path, to: $0.old, mode: $0.oldMode) }.first ?? ""
+                return done.reversed().map { (try? restoreFile(changeFolder + "/" + $0.path, to: $0.old, mode: $0.oldMode)) != nil }
+                    .allSatisfy { $0 }
             }
             do {
                 for step in steps {
@@ -170,7 +172,7 @@ extension SyncEngine {
                     let file = changeFolder + "/" + step.path
                     // Check before replace: the file must still be what was checked above.
                     if try writeFileSystem.readIfPresent(file) != step.old {
-                        throw SyncError.rollbackRefused("\(folder)/\(step.path) changed on disk during the rollback")
+                        throw SyncError.rollbackRefused(.changedDuringRollback(path: folder + "/" + step.path))
                     }
                     if let temp = temps[step.path] {
                         try writeFileSystem.rename(temp, to: file)
@@ -188,7 +190,7 @@ extension SyncEngine {
                 try? logRow("failed", success: false, error: "\(error)")
                 throw error
             } catch {
-                let refused = SyncError.rollbackRefused(ioReason(folder, error) + undo())
+                let refused = SyncError.rollbackRefused(.cannotWrite(folder: folder, cause: error as? FileSystemError, restored: undo()))
                 try? logRow("failed", success: false, error: "\(refused)")
                 throw refused
             }
@@ -206,7 +208,7 @@ extension SyncEngine {
                     steps.map { FileWrite(path: folder + "/" + $0.path, content: $0.content, mode: $0.mode) },
                     message: message, author: SyncCommit.author, expectedHead: head)
             } catch {
-                let refused = SyncError.rollbackRefused("cannot commit (\(error))" + undo())
+                let refused = SyncError.rollbackRefused(.cannotCommit(cause: error as? GitError, restored: undo()))
                 try? logRow("failed", success: false, error: "\(refused)")
                 throw refused
             }

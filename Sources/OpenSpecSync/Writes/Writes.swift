@@ -510,20 +510,25 @@ extension SyncEngine {
     /// Puts the file back as it was before this attempt (removes it if it was
     /// new); returns words for the error message.
     func restore(_ target: String, to old: [UInt8]?, mode: mode_t? = nil) -> String {
-        let fs = writeFileSystem
         do {
-            if let old {
-                let temp = temporaryPath(beside: target)
-                do {
-                    try fs.writeNewFile(temp, bytes: old, mode: mode ?? fs.permissions(of: target) ?? 0o644)
-                    try fs.rename(temp, to: target)
-                } catch { try? fs.remove(temp); throw error }
-            } else {
-                try fs.remove(target)
-            }
+            try restoreFile(target, to: old, mode: mode)
             return "; the file was restored"
         } catch {
             return "; the file could not be restored (\(error)) and holds the new content, which the retry commits"
+        }
+    }
+
+    /// Puts `old` back at `target` (or removes it when there was no file).
+    func restoreFile(_ target: String, to old: [UInt8]?, mode: mode_t? = nil) throws {
+        let fs = writeFileSystem
+        if let old {
+            let temp = temporaryPath(beside: target)
+            do {
+                try fs.writeNewFile(temp, bytes: old, mode: mode ?? fs.permissions(of: target) ?? 0o644)
+                try fs.rename(temp, to: target)
+            } catch { try? fs.remove(temp); throw error }
+        } else {
+            try fs.remove(target)
         }
     }
 
@@ -611,16 +616,16 @@ enum WritePath {
     /// A plain path relative to the change folder: no absolute path, no `..`,
     /// `.` or empty components, no NUL, no backslash, nothing named `.git`.
     static func validate(_ file: String) throws {
-        func fail(_ reason: String) -> SyncError { .invalidWritePath(file, reason: reason) }
-        if file.isEmpty { throw fail("the path is empty") }
-        if file.utf8.contains(0) { throw fail("the path contains a NUL byte") }
-        if file.contains("\\") { throw fail("the path contains a backslash") }
-        if file.hasPrefix("/") { throw fail("the path is absolute") }
+        func fail(_ reason: InvalidPathReason) -> SyncError { .invalidWritePath(file, reason: reason) }
+        if file.isEmpty { throw fail(.empty) }
+        if file.utf8.contains(0) { throw fail(.nulByte) }
+        if file.contains("\\") { throw fail(.backslash) }
+        if file.hasPrefix("/") { throw fail(.absolute) }
         for component in file.split(separator: "/", omittingEmptySubsequences: false) {
-            if component.isEmpty || component == "." { throw fail("the path has an empty or \".\" component") }
-            if component == ".." { throw fail("the path leaves the change folder (\"..\")") }
-            if component.lowercased() == ".git" { throw fail("the path reaches into .git") }
-            if component.utf8.count > 255 { throw fail("a name is longer than 255 bytes") }
+            if component.isEmpty || component == "." { throw fail(.emptyComponent) }
+            if component == ".." { throw fail(.leavesChangeFolder) }
+            if component.lowercased() == ".git" { throw fail(.reachesIntoGit) }
+            if component.utf8.count > 255 { throw fail(.nameTooLong) }
         }
     }
 
@@ -635,10 +640,10 @@ enum WritePath {
             guard let kind = fileSystem.kind(of: path) else { return }
             if kind == .symlink { throw SyncError.symlinkInPath(relative) }
             if index < components.count - 1 && kind != .directory {
-                throw SyncError.invalidWritePath(relative, reason: "\(components[0...index].joined(separator: "/")) is not a folder")
+                throw SyncError.invalidWritePath(relative, reason: .notAFolder(components[0...index].joined(separator: "/")))
             }
             if index == components.count - 1 && kind != .file {
-                throw SyncError.invalidWritePath(relative, reason: "it is not a regular file")
+                throw SyncError.invalidWritePath(relative, reason: .notARegularFile)
             }
         }
     }
