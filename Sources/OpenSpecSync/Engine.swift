@@ -9,14 +9,23 @@ public final class SyncEngine: Sendable {
     public let fileSystem: FileSystem
     /// The file operations of database-to-file writes (a seam for fault injection).
     public let writeFileSystem: WriteFileSystem
+    /// The size cap for one file, read or written (`Settings.maxFileBytes`).
+    public let maxFileBytes: Int
 
     /// `concurrentReads` opens a pool of readers (a long-lived server); a
     /// command-line process is better served by one connection.
-    public init(databasePath: String, fileSystem: FileSystem = PosixFileSystem(),
-                writeFileSystem: WriteFileSystem = PosixWriteFileSystem(), concurrentReads: Bool = false) throws {
+    public init(databasePath: String, maxFileBytes: Int = Settings.defaultMaxFileBytes,
+                fileSystem: FileSystem = PosixFileSystem(), writeFileSystem: WriteFileSystem = PosixWriteFileSystem(),
+                concurrentReads: Bool = false) throws {
         store = try Store(path: databasePath, concurrentReads: concurrentReads)
+        self.maxFileBytes = maxFileBytes
         self.fileSystem = fileSystem
         self.writeFileSystem = writeFileSystem
+    }
+
+    /// The engine for `settings`' database and size cap.
+    public convenience init(settings: Settings, concurrentReads: Bool = false) throws {
+        try self.init(databasePath: settings.databasePath, maxFileBytes: settings.maxFileBytes, concurrentReads: concurrentReads)
     }
 
     public var reconciler: Reconciler { Reconciler(store: store, fileSystem: fileSystem) }

@@ -93,11 +93,20 @@ struct GlobalOptions: ParsableArguments {
         valueName: "path"))
     var db: String?
 
-    func engine() throws -> SyncEngine { try Self.engine(db: db) }
+    /// This command's settings: the environment, read here and nowhere else, and `--db`.
+    func settings() -> Settings { Self.settings(db: db) }
 
-    static func engine(db: String?) throws -> SyncEngine {
+    static func settings(db: String?) -> Settings {
+        let settings = Settings(environment: ProcessInfo.processInfo.environment, databaseFlag: db)
+        Trace.enabled = settings.trace
+        return settings
+    }
+
+    func engine() throws -> SyncEngine { try Self.engine(settings()) }
+
+    static func engine(_ settings: Settings) throws -> SyncEngine {
         Trace.mark("start")
-        return try SyncEngine(databasePath: Configuration.databasePath(flag: db))
+        return try SyncEngine(settings: settings)
     }
 }
 

@@ -82,7 +82,7 @@ extension SyncEngine {
             spec = found
             // The database must match the file the edit is now based on.
             if let project = try store.project(id: conflict.projectId) {
-                _ = try reconcileExclusively(project, options: ReconcileOptions(trigger: trigger, maxFileBytes: Configuration.maxFileBytes()), mode: .wait)
+                _ = try reconcileExclusively(project, options: ReconcileOptions(trigger: trigger, maxFileBytes: maxFileBytes), mode: .wait)
             }
         }
         guard try store.write({ w in try w.resolveConflict(id: id, resolution: resolution.rawValue, at: Date()) }) else {

@@ -68,7 +68,7 @@ extension SyncEngine {
 
         return try underLock(project) {
             // The database must know what is committed, so only work not yet synced counts as a conflict.
-            var committed = ReconcileOptions(trigger: trigger, maxFileBytes: Configuration.maxFileBytes())
+            var committed = ReconcileOptions(trigger: trigger, maxFileBytes: maxFileBytes)
             committed.committedOnly = true
             _ = try reconciler.reconcile(projectId: project.id, options: committed)
 
@@ -247,7 +247,7 @@ extension SyncEngine {
             return ids
         }
         // The files won: the database takes them as they are.
-        _ = try? reconciler.reconcile(projectId: project.id, options: ReconcileOptions(trigger: trigger, maxFileBytes: Configuration.maxFileBytes()))
+        _ = try? reconciler.reconcile(projectId: project.id, options: ReconcileOptions(trigger: trigger, maxFileBytes: maxFileBytes))
         return RollbackResult(outcome: .conflict, target: target.hex, commit: nil, restored: [], deleted: [],
                               conflictIds: ids, conflictPaths: paths)
     }

@@ -50,7 +50,7 @@ extension SyncEngine {
                      expecting expected: ExpectedVersion? = nil) throws -> WriteOutcome {
         // Nothing is queued for a path that could never be written.
         try WritePath.validate(file)
-        let limit = Configuration.maxFileBytes()
+        let limit = maxFileBytes
         if content.count > limit { throw SyncError.contentTooLarge(path: file, size: content.count, limit: limit) }
         let project = try writableProject(spec: spec, file: file)
         let writeId = try store.write { w in
@@ -169,7 +169,7 @@ extension SyncEngine {
     func underLock<T>(_ project: ProjectRecord, _ body: () throws -> T) throws -> T {
         try lock(for: project).exclusively(body, whenDirty: {
             // Triggers that came during the write: the run they asked for.
-            _ = try reconciler.reconcile(projectId: project.id, options: ReconcileOptions(trigger: SyncTrigger.manual.rawValue, maxFileBytes: Configuration.maxFileBytes()))
+            _ = try reconciler.reconcile(projectId: project.id, options: ReconcileOptions(trigger: SyncTrigger.manual.rawValue, maxFileBytes: maxFileBytes))
         })
     }
 
@@ -185,7 +185,7 @@ extension SyncEngine {
             // The row takes the file as written; its blob now equals the synced one, so nothing echoes back.
             // Only the commit just made needs reading: no walk of the working tree. It runs once the
             // write's copies of the file are released, so a large file is not held by both at once.
-            var follow = ReconcileOptions(trigger: trigger, maxFileBytes: Configuration.maxFileBytes())
+            var follow = ReconcileOptions(trigger: trigger, maxFileBytes: maxFileBytes)
             follow.committedOnly = true
             _ = try? reconciler.reconcile(projectId: projectId, options: follow)
             Trace.mark("database synced from the commit")
@@ -504,7 +504,7 @@ extension SyncEngine {
 
     /// The database takes the file that won.
     private func reconcileAfterConflict(_ project: ProjectRecord, trigger: String) {
-        _ = try? reconciler.reconcile(projectId: project.id, options: ReconcileOptions(trigger: trigger, maxFileBytes: Configuration.maxFileBytes()))
+        _ = try? reconciler.reconcile(projectId: project.id, options: ReconcileOptions(trigger: trigger, maxFileBytes: maxFileBytes))
     }
 
     /// Puts the file back as it was before this attempt (removes it if it was
