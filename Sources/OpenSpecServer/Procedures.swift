@@ -16,7 +16,7 @@ enum ProcedureKind: String, Sendable {
 /// and returns its result as JSON.
 struct Procedures: Sendable {
     let engine: SyncEngine
-    let workers: Workers
+    let workers: EngineWorkers
     let mapper: ErrorMapper
 
     static let kinds: [String: ProcedureKind] = [
