@@ -29,8 +29,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
-        // Both already dependencies of Hummingbird: NIOThreadPool runs the blocking engine
-        // calls; HTTPTypes names the headers Hummingbird does not re-export.
+        // Both already dependencies of Hummingbird: NIOCore's types for the server's channel
+        // handlers; HTTPTypes names the headers Hummingbird does not re-export.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
         // Also a dependency of Hummingbird: the server's own channel handlers
@@ -67,7 +67,6 @@ let package = Package(
                 "OpenSpecSync", "OpenSpecStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
@@ -92,7 +91,8 @@ let package = Package(
         .testTarget(name: "OpenSpecGitTests", dependencies: ["OpenSpecGit", "OpenSpecSyncTestSupport"]),
         .testTarget(name: "OpenSpecStoreTests", dependencies: ["OpenSpecStore"]),
         .testTarget(name: "OpenSpecSyncTests", dependencies: ["OpenSpecSync", "OpenSpecSyncTestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["OpenSpecSyncTestSupport"]),
+        // The binary is what most CLI tests run; its table of error messages is tested directly.
+        .testTarget(name: "CLITests", dependencies: ["OpenSpecSyncTestSupport", "openspec-sync"]),
         .testTarget(name: "APITests", dependencies: ["OpenSpecSyncTestSupport"]),
     ]
 )

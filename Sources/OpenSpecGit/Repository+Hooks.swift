@@ -9,10 +9,11 @@ extension Repository {
     /// working-tree root, where git runs hooks; `~/` and `~user/` are expanded
     /// as git does), else the `hooks` folder of the common git folder, so every
     /// worktree of a repository shares one set of hooks. The folder may not exist.
+    /// `home` is the home folder `~/` stands for (git's `$HOME`); nil refuses a `~/` setting.
     ///
     /// An empty `core.hooksPath` is refused: git 2.39 then looks for hooks at
     /// the file-system root, which is never what anyone meant.
-    public func hooksDirectory() throws -> String {
+    public func hooksDirectory(home: String?) throws -> String {
         if let configured = try hooksPathSetting() {
             guard !configured.isEmpty else {
                 throw GitError.refusal(
@@ -20,7 +21,7 @@ extension Repository {
                     "core.hooksPath is set to an empty value; set it to a folder or unset it (`git config --unset core.hooksPath`)",
                     "Repository.hooksDirectory")
             }
-            let expanded = try Self.expandingTilde(configured)
+            let expanded = try Self.expandingTilde(configured, home: home)
             let absolute = expanded.hasPrefix("/") ? expanded : workdir + "/" + expanded
             return Self.lexicallyStandardized(absolute)
         }
@@ -42,14 +43,14 @@ extension Repository {
     }
 
     /// Expands a leading `~` or `~user` the way git's `expand_user_path` does.
-    private static func expandingTilde(_ path: String) throws -> String {
+    private static func expandingTilde(_ path: String, home ownHome: String?) throws -> String {
         guard path.hasPrefix("~") else { return path }
         let afterTilde = path.dropFirst()
         let user = afterTilde.prefix { $0 != "/" }
         let rest = afterTilde.dropFirst(user.count)
         let home: String?
         if user.isEmpty {
-            home = ProcessInfo.processInfo.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            home = ownHome
         } else {
             home = FileManager.default.homeDirectory(forUser: String(user))?.path
         }

@@ -75,7 +75,7 @@ public final class APIServer: Service, Sendable {
     }
 
     public func run() async throws {
-        let workers = Workers(readThreads: 6, writeThreads: 3)
+        let workers = EngineWorkers(readThreads: 6, writeThreads: 3)
         let handler = RequestHandler(engine: engine, token: token, options: options, logger: logger, workers: workers)
         let responder = CallbackResponder<BasicRequestContext> { request, _ in await handler.respondAllowingOrigin(to: request) }
         let named = options.host == "localhost" ? "127.0.0.1" : options.host
@@ -127,21 +127,18 @@ struct RequestHandler: Sendable {
     let token: APIToken
     let options: ServerOptions
     let logger: Logger
-    let workers: Workers
+    let workers: EngineWorkers
     let procedures: Procedures
     let mapper: ErrorMapper
     let loopback: Bool
 
-    init(engine: SyncEngine, token: APIToken, options: ServerOptions, logger: Logger, workers: Workers) {
+    init(engine: SyncEngine, token: APIToken, options: ServerOptions, logger: Logger, workers: EngineWorkers) {
         self.engine = engine
         self.token = token
         self.options = options
         self.logger = logger
         self.workers = workers
-        var roots: [(String, String)] = (try? engine.store.projects().map { ($0.repoPath, "<\($0.name)>") }) ?? []
-        roots.append(((engine.store.path as NSString).deletingLastPathComponent, "<database folder>"))
-        if let home = ProcessInfo.processInfo.environment["HOME"], home.count > 1 { roots.append((home, "~")) }
-        mapper = ErrorMapper(knownRoots: roots.sorted { $0.0.count > $1.0.count }.map { (path: $0.0, word: $0.1) })
+        mapper = ErrorMapper()
         procedures = Procedures(engine: engine, workers: workers, mapper: mapper)
         loopback = ServerOptions.isLoopback(options.host)
     }

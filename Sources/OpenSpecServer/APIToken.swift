@@ -1,4 +1,5 @@
 import Foundation
+import OpenSpecSync
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,7 +19,7 @@ public struct APIToken: Sendable {
     /// Shorter secrets are refused: a token is the only thing between the
     /// network and a commit in the user's repository.
     public static let minimumLength = 16
-    public static let environmentVariable = "OPENSPEC_SYNC_TOKEN"
+    public static let environmentVariable = Settings.Variable.token.rawValue
 
     public init(secret: String, source: Source) throws {
         let trimmed = secret.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -35,10 +36,10 @@ public struct APIToken: Sendable {
         return (folder.isEmpty ? "." : folder) + "/api-token"
     }
 
-    /// `OPENSPEC_SYNC_TOKEN` when set; otherwise the token file, created on
-    /// first start with 32 random bytes and mode 0600.
-    public static func resolve(environment: [String: String], tokenFile: String) throws -> APIToken {
-        if let value = environment[environmentVariable], !value.isEmpty {
+    /// `secret` (`OPENSPEC_SYNC_TOKEN`, from `Settings.apiToken`) when set;
+    /// otherwise the token file, created on first start with 32 random bytes and mode 0600.
+    public static func resolve(secret: String?, tokenFile: String) throws -> APIToken {
+        if let value = secret, !value.isEmpty {
             return try APIToken(secret: value, source: .environment)
         }
         if let existing = try readFile(tokenFile) { return existing }

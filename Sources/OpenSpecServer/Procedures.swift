@@ -16,7 +16,7 @@ enum ProcedureKind: String, Sendable {
 /// and returns its result as JSON.
 struct Procedures: Sendable {
     let engine: SyncEngine
-    let workers: Workers
+    let workers: EngineWorkers
     let mapper: ErrorMapper
 
     static let kinds: [String: ProcedureKind] = [
@@ -131,7 +131,7 @@ struct Procedures: Sendable {
                 for case let .pending(reason) in outcomes { waiting.append(mapper.scrub(reason)) }
                 // A named change is read and compared whatever the stat cache says.
                 let options = ReconcileOptions(full: full, trigger: SyncTrigger.manual.rawValue,
-                                               maxFileBytes: Configuration.maxFileBytes(),
+                                               maxFileBytes: engine.maxFileBytes,
                                                recheck: spec.map { [$0.path] } ?? [])
                 if case let .ran(runs) = try engine.reconcileExclusively(project, options: options, mode: .wait) {
                     summaries += runs.map { run in

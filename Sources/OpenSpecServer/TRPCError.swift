@@ -1,4 +1,5 @@
 import Foundation
+import OpenSpecGit
 import OpenSpecStore
 import OpenSpecSync
 
@@ -74,66 +75,84 @@ struct TRPCError: Error, Sendable {
     }
 }
 
-/// Turns library errors into tRPC errors whose messages say what to do and
-/// never carry a machine path or a stack trace.
+/// Turns library errors into tRPC errors. The words are made here from the
+/// errors' facts, in the API's terms (procedures, not commands): a message
+/// names a change, a path relative to the repository or a libgit2 code, never
+/// a machine path or a stack trace. The details go to the server's log.
 struct ErrorMapper: Sendable {
-    /// Absolute paths the server knows (repositories, the database folder,
-    /// the home folder), longest first, replaced by a neutral word.
-    let knownRoots: [(path: String, word: String)]
-
     func map(_ error: Error, procedure: String) -> TRPCError {
-        if let error = error as? TRPCError { return error }
-        if let error = error as? SyncError {
-            switch error {
-            case .unknownProject(let name):
-                return TRPCError(.notFound, scrub("no project \"\(name)\"; projects.list lists the registered projects by id and name"))
-            case .unknownSpec(let key):
-                return TRPCError(.notFound, scrub("no change \"\(key)\"; specs.list lists every change with its id and path"))
-            case .notRegistered:
-                return TRPCError(.notFound, "the repository is not registered; register it with `openspec-sync init --repo PATH`")
-            case .unknownTask, .unknownConflict, .changeGone, .unknownRevision, .notAtRevision:
-                return TRPCError(.notFound, scrub(apiWording("\(error)")))
-            case .ambiguousSpec, .severalConflicts:
-                return TRPCError(.badRequest, scrub("\(error)"))
-            case .invalidWritePath, .symlinkInPath:
-                return TRPCError(.badRequest, scrub("\(error)"))
-            case .contentTooLarge:
-                return TRPCError(.payloadTooLarge, scrub("\(error)"))
-            case .rollbackRefused:
-                // The repository is mid-merge or locked: nothing changed, the caller may try again later.
-                return TRPCError(.preconditionFailed, scrub("\(error)"))
-            case .staleVersion:
-                return TRPCError(.conflict, scrub(apiWording("\(error)")))
-            case .notARepository:
-                return TRPCError(.internalServerError, "the project's repository cannot be opened (moved or deleted?); check it and run `openspec-sync init` again")
-            case .noOpenSpecFolder, .git, .tooMuchWork, .unsupportedObjectFormat:
-                return TRPCError(.internalServerError, scrub("\(procedure) failed: \(error)"))
-            }
-        }
-        if let error = error as? StoreError {
-            if case .notFound = error { return TRPCError(.notFound, scrub("\(error)")) }
+        switch error {
+        case let error as TRPCError: return error
+        case let error as SyncError: return Self.map(error, procedure: procedure)
+        case let error as GitError:
+            return TRPCError(.internalServerError, "\(procedure) failed: git's \(error.function) failed (\(error.codeName)); the server log has the details")
+        case StoreError.notFound(let what): return TRPCError(.notFound, "\(what) not found")
+        case is StoreError:
             return TRPCError(.internalServerError, "\(procedure) failed: the database could not be read or written; the server log has the details")
+        default: return TRPCError(.internalServerError, "\(procedure) failed; the server log has the details")
         }
-        return TRPCError(.internalServerError, "\(procedure) failed; the server log has the details")
     }
 
-    /// The CLI's hints, in the API's terms.
-    private func apiWording(_ text: String) -> String {
-        text.replacingOccurrences(of: "`openspec-sync conflicts` lists them", with: "conflicts.list lists them")
-            .replacingOccurrences(of: "run `openspec-sync reconcile` and edit the change where it is now",
-                                  with: "call sync.forceSync and edit the change where it is now")
-            .replacingOccurrences(of: "read the change again", with: "read the change again with specs.get")
-            .replacingOccurrences(of: "`openspec-sync show ", with: "`specs.get ")
+    // One case per error, no default: a new error cannot reach the API without words.
+    static func map(_ error: SyncError, procedure: String) -> TRPCError {
+        switch error {
+        case .unknownProject(let name):
+            return TRPCError(.notFound, "no project \"\(name)\"; projects.list lists the registered projects by id and name")
+        case .unknownSpec(let key):
+            return TRPCError(.notFound, "no change \"\(key)\"; specs.list lists every change with its id and path")
+        case .notRegistered:
+            return TRPCError(.notFound, "the repository is not registered; register it with `openspec-sync init --repo PATH`")
+        case let .unknownTask(spec, task, files):
+            return TRPCError(.notFound, "change \(spec) has no task \"\(task)\" in \(files.isEmpty ? "tasks.md" : files.joined(separator: ", ")); specs.get lists its tasks (use the written number such as 1.2, or #N for the Nth checkbox)")
+        case let .unknownConflict(id, change):
+            return TRPCError(.notFound, "no open conflict" + (id.map { " #\($0)" } ?? "") + (change.map { " on \($0)" } ?? "") + "; conflicts.list lists them")
+        case .changeGone(let path):
+            return TRPCError(.notFound, "the change \(path) no longer exists on disk; call sync.forceSync and edit the change where it is now")
+        case .unknownRevision(let revision):
+            return TRPCError(.notFound, "\"\(revision)\" names no commit; give a commit id, a branch, a tag or HEAD~N (specs.log lists the change's commits)")
+        case let .notAtRevision(change, revision):
+            return TRPCError(.notFound, "the change \(change) had no files at \(revision); pick a commit from specs.log")
+        case let .ambiguousSpec(key, candidates):
+            return TRPCError(.badRequest, "\"\(key)\" names more than one change; use one of these paths instead: " + candidates.map(\.description).joined(separator: ", "))
+        case let .severalConflicts(change, ids):
+            return TRPCError(.badRequest, "\(change) has \(ids.count) open conflicts (\(ids.map { "#\($0)" }.joined(separator: ", "))); name one by its id")
+        case let .invalidWritePath(path, reason):
+            return TRPCError(.badRequest, "cannot write \"\(path)\": \(reason); give a path relative to the change folder, such as tasks.md or specs/auth/spec.md")
+        case .symlinkInPath(let path):
+            return TRPCError(.badRequest, "cannot write \(path): a component of the path is a symbolic link, and writes never follow links")
+        case let .contentTooLarge(path, size, limit):
+            return TRPCError(.payloadTooLarge, "cannot write \(path): \(size) bytes is over the server's \(limit)-byte size cap (OPENSPEC_SYNC_MAX_FILE_BYTES); write a smaller file")
+        case .rollbackRefused(let refusal):
+            // Nothing changed (as a rule): the caller may try again later.
+            return TRPCError(.preconditionFailed, "cannot roll back now: \(rollbackReason(refusal))")
+        case let .staleVersion(path, expected, current):
+            return TRPCError(.conflict, "\(path) changed since it was read (edited against \(SyncError.shortBlob(expected)), now \(SyncError.shortBlob(current))); nothing was written: read the change again with specs.get and re-apply the edit to the current content")
+        case .notARepository:
+            return TRPCError(.internalServerError, "the project's repository cannot be opened (moved or deleted?); check it and run `openspec-sync init` again")
+        case .noOpenSpecFolder(_, let folder):
+            return TRPCError(.internalServerError, "\(procedure) failed: the project's repository has no \(folder)/ folder")
+        case .tooMuchWork(let limit):
+            return TRPCError(.internalServerError, "\(procedure) failed: more to sync than a limited run does (\(limit))")
+        case .unsupportedObjectFormat:
+            return TRPCError(.internalServerError, "\(procedure) failed: the project's repository uses SHA-256 object ids, which libgit2 1.5 cannot open")
+        }
     }
 
-    /// Removes machine paths: known roots first, then anything else that looks like an absolute path.
-    func scrub(_ text: String) -> String {
-        var result = text
-        for (path, word) in knownRoots where !path.isEmpty && path != "/" {
-            result = result.replacingOccurrences(of: path, with: word)
+    private static func rollbackReason(_ refusal: RollbackRefusal) -> String {
+        let reason = switch refusal {
+        case .midOperation(let state): "the repository is \(state); finish or abort it first"
+        case .indexLocked: ".git/index.lock exists (another git command is running, or one crashed and left it)"
+        case .changedDuringRollback(let path): "\(path) changed on disk during the rollback"
+        case let .cannotWrite(folder, cause, _): "cannot write in \(folder)" + (cause.map { " (\($0.reason))" } ?? "")
+        case let .cannotCommit(cause, _): "cannot commit" + (cause.map { " (\($0.function) failed: \($0.codeName))" } ?? "")
         }
-        return Self.scrubAbsolutePaths(result)
+        return reason + (refusal.changedNothing ? "; nothing was changed, call specs.rollback again then"
+            : "; some files could not be put back: sync.forceSync records what is on disk")
     }
+
+    /// Hides anything that looks like an absolute path in free text made by
+    /// the library for people (a waiting edit's reason, a file's problem).
+    func scrub(_ text: String) -> String { Self.scrubAbsolutePaths(text) }
 
     static func scrubAbsolutePaths(_ text: String) -> String {
         var output = ""

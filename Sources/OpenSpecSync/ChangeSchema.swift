@@ -8,7 +8,7 @@ extension SyncEngine {
     func resolvedSchema(projectId: String, folder: String, schemaName: String?) throws -> ResolvedSchema {
         guard let project = try store.project(id: projectId) else { throw SyncError.unknownProject(projectId) }
         let table = SchemaTable.load(fs: fileSystem, openspecRoot: project.repoPath + "/" + project.openspecPath,
-                                     limit: Configuration.maxFileBytes())
+                                     limit: maxFileBytes)
         return table.resolve(changeSchema: schemaName, folder: folder)
     }
 

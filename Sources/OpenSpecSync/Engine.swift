@@ -9,14 +9,23 @@ public final class SyncEngine: Sendable {
     public let fileSystem: FileSystem
     /// The file operations of database-to-file writes (a seam for fault injection).
     public let writeFileSystem: WriteFileSystem
+    /// The size cap for one file, read or written (`Settings.maxFileBytes`).
+    public let maxFileBytes: Int
 
     /// `concurrentReads` opens a pool of readers (a long-lived server); a
     /// command-line process is better served by one connection.
-    public init(databasePath: String, fileSystem: FileSystem = PosixFileSystem(),
-                writeFileSystem: WriteFileSystem = PosixWriteFileSystem(), concurrentReads: Bool = false) throws {
+    public init(databasePath: String, maxFileBytes: Int = Settings.defaultMaxFileBytes,
+                fileSystem: FileSystem = PosixFileSystem(), writeFileSystem: WriteFileSystem = PosixWriteFileSystem(),
+                concurrentReads: Bool = false) throws {
         store = try Store(path: databasePath, concurrentReads: concurrentReads)
+        self.maxFileBytes = maxFileBytes
         self.fileSystem = fileSystem
         self.writeFileSystem = writeFileSystem
+    }
+
+    /// The engine for `settings`' database and size cap.
+    public convenience init(settings: Settings, concurrentReads: Bool = false) throws {
+        try self.init(databasePath: settings.databasePath, maxFileBytes: settings.maxFileBytes, concurrentReads: concurrentReads)
     }
 
     public var reconciler: Reconciler { Reconciler(store: store, fileSystem: fileSystem) }
@@ -114,6 +123,8 @@ public final class SyncEngine: Sendable {
         let live = matches.filter { $0.status == .active }
         if live.count == 1 { return live[0] }
         let names = try projectNames()
-        throw SyncError.ambiguousSpec(key, candidates: matches.map { "\(names[$0.projectId] ?? $0.projectId):\($0.path) (\($0.status.rawValue))" })
+        throw SyncError.ambiguousSpec(key, candidates: matches.map {
+            SpecCandidate(project: names[$0.projectId] ?? $0.projectId, path: $0.path, status: $0.status.rawValue)
+        })
     }
 }

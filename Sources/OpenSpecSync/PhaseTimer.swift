@@ -3,7 +3,7 @@ import Foundation
 /// Where a reconcile spends its time, printed to stderr when
 /// `OPENSPEC_SYNC_TRACE=1`: for diagnosing a slow repository.
 final class PhaseTimer {
-    static let enabled = ProcessInfo.processInfo.environment["OPENSPEC_SYNC_TRACE"] == "1"
+    static var enabled: Bool { Trace.enabled }
     private var totals: [String: UInt64] = [:]
     private var order: [String] = []
 
@@ -30,6 +30,8 @@ final class PhaseTimer {
 
 /// Milestones of one command, printed with `OPENSPEC_SYNC_TRACE=1`.
 public enum Trace {
+    /// Whether to print: `Settings.trace`, set once at start-up before any other thread runs.
+    nonisolated(unsafe) public static var enabled = false
     nonisolated(unsafe) private static var last = DispatchTime.now().uptimeNanoseconds
 
     public static func mark(_ label: String) {

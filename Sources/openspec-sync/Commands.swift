@@ -42,7 +42,7 @@ struct InitRun {
 
     func execute() throws {
         try perform {
-            let project = try GlobalOptions.engine(db: db).register(repo: repo, name: name, openspecDir: openspecDir)
+            let project = try GlobalOptions.engine(GlobalOptions.settings(db: db)).register(repo: repo, name: name, openspecDir: openspecDir)
             if json {
                 try printJSON(project)
             } else {
@@ -113,7 +113,7 @@ struct ReconcileRun {
         var partial = false
         try perform {
             Trace.mark("arguments parsed")
-            let engine = try GlobalOptions.engine(db: db)
+            let engine = try GlobalOptions.engine(GlobalOptions.settings(db: db))
             Trace.mark("database open")
             let projects = all ? try engine.store.projects() : [try engine.project(forRepo: repo)]
             Trace.mark("project found")
@@ -132,7 +132,7 @@ struct ReconcileRun {
                     }
                 }
                 let bar = ProgressBar(enabled: !json, label: project.name)
-                let options = ReconcileOptions(full: full, trigger: trigger, maxFileBytes: Configuration.maxFileBytes())
+                let options = ReconcileOptions(full: full, trigger: trigger, maxFileBytes: engine.maxFileBytes)
                 let outcome = try engine.reconcileExclusively(project, options: options, mode: coalesce ? .coalesce : .wait) { done, total in
                     bar.update(done, total)
                 }

@@ -80,7 +80,7 @@ func runPlain(_ execute: () throws -> Void) {
     } catch let code as ExitCode {
         Foundation.exit(code.rawValue)
     } catch {
-        printError("\(error)")
+        printError(errorText(error))
         Foundation.exit(1)
     }
 }
@@ -93,11 +93,20 @@ struct GlobalOptions: ParsableArguments {
         valueName: "path"))
     var db: String?
 
-    func engine() throws -> SyncEngine { try Self.engine(db: db) }
+    /// This command's settings: the environment, read here and nowhere else, and `--db`.
+    func settings() -> Settings { Self.settings(db: db) }
 
-    static func engine(db: String?) throws -> SyncEngine {
+    static func settings(db: String?) -> Settings {
+        let settings = Settings(environment: ProcessInfo.processInfo.environment, databaseFlag: db)
+        Trace.enabled = settings.trace
+        return settings
+    }
+
+    func engine() throws -> SyncEngine { try Self.engine(settings()) }
+
+    static func engine(_ settings: Settings) throws -> SyncEngine {
         Trace.mark("start")
-        return try SyncEngine(databasePath: Configuration.databasePath(flag: db))
+        return try SyncEngine(settings: settings)
     }
 }
 
@@ -111,14 +120,9 @@ func perform(_ body: () throws -> Void) throws {
         printError(error.message)
         throw ExitCode(64)
     } catch let error as SyncError {
-        printError("\(error)")
-        switch error {
-        case .unknownProject, .unknownSpec, .ambiguousSpec, .notRegistered, .unknownTask, .unknownConflict, .changeGone,
-             .unknownRevision, .notAtRevision:
-            throw ExitCode(4)
-        case .invalidWritePath, .severalConflicts: throw ExitCode(64)
-        default: throw ExitCode(1)
-        }
+        let wording = CLIErrorWording(error)
+        printError(wording.text)
+        throw ExitCode(wording.exit.rawValue)
     } catch {
         printError("\(error)")
         throw ExitCode(1)

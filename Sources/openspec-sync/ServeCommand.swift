@@ -40,9 +40,9 @@ struct ServerFlags: ParsableArguments {
     }
 
     /// The server for `engine`, with its token; prints where it listens once it does.
-    func server(engine: SyncEngine, databasePath: String, logger: Logger) throws -> APIServer {
-        let token = try APIToken.resolve(environment: ProcessInfo.processInfo.environment,
-                                         tokenFile: APIToken.defaultFile(databasePath: databasePath))
+    func server(engine: SyncEngine, settings: Settings, logger: Logger) throws -> APIServer {
+        let token = try APIToken.resolve(secret: settings.apiToken,
+                                         tokenFile: APIToken.defaultFile(databasePath: settings.databasePath))
         var options = ServerOptions()
         options.host = host
         options.port = port
@@ -92,13 +92,13 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         bootstrapLogging()
         let logger = Logger(label: "openspec-sync")
-        let databasePath = Configuration.databasePath(flag: global.db)
+        let settings = global.settings()
         let api: APIServer
         do {
-            let engine = try SyncEngine(databasePath: databasePath, concurrentReads: true)
-            api = try server.server(engine: engine, databasePath: databasePath, logger: logger)
+            let engine = try SyncEngine(settings: settings, concurrentReads: true)
+            api = try server.server(engine: engine, settings: settings, logger: logger)
         } catch {
-            printError("\(error)")
+            printError(errorText(error))
             throw ExitCode(1)
         }
         let group = ServiceGroup(services: [api], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

@@ -25,8 +25,8 @@ struct HookTarget: ParsableArguments {
 
     func installer() throws -> HookInstaller {
         let root = try SyncEngine.repositoryRoot(around: repo)
-        return HookInstaller(repositoryRoot: root, binary: executablePath(),
-                             database: Configuration.databasePath(flag: global.db))
+        let settings = global.settings()
+        return HookInstaller(repositoryRoot: root, binary: executablePath(), database: settings.databasePath, home: settings.home)
     }
 
     func report(_ statuses: [HookStatus], installer: HookInstaller, log: Bool) throws {
@@ -118,7 +118,8 @@ struct Hook: ParsableCommand {
     static func perform(name: String, db: String?, repo: String?, log: String?, gitArguments: [String]) {
         defer { if let log { HookInstaller.rotateLog(at: log) } }
         do {
-            let engine = try GlobalOptions.engine(db: db)
+            let settings = GlobalOptions.settings(db: db)
+            let engine = try GlobalOptions.engine(settings)
             Trace.mark("database open")
             guard let project = try? engine.project(forRepo: repo) else {
                 printError("\(repo ?? "this repository") is not registered; hooks do nothing until `openspec-sync init`")
@@ -126,24 +127,24 @@ struct Hook: ParsableCommand {
             }
             Trace.mark("project found")
             switch try engine.runHook(name, project: project, arguments: gitArguments, foregroundLimit: foregroundLimit,
-                                      maxFileBytes: Configuration.maxFileBytes()) {
+                                      maxFileBytes: settings.maxFileBytes) {
             case .marked, .upToDate, .synced:
                 Trace.mark("done")
             case let .background(reason):
                 print("\(name): \(reason); the sync continues in the background")
-                try continueInBackground(project: project, name: name, db: db)
+                try continueInBackground(project: project, name: name, databasePath: settings.databasePath)
             }
         } catch {
-            printError("\(name): \(error)")
+            printError("\(name): \(errorText(error))")
         }
     }
 
     /// Starts `reconcile --coalesce` as a separate process and returns
     /// without waiting: its output goes where ours goes (the hook log).
-    private static func continueInBackground(project: ProjectRecord, name: String, db: String?) throws {
+    private static func continueInBackground(project: ProjectRecord, name: String, databasePath: String) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executablePath())
-        process.arguments = ["reconcile", "--repo", project.repoPath, "--db", Configuration.databasePath(flag: db),
+        process.arguments = ["reconcile", "--repo", project.repoPath, "--db", databasePath,
                              "--trigger", name, "--coalesce"]
         process.standardInput = FileHandle.nullDevice
         try process.run()
@@ -183,16 +184,17 @@ struct RunDaemon: AsyncParsableCommand {
     static let maxInterval: Double = 7 * 86_400
 
     func validate() throws {
-        _ = try scanInterval(ProcessInfo.processInfo.environment)
-        _ = try scanBatch(ProcessInfo.processInfo.environment)
+        let settings = global.settings()
+        _ = try scanInterval(settings)
+        _ = try scanBatch(settings)
         if concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
     }
 
     /// `--interval`, else `OPENSPEC_SYNC_INTERVAL`, else 30; a value that is
     /// not a number of seconds in (0, a week] is refused, wherever it comes from.
-    func scanInterval(_ environment: [String: String]) throws -> Double {
+    func scanInterval(_ settings: Settings) throws -> Double {
         let (value, name) = interval.map { ($0, "--interval") }
-            ?? environment["OPENSPEC_SYNC_INTERVAL"].flatMap { $0.isEmpty ? nil : (Double($0) ?? .nan, "OPENSPEC_SYNC_INTERVAL") }
+            ?? settings.scanInterval.map { (Double($0) ?? .nan, Settings.Variable.scanInterval.rawValue) }
             ?? (30, "")
         guard value.isFinite, value > 0, value <= Self.maxInterval else {
             throw ValidationError("\(name) takes a number of seconds above 0 and at most \(Int(Self.maxInterval)) (a week)")
@@ -201,9 +203,9 @@ struct RunDaemon: AsyncParsableCommand {
     }
 
     /// `--batch`, else `OPENSPEC_SYNC_BATCH`, else 50; never negative.
-    func scanBatch(_ environment: [String: String]) throws -> Int {
+    func scanBatch(_ settings: Settings) throws -> Int {
         let (value, name) = batch.map { ($0, "--batch") }
-            ?? environment["OPENSPEC_SYNC_BATCH"].flatMap { $0.isEmpty ? nil : (Int($0) ?? -1, "OPENSPEC_SYNC_BATCH") }
+            ?? settings.scanBatch.map { (Int($0) ?? -1, Settings.Variable.scanBatch.rawValue) }
             ?? (50, "")
         guard value >= 0 else { throw ValidationError("\(name) takes a whole number, zero or more") }
         return value
@@ -212,23 +214,22 @@ struct RunDaemon: AsyncParsableCommand {
     func run() async throws {
         bootstrapLogging()
         let logger = Logger(label: "openspec-sync")
-        let environment = ProcessInfo.processInfo.environment
+        let settings = global.settings()
         let options = ScanOptions(
-            interval: try scanInterval(environment),
-            batch: try scanBatch(environment),
+            interval: try scanInterval(settings),
+            batch: try scanBatch(settings),
             concurrency: concurrency,
-            projectsDirectory: projectsDir ?? environment["OPENSPEC_PROJECTS_DIR"].flatMap { $0.isEmpty ? nil : $0 },
-            maxFileBytes: Configuration.maxFileBytes(), retention: Configuration.historyRetention())
-        let watching = watch || environment["FILE_WATCHER_ENABLED"]?.lowercased() == "true"
+            projectsDirectory: projectsDir ?? settings.projectsDirectory,
+            maxFileBytes: settings.maxFileBytes, retention: settings.historyRetention)
+        let watching = watch || settings.watchFiles
         let engine: SyncEngine
         var services: [any Service] = []
         do {
-            let databasePath = Configuration.databasePath(flag: global.db)
             // The server's readers must not wait behind the scan loop's writes.
-            engine = try SyncEngine(databasePath: databasePath, concurrentReads: serve)
-            if serve { services.append(try server.server(engine: engine, databasePath: databasePath, logger: logger)) }
+            engine = try SyncEngine(settings: settings, concurrentReads: serve)
+            if serve { services.append(try server.server(engine: engine, settings: settings, logger: logger)) }
         } catch {
-            printError("\(error)")
+            printError(errorText(error))
             throw ExitCode(1)
         }
         let daemon = SyncDaemon(engine: engine, options: options, watch: watching, logger: logger)
@@ -236,7 +237,7 @@ struct RunDaemon: AsyncParsableCommand {
         do {
             try await group.run()
         } catch {
-            printError("\(error)")
+            printError(errorText(error))
             throw ExitCode(1)
         }
     }

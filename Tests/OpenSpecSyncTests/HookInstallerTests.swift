@@ -19,9 +19,20 @@ struct HookInstallerTests {
         case "absolute": try repo.git("config", "core.hooksPath", scratch + "/hooks")
         default: try repo.git("config", "core.hooksPath", setting)
         }
-        let installer = HookInstaller(repositoryRoot: repo.path, binary: "/bin/true", database: "/tmp/db.sqlite")
+        let installer = HookInstaller(repositoryRoot: repo.path, binary: "/bin/true", database: "/tmp/db.sqlite",
+                                      home: ProcessInfo.processInfo.environment["HOME"])
         #expect(canonical(try installer.hooksDirectory()) == canonical(try gitHooksPath(repo)))
         if setting == "absolute" { #expect(canonical(try installer.hooksDirectory()) == canonical(scratch + "/hooks")) }
+    }
+
+    @Test("a core.hooksPath of ~/… is under the home folder passed in, not the environment's")
+    func tildeUsesGivenHome() throws {
+        let repo = try TempRepo()
+        try repo.git("config", "core.hooksPath", "~/team-hooks")
+        let given = HookInstaller(repositoryRoot: repo.path, binary: "/bin/true", database: "/tmp/db.sqlite", home: "/home/given")
+        #expect(try given.hooksDirectory() == "/home/given/team-hooks")
+        let none = HookInstaller(repositoryRoot: repo.path, binary: "/bin/true", database: "/tmp/db.sqlite", home: nil)
+        #expect(throws: HookError.self) { try none.hooksDirectory() }
     }
 
     @Test("a linked worktree uses the main repository's hooks folder")
@@ -479,7 +490,7 @@ struct HookInstallerTests {
         let binary = try scratch.fakeBinary(recordingTo: scratch.path + "/unused")
         let name = (binary as NSString).lastPathComponent
         let folder = (binary as NSString).deletingLastPathComponent
-        #expect(HookInstaller.executablePath(invokedAs: name, environment: ["PATH": "/nonexistent:" + folder]) == binary)
+        #expect(HookInstaller.executablePath(invokedAs: name, searchPath: ["/nonexistent", folder]) == binary)
         #expect(HookInstaller.executablePath(invokedAs: "/usr/./bin/../bin/git") == "/usr/bin/git")
         let relative = HookInstaller.executablePath(invokedAs: "./some/tool")
         #expect(relative == FileManager.default.currentDirectoryPath + "/some/tool")

@@ -80,7 +80,7 @@ extension ReconcileRun {
             plan = .full(.diffFailed(base: incremental.base, error: "\(error)"))
         }
         if let limit = options.workLimit, plan.isFull || candidates.count > limit {
-            throw SyncError.tooMuchWork("\(candidates.count) paths changed by the new commits")
+            throw SyncError.tooMuchWork(.changedPaths(candidates.count))
         }
         if walked {
             let (moved, buckets) = timer.measure("compare stamps") { cached.changes(comparedWith: current) }
@@ -91,7 +91,7 @@ extension ReconcileRun {
         candidates.formUnion(conflicted)
         schemasChanged = candidates.contains(where: SchemaTable.affectsSchemas)
         if options.workLimit != nil && schemasChanged {
-            throw SyncError.tooMuchWork("the project's workflow schemas changed: every change is read again")
+            throw SyncError.tooMuchWork(.schemasChanged)
         }
         return candidates
     }

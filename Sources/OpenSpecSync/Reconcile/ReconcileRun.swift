@@ -101,7 +101,7 @@ struct ReconcileRun {
                 repository = opened
                 return opened
             } catch {
-                throw SyncError.notARepository(path: project.repoPath, reason: "\(error)")
+                throw SyncError.notARepository(path: project.repoPath, cause: error as? GitError)
             }
         }
         do {
@@ -109,7 +109,7 @@ struct ReconcileRun {
             repository = opened
             return opened
         } catch {
-            throw SyncError.notARepository(path: project.repoPath, reason: "\(error)")
+            throw SyncError.notARepository(path: project.repoPath, cause: error as? GitError)
         }
     }
 
@@ -126,7 +126,7 @@ struct ReconcileRun {
         // Any other run walks whatever the base says, so it asks git after
         // the walk, while the lookahead reads the commits on the other core.
         if options.committedOnly { try verifyBase() }
-        if options.workLimit != nil, let reason = plan.fullReason { throw SyncError.tooMuchWork(reason.description) }
+        if options.workLimit != nil, let reason = plan.fullReason { throw SyncError.tooMuchWork(.fullCompare(reason: reason.description)) }
         let current = try walkAsPlanned()
         if !options.committedOnly { try verifyBase() }
         pending.formUnion(conflicted)

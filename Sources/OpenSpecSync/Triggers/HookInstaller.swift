@@ -131,11 +131,15 @@ public struct HookInstaller: Sendable {
     /// Absolute path of the database the scripts pass to it.
     public let database: String
     public let templates: HookTemplates
+    /// The home folder a `core.hooksPath` of `~/…` stands for (`Settings.home`).
+    public let home: String?
 
-    public init(repositoryRoot: String, binary: String, database: String, templates: HookTemplates = .builtIn) {
+    public init(repositoryRoot: String, binary: String, database: String, home: String? = nil,
+                templates: HookTemplates = .builtIn) {
         self.repositoryRoot = repositoryRoot
         self.binary = HookFiles.absolutePath(binary)
         self.database = HookFiles.absolutePath(database)
+        self.home = home
         self.templates = templates
     }
 
@@ -259,14 +263,13 @@ public struct HookInstaller: Sendable {
     /// stays a symlink, so hooks keep working across upgrades that move it.
     ///
     /// `argv0` with a slash is made absolute; a bare name is looked up in
-    /// `PATH`; otherwise the path the system reports for this process.
-    public static func executablePath(
-        invokedAs argv0: String = CommandLine.arguments.first ?? "",
-        environment: [String: String] = ProcessInfo.processInfo.environment
-    ) -> String? {
+    /// `searchPath` (the folders of `PATH`); otherwise the path the system
+    /// reports for this process.
+    public static func executablePath(invokedAs argv0: String = CommandLine.arguments.first ?? "",
+                                      searchPath: [String] = []) -> String? {
         if argv0.contains("/") { return HookFiles.absolutePath(argv0) }
         if !argv0.isEmpty {
-            for folder in (environment["PATH"] ?? "").split(separator: ":") where !folder.isEmpty {
+            for folder in searchPath where !folder.isEmpty {
                 let candidate = HookFiles.absolutePath(String(folder) + "/" + argv0)
                 if access(candidate, X_OK) == 0 { return candidate }
             }
@@ -289,7 +292,7 @@ public struct HookInstaller: Sendable {
             throw HookError.notARepository(path: repositoryRoot, reason: error.message)
         }
         do {
-            return Location(gitDir: repository.gitDir, hooks: try repository.hooksDirectory())
+            return Location(gitDir: repository.gitDir, hooks: try repository.hooksDirectory(home: home))
         } catch let error as GitError {
             throw HookError.configuration(error.message)
         }

@@ -14,8 +14,10 @@ public final class SyncDaemon: Service, @unchecked Sendable {
     private let watch: Bool
     private let logger: Logger
     private let retries = RetrySchedule()
-    private let work = DispatchQueue(label: "openspec-sync.scan")
-    private let watchQueue = DispatchQueue(label: "openspec-sync.watch")
+    /// Scan rounds and the watcher's reconciles run here, off the cooperative
+    /// pool, so signal handling never waits behind them; two threads, so a
+    /// watched edit is not held up by a long round.
+    private let workers = EngineWorkers(readThreads: 0, writeThreads: 2)
     private var watcher: FileWatcher?
 
     public init(engine: SyncEngine, options: ScanOptions, watch: Bool, logger: Logger) {
@@ -27,15 +29,15 @@ public final class SyncDaemon: Service, @unchecked Sendable {
 
     public func run() async throws {
         if watch { startWatcher() }
-        defer { watcher?.stop() }
         logger.info("openspec-sync: scanning every \(options.interval) s\(watch ? ", watching for edits" : ""); Ctrl-C or SIGTERM stops")
         var pruned: Date?
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             if pruned.map({ Date().timeIntervalSince($0) >= HistoryRetention.interval }) ?? true {
                 pruned = Date()
-                await offload { [self] in pruneHistory() }
+                _ = try? await workers.write { [self] in pruneHistory() }
             }
-            let round = await offload { [engine, options, retries] in engine.scanRound(options, retries: retries) }
+            guard let round = try? await workers.write({ [engine, options, retries] in engine.scanRound(options, retries: retries) })
+            else { break }
             for warning in round.warnings { logger.warning("\(warning)") }
             for failure in round.failures { logger.error("\(failure)") }
             logger.info("\(round.line)")
@@ -48,6 +50,8 @@ public final class SyncDaemon: Service, @unchecked Sendable {
                 break  // shutting down
             }
         }
+        watcher?.stop()
+        await workers.shutdown()
         logger.info("openspec-sync: stopped")
     }
 
@@ -59,14 +63,6 @@ public final class SyncDaemon: Service, @unchecked Sendable {
             if deleted > 0 { logger.info("openspec-sync: pruned \(deleted) history row(s) older than \(options.retention.days) days") }
         } catch {
             logger.error("openspec-sync: could not prune the history: \(error)")
-        }
-    }
-
-    /// Runs blocking database and git work off the cooperative pool, so
-    /// signal handling never waits behind it.
-    private func offload<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            work.async { continuation.resume(returning: body()) }
         }
     }
 
@@ -95,7 +91,7 @@ public final class SyncDaemon: Service, @unchecked Sendable {
     }
 
     private func watchedChange(_ root: String) {
-        watchQueue.async { [self] in
+        workers.startWrite { [self] in
             guard let project = openspecRoots()[root] else { return }
             let options = ReconcileOptions(trigger: SyncTrigger.fileWatcher.rawValue, maxFileBytes: self.options.maxFileBytes)
             do {

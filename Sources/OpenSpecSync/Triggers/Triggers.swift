@@ -94,7 +94,7 @@ extension SyncEngine {
         do {
             return .synced(try reconcileExclusively(project, options: options, mode: .coalesce))
         } catch let SyncError.tooMuchWork(reason) {
-            return .background(reason)
+            return .background("\(reason)")
         }
     }
 }

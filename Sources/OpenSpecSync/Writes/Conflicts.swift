@@ -55,12 +55,12 @@ extension SyncEngine {
         let open = try conflicts(projectId: spec.projectId, specId: spec.id)
         if let id {
             guard let found = open.first(where: { $0.id == id }) else {
-                throw SyncError.unknownConflict("#\(id) on \(spec.changeId)")
+                throw SyncError.unknownConflict(id: id, change: spec.changeId)
             }
             return found
         }
         if open.count == 1 { return open[0] }
-        if open.isEmpty { throw SyncError.unknownConflict("on \(spec.changeId)") }
+        if open.isEmpty { throw SyncError.unknownConflict(id: nil, change: spec.changeId) }
         throw SyncError.severalConflicts(change: spec.changeId, ids: open.map(\.id))
     }
 
@@ -71,7 +71,7 @@ extension SyncEngine {
     public func resolveConflict(_ id: Int64, resolution: ConflictResolution,
                                 trigger: String = SyncTrigger.userEdit.rawValue) throws -> WriteOutcome? {
         guard let conflict = try store.conflict(id: id), conflict.resolvedAt == nil else {
-            throw SyncError.unknownConflict("#\(id)")
+            throw SyncError.unknownConflict(id: id, change: nil)
         }
         var spec: SpecSummary?
         if resolution == .reapply {
@@ -82,11 +82,11 @@ extension SyncEngine {
             spec = found
             // The database must match the file the edit is now based on.
             if let project = try store.project(id: conflict.projectId) {
-                _ = try reconcileExclusively(project, options: ReconcileOptions(trigger: trigger, maxFileBytes: Configuration.maxFileBytes()), mode: .wait)
+                _ = try reconcileExclusively(project, options: ReconcileOptions(trigger: trigger, maxFileBytes: maxFileBytes), mode: .wait)
             }
         }
         guard try store.write({ w in try w.resolveConflict(id: id, resolution: resolution.rawValue, at: Date()) }) else {
-            throw SyncError.unknownConflict("#\(id)")
+            throw SyncError.unknownConflict(id: id, change: nil)
         }
         guard let spec else { return nil }
         return try edit(spec: spec, file: conflict.path, content: [UInt8](conflict.dbContent), trigger: trigger)

@@ -160,3 +160,11 @@ struct FileReplacement {
 
     private static func temporaryPrefix(of name: String) -> String { "." + name + ".openspec-sync-" }
 }
+
+extension Optional where Wrapped == FileReplacement.Restore {
+    /// Whether every file swapped in was put back (true when none had been swapped).
+    var putBack: Bool {
+        if case .notRestored? = self { return false }
+        return true
+    }
+}

@@ -66,7 +66,7 @@ extension SyncEngine {
         }
         let repo: Repository
         do { repo = try Repository(path: project.repoPath) } catch {
-            throw SyncError.notARepository(path: project.repoPath, reason: "\(error)")
+            throw SyncError.notARepository(path: project.repoPath, cause: error as? GitError)
         }
         let target: ObjectID
         do { target = try repo.resolveCommit(revision) } catch { throw SyncError.unknownRevision(revision) }
@@ -105,7 +105,8 @@ extension SyncEngine {
         do {
             commit = try commitRollback(steps, of: run.spec, folder: run.folder, to: run.target, in: repo, expectedHead: head)
         } catch {
-            let refused = SyncError.rollbackRefused("cannot commit (\(error))" + (FileReplacement.undo(&replacements)?.words ?? ""))
+            let restore = FileReplacement.undo(&replacements)
+            let refused = SyncError.rollbackRefused(.cannotCommit(cause: error as? GitError, restored: restore.putBack))
             try? log(run, .failed, success: false, error: "\(refused)")
             throw refused
         }
@@ -140,7 +141,7 @@ extension SyncEngine {
             for (index, step) in steps.enumerated() {
                 // Check before replace: the file must still be what was checked when planned.
                 guard try replacements[index].isUnchanged() else {
-                    throw SyncError.rollbackRefused("\(run.folder)/\(step.path) changed on disk during the rollback")
+                    throw SyncError.rollbackRefused(.changedDuringRollback(path: run.folder + "/" + step.path))
                 }
                 try replacements[index].swap(changeFolder: changeFolder)
             }
@@ -150,7 +151,8 @@ extension SyncEngine {
             throw error
         } catch {
             let restore = FileReplacement.undo(&replacements)
-            let refused = SyncError.rollbackRefused(WriteDelay.cannotWrite(path: run.folder, error: error, restore: restore).cause)
+            let refused = SyncError.rollbackRefused(.cannotWrite(folder: run.folder, cause: error as? FileSystemError,
+                                                                 restored: restore.putBack))
             try? log(run, .failed, success: false, error: "\(refused)")
             throw refused
         }
@@ -167,7 +169,7 @@ extension SyncEngine {
 
     /// Options of a reconcile that reads only what was committed.
     private func committedOnly(_ trigger: String) -> ReconcileOptions {
-        var options = ReconcileOptions(trigger: trigger, maxFileBytes: Configuration.maxFileBytes())
+        var options = ReconcileOptions(trigger: trigger, maxFileBytes: maxFileBytes)
         options.committedOnly = true
         return options
     }
@@ -195,7 +197,7 @@ extension SyncEngine {
             return ids
         }
         // The files won: the database takes them as they are.
-        _ = try? reconciler.reconcile(projectId: project.id, options: ReconcileOptions(trigger: trigger, maxFileBytes: Configuration.maxFileBytes()))
+        _ = try? reconciler.reconcile(projectId: project.id, options: ReconcileOptions(trigger: trigger, maxFileBytes: maxFileBytes))
         return RollbackResult(outcome: .conflict, target: target.hex, commit: nil, restored: [], deleted: [],
                               conflictIds: ids, conflictPaths: paths)
     }

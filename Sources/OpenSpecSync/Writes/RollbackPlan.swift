@@ -27,10 +27,10 @@ extension SyncEngine {
     func precheckRollback(in repo: Repository) throws {
         let state = repo.state
         if state.isMidOperation {
-            throw SyncError.rollbackRefused("the repository is \(state); finish or abort it first")
+            throw SyncError.rollbackRefused(.midOperation(state))
         }
         if writeFileSystem.kind(of: repo.gitDir + "/index.lock") != nil {
-            throw SyncError.rollbackRefused(".git/index.lock exists (another git command is running, or one crashed and left it)")
+            throw SyncError.rollbackRefused(.indexLocked)
         }
     }
 

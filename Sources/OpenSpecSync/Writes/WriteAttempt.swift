@@ -33,7 +33,7 @@ extension SyncEngine {
             // The row takes the file as written; its blob now equals the synced one, so nothing echoes back.
             // Only the commit just made needs reading: no walk of the working tree. It runs once the
             // write's copies of the file are released, so a large file is not held by both at once.
-            var follow = ReconcileOptions(trigger: trigger, maxFileBytes: Configuration.maxFileBytes())
+            var follow = ReconcileOptions(trigger: trigger, maxFileBytes: maxFileBytes)
             follow.committedOnly = true
             _ = try? reconciler.reconcile(projectId: projectId, options: follow)
             Trace.mark("database synced from the commit")

@@ -48,6 +48,6 @@ extension SyncEngine {
 
     /// The database takes the file that won.
     func reconcileAfterConflict(_ project: ProjectRecord, trigger: String) {
-        _ = try? reconciler.reconcile(projectId: project.id, options: ReconcileOptions(trigger: trigger, maxFileBytes: Configuration.maxFileBytes()))
+        _ = try? reconciler.reconcile(projectId: project.id, options: ReconcileOptions(trigger: trigger, maxFileBytes: maxFileBytes))
     }
 }

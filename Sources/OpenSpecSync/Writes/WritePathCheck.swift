@@ -12,16 +12,16 @@ enum WritePath {
     /// A plain path relative to the change folder: no absolute path, no `..`,
     /// `.` or empty components, no NUL, no backslash, nothing named `.git`.
     static func validate(_ file: String) throws {
-        func fail(_ reason: String) -> SyncError { .invalidWritePath(file, reason: reason) }
-        if file.isEmpty { throw fail("the path is empty") }
-        if file.utf8.contains(0) { throw fail("the path contains a NUL byte") }
-        if file.contains("\\") { throw fail("the path contains a backslash") }
-        if file.hasPrefix("/") { throw fail("the path is absolute") }
+        func fail(_ reason: InvalidPathReason) -> SyncError { .invalidWritePath(file, reason: reason) }
+        if file.isEmpty { throw fail(.empty) }
+        if file.utf8.contains(0) { throw fail(.nulByte) }
+        if file.contains("\\") { throw fail(.backslash) }
+        if file.hasPrefix("/") { throw fail(.absolute) }
         for component in file.split(separator: "/", omittingEmptySubsequences: false) {
-            if component.isEmpty || component == "." { throw fail("the path has an empty or \".\" component") }
-            if component == ".." { throw fail("the path leaves the change folder (\"..\")") }
-            if component.lowercased() == ".git" { throw fail("the path reaches into .git") }
-            if component.utf8.count > 255 { throw fail("a name is longer than 255 bytes") }
+            if component.isEmpty || component == "." { throw fail(.emptyComponent) }
+            if component == ".." { throw fail(.leavesChangeFolder) }
+            if component.lowercased() == ".git" { throw fail(.reachesIntoGit) }
+            if component.utf8.count > 255 { throw fail(.nameTooLong) }
         }
     }
 
@@ -36,10 +36,10 @@ enum WritePath {
             guard let kind = fileSystem.kind(of: path) else { return }
             if kind == .symlink { throw SyncError.symlinkInPath(relative) }
             if index < components.count - 1 && kind != .directory {
-                throw SyncError.invalidWritePath(relative, reason: "\(components[0...index].joined(separator: "/")) is not a folder")
+                throw SyncError.invalidWritePath(relative, reason: .notAFolder(components[0...index].joined(separator: "/")))
             }
             if index == components.count - 1 && kind != .file {
-                throw SyncError.invalidWritePath(relative, reason: "it is not a regular file")
+                throw SyncError.invalidWritePath(relative, reason: .notARegularFile)
             }
         }
     }

@@ -38,7 +38,7 @@ extension SyncEngine {
     func underLock<T>(_ project: ProjectRecord, _ body: () throws -> T) throws -> T {
         try lock(for: project).exclusively(body, whenDirty: {
             // Triggers that came during the write: the run they asked for.
-            _ = try reconciler.reconcile(projectId: project.id, options: ReconcileOptions(trigger: SyncTrigger.manual.rawValue, maxFileBytes: Configuration.maxFileBytes()))
+            _ = try reconciler.reconcile(projectId: project.id, options: ReconcileOptions(trigger: SyncTrigger.manual.rawValue, maxFileBytes: maxFileBytes))
         })
     }
 }

@@ -47,7 +47,7 @@ extension SyncEngine {
                      expecting expected: ExpectedVersion? = nil) throws -> WriteOutcome {
         // Nothing is queued for a path that could never be written.
         try WritePath.validate(file)
-        let limit = Configuration.maxFileBytes()
+        let limit = maxFileBytes
         if content.count > limit { throw SyncError.contentTooLarge(path: file, size: content.count, limit: limit) }
         let project = try writableProject(spec: spec, file: file)
         let writeId = try store.write { w in

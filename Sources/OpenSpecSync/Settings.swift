@@ -1,0 +1,73 @@
+import Foundation
+
+/// What the environment and the command line decide, read once at start-up
+/// (by the executable) and passed to the engine, the daemon, the server and
+/// the hook installer. Nothing below reads the environment itself.
+public struct Settings: Sendable, Equatable {
+    /// The variables read, as docs/configuration.md lists them.
+    public enum Variable: String, CaseIterable, Sendable {
+        case database = "OPENSPEC_SYNC_DB"
+        case dataHome = "XDG_DATA_HOME"
+        case home = "HOME"
+        case maxFileBytes = "OPENSPEC_SYNC_MAX_FILE_BYTES"
+        case historyDays = "OPENSPEC_SYNC_HISTORY_DAYS"
+        case trace = "OPENSPEC_SYNC_TRACE"
+        case token = "OPENSPEC_SYNC_TOKEN"
+        case scanInterval = "OPENSPEC_SYNC_INTERVAL"
+        case scanBatch = "OPENSPEC_SYNC_BATCH"
+        case projectsDirectory = "OPENSPEC_PROJECTS_DIR"
+        case fileWatcher = "FILE_WATCHER_ENABLED"
+    }
+
+    /// The size cap for one file when nothing says otherwise: 8 MiB.
+    public static let defaultMaxFileBytes = 8 << 20
+
+    /// The database file: `--db`, else `OPENSPEC_SYNC_DB`, else
+    /// `$XDG_DATA_HOME/openspec-sync/openspec-sync.sqlite`, else
+    /// `~/.local/share/openspec-sync/openspec-sync.sqlite`.
+    public var databasePath: String
+    /// The size cap for one file: `OPENSPEC_SYNC_MAX_FILE_BYTES` (above 0), default 8 MiB.
+    public var maxFileBytes: Int
+    /// How long the daemon keeps the sync history: `OPENSPEC_SYNC_HISTORY_DAYS`
+    /// (a whole number of days, at least 1), default 90; each change and each
+    /// project's runs keep their newest 1,000 rows whatever their age.
+    public var historyRetention: HistoryRetention
+    /// `OPENSPEC_SYNC_TRACE=1`: milestones and phase times on stderr.
+    public var trace: Bool
+    /// The home folder (`HOME`), for a `core.hooksPath` starting with `~`; nil when unset or empty.
+    public var home: String?
+    /// The API token, `OPENSPEC_SYNC_TOKEN`, when set and not empty.
+    public var apiToken: String?
+    /// The daemon's `OPENSPEC_SYNC_INTERVAL` and `OPENSPEC_SYNC_BATCH` as given
+    /// (the command checks them; its flags win), nil when unset or empty.
+    public var scanInterval: String?
+    public var scanBatch: String?
+    /// `OPENSPEC_PROJECTS_DIR`, nil when unset or empty.
+    public var projectsDirectory: String?
+    /// `FILE_WATCHER_ENABLED=true` (any case).
+    public var watchFiles: Bool
+
+    /// The settings from `environment` and the `--db` flag.
+    public init(environment: [String: String], databaseFlag: String? = nil) {
+        func value(_ variable: Variable) -> String? { environment[variable.rawValue].flatMap { $0.isEmpty ? nil : $0 } }
+        home = value(.home)
+        if let databaseFlag, !databaseFlag.isEmpty {
+            databasePath = Configuration.absolute(databaseFlag)
+        } else if let database = value(.database) {
+            databasePath = Configuration.absolute(database)
+        } else {
+            let dataHome = value(.dataHome).flatMap { $0.hasPrefix("/") ? $0 : nil }
+                ?? (home ?? NSHomeDirectory()) + "/.local/share"
+            databasePath = dataHome + "/openspec-sync/openspec-sync.sqlite"
+        }
+        maxFileBytes = value(.maxFileBytes).flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil } ?? Self.defaultMaxFileBytes
+        let days = value(.historyDays).flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil }
+        historyRetention = HistoryRetention(days: days ?? HistoryRetention.defaultDays)
+        trace = value(.trace) == "1"
+        apiToken = value(.token)
+        scanInterval = value(.scanInterval)
+        scanBatch = value(.scanBatch)
+        projectsDirectory = value(.projectsDirectory)
+        watchFiles = value(.fileWatcher)?.lowercased() == "true"
+    }
+}
