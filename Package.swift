@@ -93,6 +93,12 @@ let package = Package(
         .testTarget(name: "OpenSpecStoreTests", dependencies: ["OpenSpecStore"]),
         .testTarget(name: "OpenSpecSyncTests", dependencies: ["OpenSpecSync", "OpenSpecSyncTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["OpenSpecSyncTestSupport"]),
-        .testTarget(name: "APITests", dependencies: ["OpenSpecSyncTestSupport"]),
+        .testTarget(
+            name: "APITests",
+            dependencies: [
+                "OpenSpecSyncTestSupport", "OpenSpecServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
     ]
 )
