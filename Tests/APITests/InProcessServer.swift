@@ -49,13 +49,17 @@ struct APIClient: Sendable {
 
     /// Any request; `headers` are `Name: value` lines.
     func request(_ uri: String, method: HTTPRequest.Method, headers: [String] = [], body: String? = nil) async throws -> Reply {
+        try await request(uri, method: method, headers: headers, bytes: body.map { Array($0.utf8) })
+    }
+
+    func request(_ uri: String, method: HTTPRequest.Method, headers: [String] = [], bytes: [UInt8]?) async throws -> Reply {
         var fields = HTTPFields()
         for line in headers {
             let parts = line.split(separator: ":", maxSplits: 1)
             fields.append(HTTPField(name: HTTPField.Name(String(parts[0]))!, value: parts[1].trimmingCharacters(in: .whitespaces)))
         }
         let response = try await client.executeRequest(uri: uri, method: method, headers: fields,
-                                                       body: body.map { ByteBuffer(string: $0) })
+                                                       body: bytes.map { ByteBuffer(bytes: $0) })
         return Reply(status: Int(response.status.code), body: String(buffer: response.body))
     }
 
