@@ -154,11 +154,11 @@ struct WireTests {
         // Beyond loopback: refused without a token of the user's own, with words that say what to do.
         var env = server.environment
         env["OPENSPEC_SYNC_TOKEN"] = nil
-        let refused = try runProcess(binary, ["serve", "--host", "0.0.0.0", "--port", "0"], environment: env)
+        let refused = try runProcess(openSpecSyncBinary, ["serve", "--host", "0.0.0.0", "--port", "0"], environment: env)
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("refusing to listen on 0.0.0.0") && refused.stderr.contains("OPENSPEC_SYNC_TOKEN"), "\(refused.stderr)")
         env["OPENSPEC_SYNC_TOKEN"] = "short"
-        let weak = try runProcess(binary, ["serve", "--port", "0"], environment: env)
+        let weak = try runProcess(openSpecSyncBinary, ["serve", "--port", "0"], environment: env)
         #expect(weak.status == 1 && weak.stderr.contains("shorter than 16"), "\(weak.stderr)")
     }
 

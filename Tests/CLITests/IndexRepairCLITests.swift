@@ -127,7 +127,3 @@ struct IndexRepairCLITests {
         try expectRepaired(repo, when: "after task")
     }
 }
-
-private func lines(_ text: String) -> [String] {
-    text.split(separator: "\n").map(String.init)
-}
