@@ -32,7 +32,18 @@ extension RequestHandler {
         } catch {
             return errorResponse(mapper.map(error, procedure: "sync.subscribe"), path: "sync.subscribe")
         }
+        let headers: HTTPFields = [
+            .contentType: "text/event-stream",
+            .cacheControl: "no-cache, no-transform",
+            HTTPField.Name("X-Accel-Buffering")!: "no",
+            .vary: "trpc-accept",
+        ]
+        return Response(status: .ok, headers: headers, body: eventStream(projectId: projectId, after: start))
+    }
 
+    /// The stream itself: `connected`, then the events after `start` as they
+    /// come, pings while idle, until the client leaves or the server stops.
+    private func eventStream(projectId: String?, after start: Int64) -> ResponseBody {
         let engine = engine
         let workers = workers
         let mapper = mapper
@@ -40,7 +51,7 @@ extension RequestHandler {
         let poll = options.pollInterval
         let ping = options.pingInterval
         let pingMs = Int(ping.components.seconds * 1000 + ping.components.attoseconds / 1_000_000_000_000_000)
-        let body = ResponseBody { writer in
+        return ResponseBody { writer in
             // The client reconnects (with the last id) after three missed pings.
             try await writer.write(Self.frame(event: "connected", data: "{\"reconnectAfterInactivityMs\":\(pingMs * 3)}"))
             var cursor = start
@@ -81,13 +92,6 @@ extension RequestHandler {
             // No `return` event: the client must reconnect to a restarted server.
             try await writer.finish(nil)
         }
-        let headers: HTTPFields = [
-            .contentType: "text/event-stream",
-            .cacheControl: "no-cache, no-transform",
-            HTTPField.Name("X-Accel-Buffering")!: "no",
-            .vary: "trpc-accept",
-        ]
-        return Response(status: .ok, headers: headers, body: body)
     }
 
     /// The project the stream follows, and the id it starts after: the
