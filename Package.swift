@@ -93,6 +93,12 @@ let package = Package(
         .testTarget(name: "OpenSpecSyncTests", dependencies: ["OpenSpecSync", "OpenSpecSyncTestSupport"]),
         // The binary is what most CLI tests run; its table of error messages is tested directly.
         .testTarget(name: "CLITests", dependencies: ["OpenSpecSyncTestSupport", "openspec-sync"]),
-        .testTarget(name: "APITests", dependencies: ["OpenSpecSyncTestSupport"]),
+        .testTarget(
+            name: "APITests",
+            dependencies: [
+                "OpenSpecSyncTestSupport", "OpenSpecServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
     ]
 )

@@ -15,6 +15,11 @@ import ServiceLifecycle
 /// (`lastEventId` in the input, as tRPC's client sends it, or the
 /// `Last-Event-ID` header, as a browser's EventSource does) gets every
 /// event after it, once.
+extension Procedures {
+    /// The subscriptions: each answers its request with a stream.
+    static let streams: [Procedure] = [.subscription("sync.subscribe", RequestHandler.subscribe)]
+}
+
 extension RequestHandler {
     /// Rows read per look at the database: a long backlog goes out in pieces.
     static let eventBatch = 200
@@ -23,35 +28,22 @@ extension RequestHandler {
         let start: Int64
         let projectId: String?
         do {
-            let input = try Input(raw, procedure: "sync.subscribe", allowed: ["projectId", "lastEventId"])
-            let projectKey = try input.identifier("projectId")
-            var resume = try input.integer("lastEventId", in: 0...Int64.max)
-            if resume == nil, let header = request.headers[HTTPField.Name("Last-Event-ID")!], !header.isEmpty {
-                guard let id = Int64(header.trimmingCharacters(in: .whitespaces)), id >= 0 else {
-                    throw TRPCError(.badRequest, "sync.subscribe: the Last-Event-ID header must be an event id from this stream")
-                }
-                resume = id
-            }
-            if resume == nil, let text = Self.queryParameters(request.uri.query)["lastEventId"], !text.isEmpty {
-                guard let id = Int64(text), id >= 0 else {
-                    throw TRPCError(.badRequest, "sync.subscribe: lastEventId must be an event id from this stream")
-                }
-                resume = id
-            }
-            let engine = engine
-            let asked = resume
-            (projectId, start) = try await workers.read {
-                let project = try projectKey.map { try engine.project(named: $0).id }
-                let newest = try engine.lastEventId()
-                // Without an id: only what happens from now on. An id from
-                // beyond the newest row (the database was rebuilt) starts afresh.
-                guard let asked, asked <= newest else { return (project, newest) }
-                return (project, asked)
-            }
+            (projectId, start) = try await streamStart(raw, request: request)
         } catch {
             return errorResponse(mapper.map(error, procedure: "sync.subscribe"), path: "sync.subscribe")
         }
+        let headers: HTTPFields = [
+            .contentType: "text/event-stream",
+            .cacheControl: "no-cache, no-transform",
+            HTTPField.Name("X-Accel-Buffering")!: "no",
+            .vary: "trpc-accept",
+        ]
+        return Response(status: .ok, headers: headers, body: eventStream(projectId: projectId, after: start))
+    }
 
+    /// The stream itself: `connected`, then the events after `start` as they
+    /// come, pings while idle, until the client leaves or the server stops.
+    private func eventStream(projectId: String?, after start: Int64) -> ResponseBody {
         let engine = engine
         let workers = workers
         let mapper = mapper
@@ -59,7 +51,7 @@ extension RequestHandler {
         let poll = options.pollInterval
         let ping = options.pingInterval
         let pingMs = Int(ping.components.seconds * 1000 + ping.components.attoseconds / 1_000_000_000_000_000)
-        let body = ResponseBody { writer in
+        return ResponseBody { writer in
             // The client reconnects (with the last id) after three missed pings.
             try await writer.write(Self.frame(event: "connected", data: "{\"reconnectAfterInactivityMs\":\(pingMs * 3)}"))
             var cursor = start
@@ -100,13 +92,36 @@ extension RequestHandler {
             // No `return` event: the client must reconnect to a restarted server.
             try await writer.finish(nil)
         }
-        let headers: HTTPFields = [
-            .contentType: "text/event-stream",
-            .cacheControl: "no-cache, no-transform",
-            HTTPField.Name("X-Accel-Buffering")!: "no",
-            .vary: "trpc-accept",
-        ]
-        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    /// The project the stream follows, and the id it starts after: the
+    /// client's last id (input, `Last-Event-ID` header or query), else the newest.
+    private func streamStart(_ raw: JSONValue?, request: Request) async throws -> (projectId: String?, start: Int64) {
+        let input = try Input(raw, procedure: "sync.subscribe", allowed: ["projectId", "lastEventId"])
+        let projectKey = try input.identifier("projectId")
+        var resume = try input.integer("lastEventId", in: 0...Int64.max)
+        if resume == nil, let header = request.headers[HTTPField.Name("Last-Event-ID")!], !header.isEmpty {
+            guard let id = Int64(header.trimmingCharacters(in: .whitespaces)), id >= 0 else {
+                throw TRPCError(.badRequest, "sync.subscribe: the Last-Event-ID header must be an event id from this stream")
+            }
+            resume = id
+        }
+        if resume == nil, let text = Self.queryParameters(request.uri.query)["lastEventId"], !text.isEmpty {
+            guard let id = Int64(text), id >= 0 else {
+                throw TRPCError(.badRequest, "sync.subscribe: lastEventId must be an event id from this stream")
+            }
+            resume = id
+        }
+        let engine = engine
+        let asked = resume
+        return try await workers.read {
+            let project = try projectKey.map { try engine.project(named: $0).id }
+            let newest = try engine.lastEventId()
+            // Without an id: only what happens from now on. An id from
+            // beyond the newest row (the database was rebuilt) starts afresh.
+            guard let asked, asked <= newest else { return (project, newest) }
+            return (project, asked)
+        }
     }
 
     static func frame(id: Int64? = nil, event: String? = nil, data: String) -> ByteBuffer {

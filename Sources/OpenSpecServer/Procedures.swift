@@ -2,16 +2,6 @@ import Foundation
 import OpenSpecStore
 import OpenSpecSync
 
-/// How a procedure is called: tRPC's three kinds.
-enum ProcedureKind: String, Sendable {
-    /// GET with `?input=`; never changes anything.
-    case query
-    /// POST with a JSON body; needs the token.
-    case mutation
-    /// GET answered with a Server-Sent Events stream.
-    case subscription
-}
-
 /// The procedures: each reads its input, runs the engine on a worker thread
 /// and returns its result as JSON.
 struct Procedures: Sendable {
@@ -19,55 +9,41 @@ struct Procedures: Sendable {
     let workers: EngineWorkers
     let mapper: ErrorMapper
 
-    static let kinds: [String: ProcedureKind] = [
-        "sync.getStatus": .query,
-        "sync.forceSync": .mutation,
-        "sync.resolveConflict": .mutation,
-        "sync.getSyncHistory": .query,
-        "sync.subscribe": .subscription,
-        "projects.list": .query,
-        "specs.list": .query,
-        "specs.get": .query,
-        "specs.update": .mutation,
-        "specs.toggleTask": .mutation,
-        "specs.log": .query,
-        "specs.rollback": .mutation,
-        "conflicts.list": .query,
+    /// The queries and mutations of this file: adding one is one entry.
+    static let core: [Procedure] = [
+        .query("sync.getStatus", Procedures.getStatus),
+        .mutation("sync.forceSync", Procedures.forceSync),
+        .mutation("sync.resolveConflict", Procedures.resolveConflict),
+        .query("sync.getSyncHistory", Procedures.getSyncHistory),
+        .query("projects.list", Procedures.listProjects),
+        .query("specs.list", Procedures.listSpecs),
+        .query("specs.get", Procedures.getSpec),
+        .mutation("specs.update", Procedures.updateSpec),
+        .mutation("specs.toggleTask", Procedures.toggleTask),
+        .query("specs.log", Procedures.specLog),
+        .mutation("specs.rollback", Procedures.rollback),
+        .query("conflicts.list", Procedures.listConflicts),
     ]
-
-    /// Runs query or mutation `name`; the result is the JSON of `result.data`.
-    func call(_ name: String, input raw: JSONValue?) async throws -> Data {
-        switch name {
-        case "sync.getStatus": return try await getStatus(raw)
-        case "sync.forceSync": return try await forceSync(raw)
-        case "sync.resolveConflict": return try await resolveConflict(raw)
-        case "sync.getSyncHistory": return try await getSyncHistory(raw)
-        case "projects.list":
-            _ = try Input(raw, procedure: name, allowed: [])
-            return try await read { engine in try encode(engine.status()) }
-        case "specs.list": return try await listSpecs(raw)
-        case "specs.get": return try await getSpec(raw)
-        case "specs.update": return try await updateSpec(raw)
-        case "specs.toggleTask": return try await toggleTask(raw)
-        case "specs.log": return try await specLog(raw)
-        case "specs.rollback": return try await rollback(raw)
-        case "conflicts.list": return try await listConflicts(raw)
-        default: throw TRPCError(.notFound, "no procedure \"\(name)\"")
-        }
-    }
 
     // MARK: Running engine calls
 
     /// Reads run on the reader threads, so 100 readers never wait behind a commit.
-    private func read(_ body: @escaping @Sendable (SyncEngine) throws -> Data) async throws -> Data {
+    func read(_ body: @escaping @Sendable (SyncEngine) throws -> Data) async throws -> Data {
         let engine = engine
         return try await workers.read { try body(engine) }
     }
 
     /// Writes and reconciles hold the project lock and fsync; they get threads of their own.
-    private func write(_ body: @escaping @Sendable (SyncEngine) throws -> Data) async throws -> Data {
+    func write(_ body: @escaping @Sendable (SyncEngine) throws -> Data) async throws -> Data {
         let engine = engine
         return try await workers.write { try body(engine) }
+    }
+
+    // MARK: projects
+
+    private func listProjects(_ raw: JSONValue?) async throws -> Data {
+        _ = try Input(raw, procedure: "projects.list", allowed: [])
+        return try await read { engine in try encode(engine.status()) }
     }
 
     // MARK: sync
@@ -346,86 +322,3 @@ func encode<T: Encodable>(_ value: T) throws -> Data {
     encoder.outputFormatting = [.withoutEscapingSlashes]
     return try encoder.encode(value)
 }
-
-// MARK: Replies
-
-/// `specs.get`: `show --json`, with each file's content and version.
-struct SpecReply: Encodable {
-    var detail: SpecDetail
-    var files: [SpecFileReply]
-    func encode(to encoder: Encoder) throws {
-        try detail.encode(to: encoder)
-        // The same object: `files` replaces the detail's list, which has no content.
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(files, forKey: .files)
-    }
-    enum CodingKeys: String, CodingKey { case files }
-}
-
-struct SpecFileReply: Encodable {
-    var path: String
-    var version: String
-    var blobId: String
-    var size: Int
-    var isUTF8: Bool
-    /// Null when the file is not UTF-8 (or was over the size cap).
-    var content: String?
-    func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(path, forKey: .path)
-        try container.encode(version, forKey: .version)
-        try container.encode(blobId, forKey: .blobId)
-        try container.encode(size, forKey: .size)
-        try container.encode(isUTF8, forKey: .isUTF8)
-        try container.encode(content, forKey: .content)
-    }
-    enum CodingKeys: String, CodingKey { case path, version, blobId, size, isUTF8, content }
-}
-
-/// `sync.getStatus` for one project.
-struct ProjectSyncStatus: Encodable {
-    var projectId: String
-    var project: String
-    var lastSyncedAt: Date?
-    var lastCommit: String?
-    var syncError: String?
-    var pendingWrites: Int
-    var openConflicts: Int
-    var pendingPaths: Int
-    var lastRun: HistoryItem?
-    /// Paths left out on purpose: a name that is not UTF-8, a submodule.
-    var skipped: [SkippedPath]
-}
-
-/// `sync.getStatus` for one change.
-struct SpecSyncStatus: Encodable {
-    var specId: String
-    var changeId: String
-    var path: String
-    var project: String
-    var status: String
-    var lastSyncedAt: Date?
-    var lastCommit: String?
-    var syncError: String?
-    var pendingWrites: Int
-    var openConflicts: Int
-    var lastHistory: HistoryItem?
-}
-
-struct StatusReply: Encodable {
-    var projects: [ProjectSyncStatus]
-    var spec: SpecSyncStatus?
-    func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(projects, forKey: .projects)
-        try container.encode(spec, forKey: .spec)  // null, not absent, without specId
-    }
-    enum CodingKeys: String, CodingKey { case projects, spec }
-}
-
-struct ForceSyncReply: Encodable {
-    var summaries: [ReconcileSummary]
-    /// Edits that still wait to be written, with why.
-    var waitingEdits: [String]
-}
-

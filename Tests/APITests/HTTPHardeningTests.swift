@@ -150,7 +150,7 @@ struct HTTPHardeningTests {
         }
         // A closed connection frees its place.
         connections.removeLast()
-        #expect(try eventually(3) {
+        #expect(try eventually(timeout: 3) {
             let again = try RawConnection(port: server.port)
             again.send(Self.listRequest)
             return again.response(within: 2).status == 200
@@ -185,7 +185,7 @@ struct HTTPHardeningTests {
     func badServerFlags(flags: [String]) throws {
         let server = try LiveServer()
         // Bounded: a value let through would leave the server running.
-        let result = try runProcess("/usr/bin/timeout", ["10", binary, "serve", "--port", "0"] + flags, environment: server.environment)
+        let result = try runProcess("/usr/bin/timeout", ["10", openSpecSyncBinary, "serve", "--port", "0"] + flags, environment: server.environment)
         #expect(result.status == 64, "\(result.stderr)")
         #expect(result.stderr.contains(flags[0]), "\(result.stderr)")
     }

@@ -2,14 +2,6 @@ import Foundation
 import OpenSpecSyncTestSupport
 import Testing
 
-/// The built executable, as the tests run it.
-let binary: String = {
-    if let path = ProcessInfo.processInfo.environment["OPENSPEC_SYNC_BIN"] { return path }
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.path + "/.build/debug/openspec-sync"
-}()
-
 struct ServerDidNotStart: Error, CustomStringConvertible {
     var output: String
     var errors: String
@@ -35,20 +27,22 @@ struct Reply: CustomStringConvertible {
 final class LiveServer: @unchecked Sendable {
     static let token = "test-token-0123456789abcdef"
 
-    let folder: String
+    private let temp: TempFolder
     let dbPath: String
-    var process: Process?
+    /// The running server, once started.
+    private(set) var running: BackgroundProcess?
+    var process: Process? { running?.process }
     var port = 0
-    var output: String { (try? String(contentsOfFile: folder + "/server.out", encoding: .utf8)) ?? "" }
+    var folder: String { temp.path }
+    var output: String { running?.output ?? "" }
 
     init() throws {
-        folder = try makeTemporaryDirectory(prefix: "api")
-        dbPath = folder + "/sync.sqlite"
+        temp = try TempFolder(prefix: "api")
+        dbPath = temp.file("sync.sqlite")
     }
 
     deinit {
         stop()
-        try? FileManager.default.removeItem(atPath: folder)
     }
 
     var environment: [String: String] {
@@ -61,46 +55,24 @@ final class LiveServer: @unchecked Sendable {
     /// Runs the CLI against this database.
     @discardableResult
     func cli(_ arguments: [String]) throws -> ProcessResult {
-        try runProcess(binary, arguments, environment: environment)
+        try runProcess(openSpecSyncBinary, arguments, environment: environment)
     }
 
     /// Starts the server; `token` nil means no OPENSPEC_SYNC_TOKEN (a token file is made).
     func start(_ arguments: [String] = ["serve"], token: String? = LiveServer.token) throws {
         var env = environment
         env["OPENSPEC_SYNC_TOKEN"] = token
-        let out = folder + "/server.out"
-        FileManager.default.createFile(atPath: out, contents: nil)
-        FileManager.default.createFile(atPath: folder + "/server.err", contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments + ["--port", "0"]
-        process.environment = env
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: folder + "/server.err"))
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        self.process = process
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
-            if let range = output.range(of: #"http://127\.0\.0\.1:(\d+)/trpc/"#, options: .regularExpression) {
-                let match = output[range]
-                port = Int(match.split(separator: ":").last!.split(separator: "/").first!)!
-                return
-            }
-            if !process.isRunning { break }
-            usleep(20_000)
+        let server = try BackgroundProcess(openSpecSyncBinary, arguments + ["--port", "0"], environment: env, logs: folder, name: "server")
+        running = server
+        guard let address = server.awaitOutput(matching: #"http://127\.0\.0\.1:(\d+)/trpc/"#),
+              let found = Int(address.split(separator: ":").last!.split(separator: "/").first!) else {
+            throw ServerDidNotStart(output: server.output, errors: server.errors)
         }
-        let errors = (try? String(contentsOfFile: folder + "/server.err", encoding: .utf8)) ?? ""
-        throw ServerDidNotStart(output: output, errors: errors)
+        port = found
     }
 
     func stop() {
-        guard let process, process.isRunning else { return }
-        process.terminate()
-        let deadline = Date().addingTimeInterval(10)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        running?.stop()
     }
 
     var base: String { "http://127.0.0.1:\(port)/trpc/" }
@@ -132,7 +104,7 @@ final class LiveServer: @unchecked Sendable {
 
     /// One value from the database, with sqlite3.
     func sql(_ statement: String) throws -> String {
-        try runProcess("/usr/bin/sqlite3", [dbPath, statement]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try sqlite(dbPath, statement)
     }
 }
 
@@ -156,14 +128,4 @@ func makeProject(_ server: LiveServer, name: String = "demo") throws -> TempRepo
 /// JSON text of a value, for inputs.
 func json(_ value: Any) -> String {
     String(decoding: try! JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed]), as: UTF8.self)
-}
-
-/// Polls until `condition` holds or `seconds` pass.
-func eventually(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if try condition() { return true }
-        usleep(50_000)
-    }
-    return try condition()
 }

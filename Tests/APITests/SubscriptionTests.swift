@@ -65,7 +65,7 @@ struct SubscriptionTests {
         let before = Int(try server.sql("SELECT MAX(id) FROM syncHistory")) ?? 0
 
         let stream = try EventStream(server, input: json(["projectId": "demo"]), name: "first")
-        #expect(try eventually(5) { stream.messages.first?.event == "connected" }, "no connected event: \(stream.text)")
+        #expect(eventually(timeout: 5) { stream.messages.first?.event == "connected" }, "no connected event: \(stream.text)")
         let connected = try #require(stream.messages.first)
         #expect((try JSONSerialization.jsonObject(with: Data(connected.data.utf8)) as? [String: Any])?["reconnectAfterInactivityMs"] is Int)
 
@@ -73,7 +73,7 @@ struct SubscriptionTests {
         try repo.write("openspec/changes/add-login/tasks.md", "## 1. Work\n- [x] 1.1 Form\n- [x] 1.2 Session\n")
         let committedAt = Date()
         try repo.commitAll("finish login")
-        #expect(try eventually(3) { stream.events.contains { $0.body["type"] as? String == "sync_completed" && $0.body["specPath"] as? String == "changes/add-login" } },
+        #expect(eventually(timeout: 3) { stream.events.contains { $0.body["type"] as? String == "sync_completed" && $0.body["specPath"] as? String == "changes/add-login" } },
                 "no sync_completed for the change: \(stream.text)")
         #expect(Date().timeIntervalSince(committedAt) < 3)
         let first = stream.events
@@ -102,7 +102,7 @@ struct SubscriptionTests {
         let expected = try server.sql("SELECT id FROM syncHistory WHERE id > \(lastSeen) ORDER BY id")
             .split(separator: "\n").compactMap { Int($0) }
         #expect(expected.count >= 6, "two runs and a write: \(expected)")
-        #expect(try eventually(3) { resumed.events.count >= expected.count }, "\(resumed.text)")
+        #expect(eventually(timeout: 3) { resumed.events.count >= expected.count }, "\(resumed.text)")
         let ids = resumed.events.map(\.id)
         #expect(ids == expected, "every event after \(lastSeen), once, in order")
         let writeTypes = resumed.events.filter { $0.body["direction"] as? String == "db_to_fs" }.map { $0.body["type"] as? String ?? "" }
@@ -113,7 +113,7 @@ struct SubscriptionTests {
         let middle = expected[expected.count / 2]
         let viaHeader = try EventStream(server, headers: ["Last-Event-ID: \(middle)"], name: "header")
         let rest = expected.filter { $0 > middle }
-        #expect(try eventually(3) { viaHeader.events.count >= rest.count }, "\(viaHeader.text)")
+        #expect(eventually(timeout: 3) { viaHeader.events.count >= rest.count }, "\(viaHeader.text)")
         #expect(viaHeader.events.map(\.id) == rest)
         viaHeader.close()
         #expect(before < lastSeen)
@@ -125,7 +125,7 @@ struct SubscriptionTests {
         let repo = try makeProject(server)
         try server.start()
         let stream = try EventStream(server, name: "events")
-        #expect(try eventually(5) { stream.messages.first?.event == "connected" })
+        #expect(eventually(timeout: 5) { stream.messages.first?.event == "connected" })
 
         try repo.write("openspec/changes/add-login/design.md", "by hand\n")
         let conflict = try server.mutate("specs.update", json(["specId": "add-login", "file": "design.md", "content": "ui\n", "baseVersion": NSNull()]))
@@ -133,7 +133,7 @@ struct SubscriptionTests {
         try repo.write(".git/index.lock", "")
         #expect(try server.mutate("specs.toggleTask", json(["specId": "add-search", "task": "1.1", "done": true])).status == 200)
         try repo.remove(".git/index.lock")
-        #expect(try eventually(3) {
+        #expect(eventually(timeout: 3) {
             let types = Set(stream.events.map { $0.body["type"] as? String ?? "" })
             return types.contains("conflict_detected") && types.contains("sync_failed")
         }, "\(stream.text)")
@@ -143,7 +143,7 @@ struct SubscriptionTests {
         let failed = try #require(stream.events.first { $0.body["type"] as? String == "sync_failed" }?.body)
         #expect((failed["details"] as? [String: Any])?["action"] as? String == "pending")
         // Nothing else happens for a while: pings (every 5 s) keep the stream alive.
-        #expect(try eventually(8) { stream.messages.contains { $0.event == "ping" } }, "\(stream.text)")
+        #expect(eventually(timeout: 8) { stream.messages.contains { $0.event == "ping" } }, "\(stream.text)")
         stream.close()
 
         let bad = try server.query("sync.subscribe", json(["lastEventId": "abc"]))

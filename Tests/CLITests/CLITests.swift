@@ -5,21 +5,14 @@ import Testing
 /// The built `openspec-sync` executable, run as a user would run it, with a
 /// database of its own that goes away with it.
 final class CLI: @unchecked Sendable {
-    static let binary: String = {
-        if let path = ProcessInfo.processInfo.environment["OPENSPEC_SYNC_BIN"] { return path }
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path + "/.build/debug/openspec-sync"
-    }()
+    static let binary = openSpecSyncBinary
 
+    let folder: TempFolder
     let dbPath: String
 
     init() throws {
-        dbPath = try makeTemporaryDirectory(prefix: "cli-db") + "/sync.sqlite"
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(atPath: (dbPath as NSString).deletingLastPathComponent)
+        folder = try TempFolder(prefix: "cli-db")
+        dbPath = folder.file("sync.sqlite")
     }
 
     @discardableResult
@@ -36,16 +29,12 @@ final class CLI: @unchecked Sendable {
         return try #require(object as? [String: Any])
     }
 
-    /// Starts the binary in the background, output discarded.
-    func start(_ arguments: [String]) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = arguments
-        process.environment = gitTestEnvironment(extra: ["OPENSPEC_SYNC_DB": dbPath])
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
+    /// Starts the binary in the background (a daemon, a long import), its
+    /// output kept in this database's folder.
+    func start(_ arguments: [String], environment: [String: String] = [:]) throws -> BackgroundProcess {
+        var env = gitTestEnvironment(extra: environment)
+        env["OPENSPEC_SYNC_DB"] = dbPath
+        return try BackgroundProcess(Self.binary, arguments, environment: env, logs: folder.path, name: arguments.first ?? "process")
     }
 }
 
@@ -312,8 +301,8 @@ struct CommandsDuringImportTests {
             #expect(result.status == 0, "\(command) during the import: \(result.stderr)")
             runs += 1
         }
-        importer.waitUntilExit()
-        #expect(importer.terminationStatus == 0)
+        importer.process.waitUntilExit()
+        #expect(importer.process.terminationStatus == 0)
         let list = try cli.json(["list", "--all"])
         #expect((list["changes"] as? [[String: Any]])?.count == 400)
         let mode = try runProcess("/usr/bin/sqlite3", [cli.dbPath, "PRAGMA journal_mode"])

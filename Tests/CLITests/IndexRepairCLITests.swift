@@ -191,7 +191,3 @@ struct IndexRepairCLITests {
         #expect(!repo.exists("\(gitDir)/openspec-sync/index-repair-pending"))
     }
 }
-
-private func lines(_ text: String) -> [String] {
-    text.split(separator: "\n").map(String.init)
-}

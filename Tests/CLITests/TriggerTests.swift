@@ -8,12 +8,7 @@ import Testing
 struct TriggerTests {
     /// A registered, synced repository with hooks installed.
     private func hookedRepo(_ cli: CLI, changes: Int = 3) throws -> TempRepo {
-        let repo = try TempRepo()
-        for i in 1...changes {
-            try repo.write("openspec/changes/change-\(i)/tasks.md", "- [ ] 1.1 first\n- [ ] 1.2 second\n")
-            try repo.write("openspec/changes/change-\(i)/proposal.md", "# Change: Change \(i)\n\n## Why\nReasons.\n")
-        }
-        try repo.commitAll("initial")
+        let repo = try TempRepo.withChanges(changes)
         #expect(try cli.run(["init", "--repo", repo.path]).status == 0)
         #expect(try cli.run(["reconcile", "--repo", repo.path]).status == 0)
         let install = try cli.run(["hooks", "install", "--repo", repo.path, "--db", cli.dbPath])
@@ -28,18 +23,7 @@ struct TriggerTests {
     }
 
     private func runCount(_ cli: CLI) throws -> Int {
-        let result = try runProcess("/usr/bin/sqlite3", [cli.dbPath, "SELECT COUNT(*) FROM syncHistory WHERE specId IS NULL AND action <> 'started'"])
-        return Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
-    }
-
-    /// Polls until `condition` holds or `seconds` pass.
-    private func eventually(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return true }
-            usleep(50_000)
-        }
-        return try condition()
+        Int(try sqlite(cli.dbPath, "SELECT COUNT(*) FROM syncHistory WHERE specId IS NULL AND action <> 'started'")) ?? -1
     }
 
     @Test("git commit, merge, checkout and rebase leave the database matching the working tree")
@@ -98,7 +82,7 @@ struct TriggerTests {
         try repo.commitAll("tick")
         #expect(try String(contentsOfFile: marker, encoding: .utf8) == "ran\n")
         // Never synced before: the first import continues in the background.
-        #expect(try eventually(2) { try list(cli, repo)["changes/a"]?["taskStatus"] as? String == "complete" })
+        #expect(try eventually(timeout: 2) { try list(cli, repo)["changes/a"]?["taskStatus"] as? String == "complete" })
         #expect(try repo.readText(".git/openspec-sync/hook.log").contains("continues in the background"))
 
         let status = try cli.json(["hooks", "status", "--repo", repo.path, "--db", cli.dbPath])
@@ -170,39 +154,30 @@ struct TriggerTests {
         try repo.git("checkout", "-q", "main")
         #expect(try cli.run(["init", "--repo", repo.path]).status == 0)
 
-        let log = try makeTemporaryDirectory(prefix: "daemon") + "/daemon.log"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: CLI.binary)
-        daemon.arguments = ["run", "--interval", "0.3", "--db", cli.dbPath]
-        daemon.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        daemon.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        try daemon.run()
-        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+        let daemon = try cli.start(["run", "--interval", "0.3", "--db", cli.dbPath])
 
-        #expect(try eventually(3) { try list(cli, repo)["changes/a"] != nil }, "first round imports")
+        #expect(try eventually(timeout: 3) { try list(cli, repo)["changes/a"] != nil }, "first round imports")
 
         // An uncommitted edit, then reset --hard: no hook fires for either.
         try repo.write("openspec/changes/a/tasks.md", "- [x] a\n")
-        #expect(try eventually(2) { try list(cli, repo)["changes/a"]?["taskStatus"] as? String == "complete" })
+        #expect(try eventually(timeout: 2) { try list(cli, repo)["changes/a"]?["taskStatus"] as? String == "complete" })
         try repo.git("reset", "-q", "--hard")
-        #expect(try eventually(2) { try list(cli, repo)["changes/a"]?["taskStatus"] as? String == "in-progress" })
+        #expect(try eventually(timeout: 2) { try list(cli, repo)["changes/a"]?["taskStatus"] as? String == "in-progress" })
 
         // stash pop brings the edit back.
         try repo.write("openspec/changes/a/tasks.md", "- [x] a\n")
         try repo.git("stash", "-q")
-        #expect(try eventually(2) { try list(cli, repo)["changes/a"]?["taskStatus"] as? String == "in-progress" })
+        #expect(try eventually(timeout: 2) { try list(cli, repo)["changes/a"]?["taskStatus"] as? String == "in-progress" })
         try repo.git("stash", "pop", "-q")
-        #expect(try eventually(2) { try list(cli, repo)["changes/a"]?["taskStatus"] as? String == "complete" })
+        #expect(try eventually(timeout: 2) { try list(cli, repo)["changes/a"]?["taskStatus"] as? String == "complete" })
 
         // A branch switch without hooks installed.
         try repo.git("checkout", "-q", "-f", "other")
-        #expect(try eventually(2) { try list(cli, repo)["changes/b"]?["status"] as? String == "active" })
+        #expect(try eventually(timeout: 2) { try list(cli, repo)["changes/b"]?["status"] as? String == "active" })
 
-        kill(daemon.processIdentifier, SIGTERM)
-        daemon.waitUntilExit()
-        #expect(daemon.terminationReason == .exit && daemon.terminationStatus == 0)
-        let output = try String(contentsOfFile: log, encoding: .utf8)
+        daemon.stop()
+        #expect(daemon.process.terminationReason == .exit && daemon.process.terminationStatus == 0)
+        let output = daemon.output + daemon.errors
         #expect(output.contains("scan: 1 project(s)"), "one summary line per round: \(output)")
         let check = try runProcess("/usr/bin/sqlite3", [cli.dbPath, "PRAGMA integrity_check"])
         #expect(check.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "ok")
@@ -217,20 +192,14 @@ struct TriggerTests {
         #expect(try cli.run(["init", "--repo", repo.path]).status == 0)
         #expect(try cli.run(["reconcile", "--repo", repo.path]).status == 0)
 
-        let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: CLI.binary)
         // A long interval: only the watcher can explain a fast sync.
-        daemon.arguments = ["run", "--interval", "600", "--watch", "--db", cli.dbPath]
-        daemon.standardOutput = FileHandle.nullDevice
-        daemon.standardError = FileHandle.nullDevice
-        try daemon.run()
-        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+        let daemon = try cli.start(["run", "--interval", "600", "--watch", "--db", cli.dbPath])
         usleep(500_000)  // the first round and the watches
 
         let before = try runCount(cli)
         try repo.write("openspec/changes/a/tasks.md", "- [x] a\n")
         let written = Date()
-        #expect(try eventually(3) { try list(cli, repo)["changes/a"]?["taskStatus"] as? String == "complete" })
+        #expect(try eventually(timeout: 3) { try list(cli, repo)["changes/a"]?["taskStatus"] as? String == "complete" })
         #expect(Date().timeIntervalSince(written) < 1.0, "the watcher took \(Date().timeIntervalSince(written)) s")
 
         // 50 rapid writes to one file: one sync.
@@ -248,9 +217,8 @@ struct TriggerTests {
 
         let history = try cli.json(["history", "--limit", "1"])
         #expect((history["items"] as? [[String: Any]])?.first?["triggeredBy"] as? String == "file_watcher")
-        kill(daemon.processIdentifier, SIGTERM)
-        daemon.waitUntilExit()
-        #expect(daemon.terminationStatus == 0)
+        daemon.stop()
+        #expect(daemon.process.terminationStatus == 0)
     }
 }
 
@@ -265,7 +233,6 @@ struct DaemonShutdownTests {
         #expect(try cli.run(["init", "--repo", repo.path]).status == 0)
 
         let daemon = try cli.start(["run", "--interval", "600", "--db", cli.dbPath])
-        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
         // The first round is a full import of 400 changes: stop it while it
         // runs. The project's lock file appears only once a round has begun.
         let deadline = Date().addingTimeInterval(10)
@@ -276,9 +243,8 @@ struct DaemonShutdownTests {
             inRound = locks.contains { $0.hasSuffix(".lock") }
         }
         #expect(inRound)
-        kill(daemon.processIdentifier, SIGTERM)
-        daemon.waitUntilExit()
-        #expect(daemon.terminationReason == .exit && daemon.terminationStatus == 0)
+        daemon.stop()
+        #expect(daemon.process.terminationReason == .exit && daemon.process.terminationStatus == 0)
 
         let check = try runProcess("/usr/bin/sqlite3", [cli.dbPath, "PRAGMA integrity_check; SELECT COUNT(*) FROM openspecSpecs;"])
         let lines = check.stdout.split(separator: "\n").map(String.init)
@@ -293,21 +259,6 @@ struct DaemonShutdownTests {
 
 @Suite("Daemon history retention")
 struct DaemonRetentionTests {
-    private func sqlite(_ db: String, _ sql: String) throws -> String {
-        let result = try runProcess("/usr/bin/sqlite3", [db, sql])
-        #expect(result.status == 0, "sqlite3: \(result.stderr)")
-        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
-    private func eventually(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return true }
-            usleep(50_000)
-        }
-        return try condition()
-    }
-
     @Test("the daemon prunes history rows older than OPENSPEC_SYNC_HISTORY_DAYS when it starts, keeping the newest 1,000 of the project's runs")
     func prunesAtStart() throws {
         let cli = try CLI()
@@ -326,17 +277,9 @@ struct DaemonRetentionTests {
         let old = "SELECT COUNT(*) FROM syncHistory WHERE syncedAt < strftime('%Y-%m-%d %H:%M:%f', 'now', '-7 days')"
         #expect(try sqlite(cli.dbPath, old) == "1200")
 
-        let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: CLI.binary)
-        daemon.arguments = ["run", "--interval", "600", "--db", cli.dbPath]
-        daemon.environment = gitTestEnvironment(extra: ["OPENSPEC_SYNC_HISTORY_DAYS": "7"])
-        daemon.standardOutput = FileHandle.nullDevice
-        daemon.standardError = FileHandle.nullDevice
-        try daemon.run()
-        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
-        #expect(try eventually(10) { try sqlite(cli.dbPath, old) != "1200" }, "pruned at start")
-        kill(daemon.processIdentifier, SIGTERM)
-        daemon.waitUntilExit()
+        let daemon = try cli.start(["run", "--interval", "600", "--db", cli.dbPath], environment: ["OPENSPEC_SYNC_HISTORY_DAYS": "7"])
+        #expect(try eventually(timeout: 10) { try sqlite(cli.dbPath, old) != "1200" }, "pruned at start")
+        daemon.stop()
         // The project's run rows keep their newest 1,000: the import's start mark and summary, and 998 old ones.
         #expect(try sqlite(cli.dbPath, old) == "998")
         #expect(try sqlite(cli.dbPath, "SELECT COUNT(*) FROM syncHistory WHERE action = 'created'") == "1")

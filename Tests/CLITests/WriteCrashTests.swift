@@ -47,10 +47,8 @@ struct WriteCrashTests {
                      oldBytes: try repo.read("openspec/changes/change-0007/tasks.md"))
     }
 
-    private func sqlite(_ db: String, _ sql: String) throws -> [String] {
-        let result = try runProcess("/usr/bin/sqlite3", [db, sql])
-        #expect(result.status == 0, "sqlite3: \(result.stderr)")
-        return result.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
+    private func queryRows(_ db: String, _ sql: String) throws -> [String] {
+        lines(try sqlite(db, sql))
     }
 
     /// Commits by this tool, whatever they touch (an empty one included).
@@ -125,7 +123,7 @@ struct WriteCrashTests {
             }
 
             // The database is whole.
-            #expect(try sqlite(cli.dbPath, "PRAGMA integrity_check") == ["ok"], "integrity \(at)")
+            #expect(try queryRows(cli.dbPath, "PRAGMA integrity_check") == ["ok"], "integrity \(at)")
 
             // A lock file git itself would also refuse to work with is what a
             // killed git command leaves too; the documented fix is to remove it.
@@ -148,11 +146,11 @@ struct WriteCrashTests {
 
             // The queue agrees with the file: nothing conflicted by our own retries,
             // nothing dropped; each run's edit waits or was applied (the repeats change nothing).
-            let rows = try sqlite(cli.dbPath, "SELECT status || '|' || COALESCE(lastError, '') FROM pendingWrites ORDER BY id")
+            let rows = try queryRows(cli.dbPath, "SELECT status || '|' || COALESCE(lastError, '') FROM pendingWrites ORDER BY id")
             let statuses = rows.map { String($0.prefix { $0 != "|" }) }
             #expect(!statuses.contains("conflicted"), "a conflict against our own write \(at): \(rows)")
             #expect(Set(statuses).isSubset(of: ["pending", "written", "unchanged"]), "\(rows) \(at)")
-            #expect(try sqlite(cli.dbPath, "SELECT COUNT(*) FROM conflicts") == ["0"], "conflict rows \(at)")
+            #expect(try queryRows(cli.dbPath, "SELECT COUNT(*) FROM conflicts") == ["0"], "conflict rows \(at)")
             let last = statuses.last.map { $0 == "unchanged" ? "written" : $0 }
             let state = committed ? (last == "written" ? "written" : "committed, still pending")
                 : isNew ? "on disk, not committed" : last == "pending" ? "saved, file old" : "nothing saved"
@@ -223,7 +221,7 @@ struct WriteCrashTests {
         #expect(try repo.gitResult(["show", "HEAD:" + target]).stdout == newText, "\(when)")
         #expect(try repo.git("show", "--name-only", "--format=", "HEAD") == target, "\(when): the sync commit touches more")
         // Every edit the loop started ended written, or unchanged for a repeat after the first was applied.
-        let finalRows = try sqlite(cli.dbPath, "SELECT DISTINCT status FROM pendingWrites ORDER BY status")
+        let finalRows = try queryRows(cli.dbPath, "SELECT DISTINCT status FROM pendingWrites ORDER BY status")
         #expect(finalRows.contains("written") && Set(finalRows).isSubset(of: ["written", "unchanged"]), "\(when): \(finalRows)")
         let show = try cli.json(["show", "change-0007"])
         let tasks = try #require(show["tasks"] as? [[String: Any]])

@@ -55,11 +55,6 @@ func nameStatus(_ changes: [PathChange]) -> [String] {
     }
 }
 
-/// Non-empty output lines.
-func lines(_ text: String) -> [String] {
-    text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
-}
-
 /// Raw stdout of a git command, untrimmed, for byte-for-byte comparisons.
 func rawGit(_ repo: TempRepo, _ arguments: String...) throws -> String {
     let result = try repo.gitResult(arguments)

@@ -130,23 +130,16 @@ struct TreeTests {
     @Test("log(touching:) lists the commits whose first-parent diff touches the prefix, newest first")
     func logTouching() throws {
         let temp = try makeSpecRepo()  // "initial"
-        func commit(_ message: String, at seconds: Int) throws {
-            try temp.git("add", "-A")
-            let date = "@\(1_700_000_000 + seconds) +0000"
-            try temp.git(
-                "commit", "-q", "--no-edit", "-m", message,
-                environment: ["GIT_COMMITTER_DATE": date, "GIT_AUTHOR_DATE": date])
-        }
         try temp.write("src/main.txt", "v2\n")
-        try commit("edit src", at: 10)
+        try temp.commitAll("edit src", atSecond: 10)
         try temp.write("openspec/project.md", "v2\n")
-        try commit("edit project", at: 20)
+        try temp.commitAll("edit project", atSecond: 20)
         try temp.git("checkout", "-q", "-b", "side")
         try temp.write("openspec/changes/add-login/tasks.md", "- [x] one\n- [x] two\n")
-        try commit("side edits tasks", at: 30)
+        try temp.commitAll("side edits tasks", atSecond: 30)
         try temp.git("checkout", "-q", "main")
         try temp.write("README.md", "v2\n")
-        try commit("edit readme", at: 40)
+        try temp.commitAll("edit readme", atSecond: 40)
         let date = "@\(1_700_000_050) +0000"
         try temp.git(
             "merge", "-q", "--no-ff", "-m", "merge side", "side",
@@ -169,27 +162,20 @@ struct TreeTests {
     @Test("log(touching:) in a shallow clone lists the fetched commits, in the full clone's order, and stops at the boundary")
     func logInShallowClone() throws {
         let temp = try makeSpecRepo()  // "initial"
-        func commit(_ message: String, at seconds: Int) throws {
-            try temp.git("add", "-A")
-            let date = "@\(1_700_000_000 + seconds) +0000"
-            try temp.git(
-                "commit", "-q", "--no-edit", "-m", message,
-                environment: ["GIT_COMMITTER_DATE": date, "GIT_AUTHOR_DATE": date])
-        }
         try temp.write("openspec/project.md", "v2\n")
-        try commit("edit project", at: 10)
+        try temp.commitAll("edit project", atSecond: 10)
         try temp.write("openspec/project.md", "v3\n")
-        try commit("edit project again", at: 20)
+        try temp.commitAll("edit project again", atSecond: 20)
         try temp.git("checkout", "-q", "-b", "side")
         try temp.write("openspec/changes/add-login/tasks.md", "- [x] one\n- [x] two\n")
-        try commit("side edits tasks", at: 30)
+        try temp.commitAll("side edits tasks", atSecond: 30)
         try temp.write("openspec/changes/add-login/tasks.md", "- [x] one\n- [x] two\n- [ ] three\n")
-        try commit("side edits tasks again", at: 35)
+        try temp.commitAll("side edits tasks again", atSecond: 35)
         try temp.git("checkout", "-q", "main")
         try temp.write("openspec/specs/auth/spec.md", "# Auth v2\n")
-        try commit("edit spec", at: 40)
+        try temp.commitAll("edit spec", atSecond: 40)
         try temp.write("src/main.txt", "v2\n")
-        try commit("edit src", at: 45)
+        try temp.commitAll("edit src", atSecond: 45)
         let date = "@\(1_700_000_050) +0000"
         try temp.git(
             "merge", "-q", "--no-ff", "-m", "merge side", "side",

@@ -95,6 +95,18 @@ public final class TempRepo: @unchecked Sendable {
         }
     }
 
+    /// A repository with `count` changes (`change-1`, …), each a proposal
+    /// and two open tasks, committed.
+    public static func withChanges(_ count: Int, message: String = "initial") throws -> TempRepo {
+        let repo = try TempRepo()
+        for i in stride(from: 1, through: count, by: 1) {
+            try repo.write("openspec/changes/change-\(i)/tasks.md", "- [ ] 1.1 first\n- [ ] 1.2 second\n")
+            try repo.write("openspec/changes/change-\(i)/proposal.md", "# Change: Change \(i)\n\n## Why\nReasons.\n")
+        }
+        try repo.commitAll(message)
+        return repo
+    }
+
     public func url(_ relativePath: String) -> URL {
         URL(fileURLWithPath: path + "/" + relativePath)
     }
@@ -151,6 +163,17 @@ public final class TempRepo: @unchecked Sendable {
     public func commitAll(_ message: String) throws -> String {
         try git("add", "-A")
         try git("commit", "-q", "--allow-empty", "-m", message)
+        return try git("rev-parse", "HEAD")
+    }
+
+    /// Stages everything and commits, authored and committed at
+    /// `1_700_000_000 + seconds` (so commits have a fixed order); returns the id.
+    @discardableResult
+    public func commitAll(_ message: String, atSecond seconds: Int) throws -> String {
+        let date = "@\(1_700_000_000 + seconds) +0000"
+        try git("add", "-A")
+        try git(["commit", "-q", "--allow-empty", "-m", message],
+                environment: ["GIT_COMMITTER_DATE": date, "GIT_AUTHOR_DATE": date])
         return try git("rev-parse", "HEAD")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import OpenSpecSyncTestSupport
 import Testing
 @testable import OpenSpecSync
 #if canImport(Glibc)
@@ -52,16 +53,6 @@ private func makeWatcher(_ roots: [String], _ recorder: Recorder, retryInterval:
                 onChange: { recorder.change($0) }, onWarning: { recorder.warn($0) })
 }
 
-/// Polls `condition` until it holds or `seconds` pass.
-private func eventually(within seconds: TimeInterval, _ condition: () -> Bool) async -> Bool {
-    let deadline = FileWatcher.now() + seconds
-    while FileWatcher.now() < deadline {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(5))
-    }
-    return condition()
-}
-
 private func pause(_ milliseconds: Int) async { try? await Task.sleep(for: .milliseconds(milliseconds)) }
 
 /// Writes `count` times, `interval` microseconds apart, without suspending
@@ -91,11 +82,11 @@ struct FileWatcherTests {
         watcher.start()
         defer { watcher.stop() }
         #expect(watcher.isRunning)
-        #expect(await eventually(within: 5) { watcher.watchedFolderCount == 3 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { watcher.watchedFolderCount == 3 })
 
         let began = FileWatcher.now()
         tree.write("openspec/changes/a/proposal.md", "# A\n")
-        #expect(await eventually(within: 5) { recorder.count() >= 1 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { recorder.count() >= 1 })
         #expect((recorder.times.first ?? .infinity) - began < 1)
         await pause(300)
         #expect(recorder.roots == [root])
@@ -111,7 +102,7 @@ struct FileWatcherTests {
         let watcher = makeWatcher([tree.path("openspec")], recorder)
         watcher.start()
         defer { watcher.stop() }
-        #expect(await eventually(within: 5) { watcher.watchedFolderCount == 3 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { watcher.watchedFolderCount == 3 })
 
         let began = FileWatcher.now()
         let longestGap = writeBurst(tree, "openspec/changes/a/tasks.md", count: 50, interval: 5_000)
@@ -134,7 +125,7 @@ struct FileWatcherTests {
         let watcher = makeWatcher([tree.path("openspec")], recorder, maxDelay: 0.3)
         watcher.start()
         defer { watcher.stop() }
-        #expect(await eventually(within: 5) { watcher.watchedFolderCount == 1 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { watcher.watchedFolderCount == 1 })
 
         let began = FileWatcher.now()
         while FileWatcher.now() - began < 1 {
@@ -157,22 +148,22 @@ struct FileWatcherTests {
         let watcher = makeWatcher([root], recorder)
         watcher.start()
         defer { watcher.stop() }
-        #expect(await eventually(within: 5) { watcher.watchedFolderCount == 2 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { watcher.watchedFolderCount == 2 })
 
         tree.mkdir("openspec/changes/new")
         tree.write("openspec/changes/new/tasks.md")
-        #expect(await eventually(within: 5) { recorder.count() == 1 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { recorder.count() == 1 })
         #expect(watcher.watchedFolderCount == 3)
         tree.write("openspec/changes/new/tasks.md", "again\n")
-        #expect(await eventually(within: 5) { recorder.count() == 2 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { recorder.count() == 2 })
 
         // Created in one go: the watch on `deep` may come after `specs/cap` exists.
         tree.mkdir("openspec/changes/deep/specs/cap")
-        #expect(await eventually(within: 5) { recorder.count() >= 3 && watcher.watchedFolderCount == 6 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { recorder.count() >= 3 && watcher.watchedFolderCount == 6 })
         await pause(200)
         let before = recorder.count()
         tree.write("openspec/changes/deep/specs/cap/spec.md")
-        #expect(await eventually(within: 5) { recorder.count() == before + 1 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { recorder.count() == before + 1 })
         #expect(Set(recorder.roots) == [root])
     }
 
@@ -185,17 +176,17 @@ struct FileWatcherTests {
         let watcher = makeWatcher([tree.path("openspec")], recorder)
         watcher.start()
         defer { watcher.stop() }
-        #expect(await eventually(within: 5) { watcher.watchedFolderCount == 4 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { watcher.watchedFolderCount == 4 })
 
         #expect(rename(tree.path("openspec/changes/old"), tree.path("openspec/changes/new")) == 0)
-        #expect(await eventually(within: 5) { recorder.count() == 1 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { recorder.count() == 1 })
         tree.write("openspec/changes/new/specs/spec.md")
-        #expect(await eventually(within: 5) { recorder.count() == 2 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { recorder.count() == 2 })
 
         // Moved out of the tree: its watches go, and writes there are not reported.
         try FileManager.default.moveItem(atPath: tree.path("openspec/changes/new"), toPath: tree.path("outside"))
-        #expect(await eventually(within: 5) { recorder.count() == 3 })
-        #expect(await eventually(within: 5) { watcher.watchedFolderCount == 2 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { recorder.count() == 3 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { watcher.watchedFolderCount == 2 })
         tree.write("outside/specs/spec.md")
         await pause(300)
         #expect(recorder.count() == 3)
@@ -210,7 +201,7 @@ struct FileWatcherTests {
         let watcher = makeWatcher([tree.path("openspec")], recorder)
         watcher.start()
         defer { watcher.stop() }
-        #expect(await eventually(within: 5) { watcher.watchedFolderCount == 3 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { watcher.watchedFolderCount == 3 })
 
         tree.write("openspec/changes/a/.foo.swp")
         tree.write("openspec/changes/a/x~")
@@ -224,7 +215,7 @@ struct FileWatcherTests {
 
         // The control: the same folder does report real content, .openspec.yaml included.
         tree.write("openspec/changes/a/.openspec.yaml", "schema: spec-driven\n")
-        #expect(await eventually(within: 5) { recorder.count() == 1 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { recorder.count() == 1 })
     }
 
     @Test("a missing root is reported, retried, and picked up when it appears")
@@ -236,19 +227,19 @@ struct FileWatcherTests {
         let watcher = makeWatcher([root], recorder, retryInterval: 0.2)
         watcher.start()
         defer { watcher.stop() }
-        #expect(await eventually(within: 5) { !recorder.warnings.isEmpty })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { !recorder.warnings.isEmpty })
         #expect(recorder.warnings.first?.contains(root) == true)
         await pause(300)
         #expect(recorder.warnings.count == 1, "one warning while it stays missing")
 
         tree.mkdir("openspec/changes")
         let appeared = FileWatcher.now()
-        #expect(await eventually(within: 5) { recorder.count() == 1 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { recorder.count() == 1 })
         // Found at the next retry (0.2 s), reported after the quiet period (0.1 s).
         #expect((recorder.times.first ?? .infinity) - appeared < 0.2 + 0.1 + 0.5)
-        #expect(await eventually(within: 5) { watcher.watchedFolderCount == 2 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { watcher.watchedFolderCount == 2 })
         tree.write("openspec/changes/tasks.md")
-        #expect(await eventually(within: 5) { recorder.count() == 2 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { recorder.count() == 2 })
         #expect(recorder.roots == [root, root])
     }
 
@@ -262,18 +253,18 @@ struct FileWatcherTests {
         let watcher = makeWatcher([root], recorder, retryInterval: 0.2)
         watcher.start()
         defer { watcher.stop() }
-        #expect(await eventually(within: 5) { watcher.watchedFolderCount == 3 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { watcher.watchedFolderCount == 3 })
 
         tree.delete("openspec")
-        #expect(await eventually(within: 5) { recorder.count() == 1 })
-        #expect(await eventually(within: 5) { recorder.warnings.count == 1 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { recorder.count() == 1 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { recorder.warnings.count == 1 })
         #expect(watcher.watchedFolderCount == 0)
 
         tree.mkdir("openspec")
-        #expect(await eventually(within: 5) { recorder.count() == 2 })
-        #expect(await eventually(within: 5) { watcher.watchedFolderCount == 1 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { recorder.count() == 2 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { watcher.watchedFolderCount == 1 })
         tree.write("openspec/project.md")
-        #expect(await eventually(within: 5) { recorder.count() == 3 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { recorder.count() == 3 })
     }
 
     @Test("stop ends promptly, and no callback fires after it returns")
@@ -285,7 +276,7 @@ struct FileWatcherTests {
         let watcher = makeWatcher([tree.path("openspec")], recorder)
         watcher.start()
         watcher.start()  // idempotent
-        #expect(await eventually(within: 5) { watcher.watchedFolderCount == 1 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { watcher.watchedFolderCount == 1 })
 
         let wrote = FileWatcher.now()
         tree.write("openspec/a.md")  // its quiet period has not ended when stop comes
@@ -304,9 +295,9 @@ struct FileWatcherTests {
         // It can be started again.
         watcher.start()
         defer { watcher.stop() }
-        #expect(await eventually(within: 5) { watcher.watchedFolderCount == 1 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { watcher.watchedFolderCount == 1 })
         tree.write("openspec/c.md")
-        #expect(await eventually(within: 5) { recorder.count() == 1 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { recorder.count() == 1 })
     }
 
     @Test("stop waits for a callback in progress to end")
@@ -318,9 +309,9 @@ struct FileWatcherTests {
         let watcher = FileWatcher(roots: [tree.path("openspec")], debounce: 0.05, retryInterval: 0.2,
                                   onChange: { _ in _ = entered.increment(); usleep(300_000); _ = finished.increment() })
         watcher.start()
-        #expect(await eventually(within: 5) { watcher.watchedFolderCount == 1 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { watcher.watchedFolderCount == 1 })
         tree.write("openspec/a.md")
-        #expect(await eventually(within: 5) { entered.value == 1 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { entered.value == 1 })
         watcher.stop()
         #expect(finished.value == 1, "stop returned while onChange was still running")
     }
@@ -336,9 +327,9 @@ struct FileWatcherTests {
                                   onChange: { root in recorder.change(root); box.watcher?.stop() })
         box.watcher = watcher
         watcher.start()
-        #expect(await eventually(within: 5) { watcher.watchedFolderCount == 1 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { watcher.watchedFolderCount == 1 })
         tree.write("openspec/a.md")
-        #expect(await eventually(within: 5) { !watcher.isRunning })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { !watcher.isRunning })
         watcher.stop()
         #expect(recorder.count() == 1)
         box.watcher = nil
@@ -355,13 +346,13 @@ struct FileWatcherTests {
         let watcher = makeWatcher([one, two], recorder)
         watcher.start()
         defer { watcher.stop() }
-        #expect(await eventually(within: 5) { watcher.watchedFolderCount == 2 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { watcher.watchedFolderCount == 2 })
 
         // `one` stays busy for ~400 ms; a single write to `two` must not wait for it.
         tree.write("two/openspec/a.md")
         let longestGap = writeBurst(tree, "one/openspec/a.md", count: 8, interval: 50_000)
         let burstEnded = FileWatcher.now()
-        #expect(await eventually(within: 5) { recorder.count(one) >= 1 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { recorder.count(one) >= 1 })
         await pause(200)
         #expect(recorder.roots.first == two)
         #expect(recorder.count(two) == 1)
@@ -381,12 +372,12 @@ struct FileWatcherTests {
         defer { watcher.stop() }
 
         watcher.add(root: root)
-        #expect(await eventually(within: 5) { watcher.watchedFolderCount == 2 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { watcher.watchedFolderCount == 2 })
         tree.write("openspec/changes/a.md")
-        #expect(await eventually(within: 5) { recorder.count() == 1 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { recorder.count() == 1 })
 
         watcher.remove(root: root)
-        #expect(await eventually(within: 5) { watcher.watchedFolderCount == 0 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { watcher.watchedFolderCount == 0 })
         tree.write("openspec/changes/b.md")
         await pause(300)
         #expect(recorder.count() == 1)
@@ -408,9 +399,9 @@ struct FileWatcherTests {
         })
         watcher.start()
         defer { watcher.stop() }
-        #expect(await eventually(within: 5) { watcher.watchedFolderCount == 1 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { watcher.watchedFolderCount == 1 })
         tree.write("openspec/a.md")
-        #expect(await eventually(within: 5) { calls.value == 1 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { calls.value == 1 })
 
         // Each in-place write queues IN_MODIFY and IN_CLOSE_WRITE.
         let limit = (try? String(contentsOfFile: "/proc/sys/fs/inotify/max_queued_events", encoding: .utf8))
@@ -418,12 +409,12 @@ struct FileWatcherTests {
         for _ in 0...(limit / 2 + 100) { tree.write("openspec/a.md") }
         tree.mkdir("openspec/late")  // its IN_CREATE is lost in the overflow
         release.signal()
-        #expect(await eventually(within: 5) { calls.value >= 2 })
-        #expect(await eventually(within: 5) { watcher.watchedFolderCount == 2 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { calls.value >= 2 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { watcher.watchedFolderCount == 2 })
         await pause(300)
         let before = calls.value
         tree.write("openspec/late/tasks.md")
-        #expect(await eventually(within: 5) { calls.value == before + 1 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { calls.value == before + 1 })
     }
 
     @Test("a failing inotify is reported and the loop starts again with backoff")
@@ -441,7 +432,7 @@ struct FileWatcherTests {
         let began = FileWatcher.now()
         watcher.start()
         defer { watcher.stop() }
-        #expect(await eventually(within: 5) { watcher.watchedFolderCount == 1 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { watcher.watchedFolderCount == 1 })
         // Two failures: pauses of 0.1 s and then 0.2 s.
         #expect(FileWatcher.now() - began >= 0.3)
         #expect(attempts.value == 3)
@@ -449,10 +440,10 @@ struct FileWatcherTests {
         #expect(recorder.warnings.allSatisfy { $0.contains("inotify") && $0.contains("starts again") })
 
         // Events of the gap are unknown: the new session reports every root once.
-        #expect(await eventually(within: 5) { recorder.count() == 1 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { recorder.count() == 1 })
         await pause(150)
         tree.write("openspec/a.md")
-        #expect(await eventually(within: 5) { recorder.count() == 2 })
+        #expect(await eventually(timeout: 5, every: .milliseconds(5)) { recorder.count() == 2 })
     }
 }
 

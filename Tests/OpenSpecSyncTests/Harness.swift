@@ -7,6 +7,7 @@ import OpenSpecSyncTestSupport
 /// file, and the engine wired to both.
 final class Harness: @unchecked Sendable {
     let repo: TempRepo
+    let databaseFolder: TempFolder
     let dbPath: String
     let engine: SyncEngine
     let project: ProjectRecord
@@ -16,13 +17,10 @@ final class Harness: @unchecked Sendable {
         repo = try TempRepo()
         try repo.write("openspec/config.yaml", "schema: spec-driven\n")
         if commitInitial { try repo.commitAll("openspec init") }
-        dbPath = try makeTemporaryDirectory(prefix: "db") + "/sync.sqlite"
+        databaseFolder = try TempFolder(prefix: "db")
+        dbPath = databaseFolder.file("sync.sqlite")
         engine = try SyncEngine(databasePath: dbPath, fileSystem: fileSystem, writeFileSystem: writeFileSystem)
         project = try engine.register(repo: repo.path, name: nil, openspecDir: nil)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(atPath: (dbPath as NSString).deletingLastPathComponent)
     }
 
     @discardableResult
