@@ -54,10 +54,12 @@ public final class APIServer: Service, Sendable {
     private let options: ServerOptions
     private let logger: Logger
     private let onListening: @Sendable (String, Int) -> Void
+    private let sessions: WebSessions
 
     /// Refuses to start on a non-loopback host unless the token is the
     /// user's own (`OPENSPEC_SYNC_TOKEN`), not a generated one.
     public init(engine: SyncEngine, token: APIToken, options: ServerOptions, logger: Logger,
+                sessions: WebSessions = WebSessions(),
                 onListening: @escaping @Sendable (String, Int) -> Void = { _, _ in }) throws {
         guard !options.host.isEmpty, !options.host.contains("/"), !options.host.contains(" ") else {
             throw ServerError.invalidHost(options.host)
@@ -72,11 +74,13 @@ public final class APIServer: Service, Sendable {
         self.options = options
         self.logger = logger
         self.onListening = onListening
+        self.sessions = sessions
     }
 
     public func run() async throws {
         let workers = Workers(readThreads: 6, writeThreads: 3)
-        let handler = RequestHandler(engine: engine, token: token, options: options, logger: logger, workers: workers)
+        let handler = RequestHandler(engine: engine, token: token, options: options, logger: logger, workers: workers,
+                                     sessions: sessions)
         let responder = CallbackResponder<BasicRequestContext> { request, _ in await handler.respondAllowingOrigin(to: request) }
         let named = options.host == "localhost" ? "127.0.0.1" : options.host
         // [::1], as written in a URL, is ::1 to listen on.
@@ -131,13 +135,15 @@ struct RequestHandler: Sendable {
     let procedures: Procedures
     let mapper: ErrorMapper
     let loopback: Bool
+    let sessions: WebSessions
 
-    init(engine: SyncEngine, token: APIToken, options: ServerOptions, logger: Logger, workers: Workers) {
+    init(engine: SyncEngine, token: APIToken, options: ServerOptions, logger: Logger, workers: Workers, sessions: WebSessions) {
         self.engine = engine
         self.token = token
         self.options = options
         self.logger = logger
         self.workers = workers
+        self.sessions = sessions
         var roots: [(String, String)] = (try? engine.store.projects().map { ($0.repoPath, "<\($0.name)>") }) ?? []
         roots.append(((engine.store.path as NSString).deletingLastPathComponent, "<database folder>"))
         if let home = ProcessInfo.processInfo.environment["HOME"], home.count > 1 { roots.append((home, "~")) }
@@ -155,6 +161,7 @@ struct RequestHandler: Sendable {
     /// `respond`, with CORS headers for an allowed web origin, and its preflight answered.
     func respondAllowingOrigin(to request: Request) async -> Response {
         if let refusal = Self.hostRefusal(request) { return errorResponse(refusal, path: nil) }
+        if let page = webResponse(to: request) { return page }
         guard let origin = request.headers[.origin], options.allowedOrigins.contains(origin) else {
             return await respond(to: request)
         }
@@ -190,6 +197,12 @@ struct RequestHandler: Sendable {
         // name that resolves to 127.0.0.1 (DNS rebinding).
         if loopback, let authority = request.head.authority, !Self.isLocalAuthority(authority) {
             return errorResponse(TRPCError(.forbidden, "this server answers only requests addressed to localhost, 127.0.0.1 or [::1]"), path: firstName)
+        }
+        // Before the body is read: a page of another site is refused whatever it sent.
+        let authorized: Bool
+        switch webAuthorization(request) {
+        case let .refused(error): return errorResponse(error, path: firstName)
+        case let .authorized(allowed): authorized = allowed
         }
         if !isBatch && names.count != 1 {
             return errorResponse(TRPCError(.notFound, "no procedure \"\(Self.clip(names.joined(separator: ",")))\"; several procedures in one request need ?batch=1"), path: firstName)
@@ -231,7 +244,6 @@ struct RequestHandler: Sendable {
             calls = [Call(name: firstName, input: rawInput)]
         }
 
-        let authorized = token.accepts(authorization: request.headers[.authorization])
         if !isBatch, Procedures.kinds[firstName] == .subscription {
             if let refusal = check(calls[0], method: request.method, authorized: authorized, batch: false) {
                 return errorResponse(refusal, path: firstName)

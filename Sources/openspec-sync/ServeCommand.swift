@@ -56,9 +56,11 @@ struct ServerFlags: ParsableArguments {
         case .environment: where_ = "$\(APIToken.environmentVariable)"
         case let .file(path): where_ = path
         }
-        return try APIServer(engine: engine, token: token, options: options, logger: logger) { host, port in
+        let sessions = WebSessions()
+        return try APIServer(engine: engine, token: token, options: options, logger: logger, sessions: sessions) { host, port in
             let shown = host.contains(":") ? "[\(host)]" : host
             let line = "openspec-sync: API on http://\(shown):\(port)/trpc/ (mutations need the token in \(where_))\n"
+                + "Dashboard: \(sessions.signInAddress(host: host, port: port))\n"
             FileHandle.standardOutput.write(Data(line.utf8))
         }
     }
