@@ -375,9 +375,12 @@ async function mountChange(view, [projectId, specId]) {
     if (!view.alive()) return;
     document.title = `${spec.changeId} · openspec-sync`;
     const refresh = () => draw().catch((error) => notice(error.message, 'error'));
-    const keptEditor = state.dirty ? state.editor : null;
-    const editor = keptEditor || editorSection(spec, ids, state, refresh);
+    // The editor survives a refresh while it holds an unsaved edit, or while no file it shows has changed.
+    const versions = JSON.stringify((spec.files || []).map((f) => [f.path, f.version]));
+    const keep = state.editor && (state.dirty || state.versions === versions);
+    const editor = keep ? state.editor : editorSection(spec, ids, state, refresh);
     state.editor = editor;
+    state.versions = versions;
     const scroll = window.scrollY;
     show(view,
       changeHeader(spec, conflicts),
@@ -670,12 +673,16 @@ function setConnection(state) {
 function connect() {
   const resume = lastEventId === null ? '' : `&lastEventId=${encodeURIComponent(lastEventId)}`;
   source = new EventSource(`/trpc/sync.subscribe?input=${encodeURIComponent('{}')}${resume}`);
-  source.onopen = () => setConnection('live');
+  source.onopen = () => {
+    // After a reconnect the server may have restarted, and sessions live in its memory.
+    if (document.getElementById('conn').dataset.state === 'reconnecting') { checkSession(); scheduleRefresh(); }
+    setConnection('live');
+  };
   source.addEventListener('connected', () => setConnection('live'));
   source.addEventListener('ping', () => setConnection('live'));
   source.onmessage = (event) => {
     setConnection('live');
-    if (event.lastEventId) lastEventId = event.lastEventId;
+    if (event.lastEventId) lastEventId = window.openspecLastEventId = event.lastEventId;
     scheduleRefresh();
   };
   source.onerror = () => {
