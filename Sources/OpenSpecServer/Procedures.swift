@@ -33,6 +33,12 @@ struct Procedures: Sendable {
         "specs.log": .query,
         "specs.rollback": .mutation,
         "conflicts.list": .query,
+        "specs.search": .query,
+        "specs.render": .query,
+        "specs.diff": .query,
+        "conflicts.get": .query,
+        "mainSpecs.list": .query,
+        "mainSpecs.get": .query,
     ]
 
     /// Runs query or mutation `name`; the result is the JSON of `result.data`.
@@ -52,6 +58,12 @@ struct Procedures: Sendable {
         case "specs.log": return try await specLog(raw)
         case "specs.rollback": return try await rollback(raw)
         case "conflicts.list": return try await listConflicts(raw)
+        case "specs.search": return try await searchSpecs(raw)
+        case "specs.render": return try await renderSpec(raw)
+        case "specs.diff": return try await diffSpec(raw)
+        case "conflicts.get": return try await getConflict(raw)
+        case "mainSpecs.list": return try await listMainSpecs(raw)
+        case "mainSpecs.get": return try await getMainSpec(raw)
         default: throw TRPCError(.notFound, "no procedure \"\(name)\"")
         }
     }
