@@ -58,7 +58,7 @@ soak: build
 	python3 Tests/Soak/soak.py --binary $(BIN) $(SOAK_ARGS)
 
 ## run: sync the demo repository (made from Fixtures/demo) or REPO=path, show status and list,
-## then keep it in sync: the daemon with the file watcher, until Ctrl-C
+## then keep it in sync: the daemon with the file watcher and the web dashboard, until Ctrl-C
 run: build
 	@if [ -z "$(REPO)" ]; then $(MAKE) --no-print-directory demo; fi
 	@repo="$(if $(REPO),$(REPO),$(DEMO))"; \
@@ -68,7 +68,8 @@ run: build
 	$(BIN) list --all --repo "$$repo" $(DBFLAG) && echo && \
 	echo "Keeping $$repo in sync (scan every 30 s, file watcher on). Stop with Ctrl-C." && \
 	echo "Edit a file under $$repo/openspec and run \`$(BIN) list --repo $$repo\` in another terminal to see it." && \
-	exec $(BIN) run --watch $(DBFLAG)
+	echo "The dashboard: open the address on the \"Dashboard:\" line below in a browser (it signs you in once)." && \
+	exec $(BIN) run --watch --serve $(DBFLAG)
 
 ## demo: a small git repository made from Fixtures/demo (kept between runs; delete demo/ to start over)
 demo:
