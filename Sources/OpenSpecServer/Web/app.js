@@ -158,6 +158,7 @@ async function route() {
   const args = (path.match(pattern) || []).slice(1).map(decodeURIComponent);
   delete main.dataset.ready;
   main.dataset.view = name;
+  document.getElementById('notice').hidden = true;
   for (const link of document.querySelectorAll('[data-route]')) {
     if (link.dataset.route === name || (name === 'change' && link.dataset.route === 'changes')
       || (name === 'conflict' && link.dataset.route === 'conflicts') || (name === 'spec' && link.dataset.route === 'specs')) {
@@ -183,9 +184,25 @@ function mountMissing() {
   main.replaceChildren(h('h1', { text: 'No such page' }), h('p', {}, h('a', { href: '#/', text: 'Back to the overview' })));
 }
 
-/** Replaces the view's content unless the user has moved on to another view. */
+/** True when `data` is what the view last drew: a live refresh then leaves the page alone. */
+function sameAsLast(memo, data) {
+  const json = JSON.stringify(data);
+  if (memo.last === json) return true;
+  memo.last = json;
+  return false;
+}
+
+/** Replaces the view's content unless the user has moved on to another view. A control that
+ *  had focus and is kept (the file editor) gets it back, with its caret, so typing goes on. */
 function show(view, ...nodes) {
-  if (view.alive()) main.replaceChildren(...nodes.flat().filter((node) => node !== null && node !== undefined && node !== false));
+  if (!view.alive()) return;
+  const focused = document.activeElement;
+  const caret = focused && 'selectionStart' in focused ? [focused.selectionStart, focused.selectionEnd] : null;
+  main.replaceChildren(...nodes.flat().filter((node) => node !== null && node !== undefined && node !== false));
+  if (focused && focused !== document.body && focused.isConnected && document.activeElement !== focused) {
+    focused.focus({ preventScroll: true });
+    if (caret) { try { focused.setSelectionRange(...caret); } catch { /* not a text control */ } }
+  }
 }
 
 // ---------- overview ----------
@@ -217,7 +234,7 @@ function projectCard(project) {
       row('Removed', String(project.removed ?? 0)),
       row('Main specs', h('a', { href: '#/specs', text: String(project.mainSpecs ?? 0) })),
       row('Last sync', fmtTime(run?.syncedAt || project.lastReconciledAt), run ? ` (${run.triggeredBy}, ${run.action}${run.success ? '' : ', failed'})` : ''),
-      row('Errors', errors),
+      row('Sync errors', errors),
       row('Waiting writes', h('span', { class: project.pendingWrites ? 'warn' : '', text: String(project.pendingWrites ?? 0) })),
       row('Open conflicts', project.openConflicts
         ? h('a', { class: 'bad', href: '#/conflicts', text: String(project.openConflicts) })
@@ -363,7 +380,7 @@ function boardColumn(column, label, data, more) {
 
 async function mountChange(view, [projectId, specId]) {
   const ids = { specId, projectId };
-  const state = { editorFile: null, dirty: false, editor: null, openDiffs: new Set() };
+  const state = { editorFile: null, dirty: () => false, editor: null, openDiffs: new Set() };
   const draw = async () => {
     const [spec, rendered, log, history, conflicts] = await Promise.all([
       query('specs.get', ids),
@@ -372,12 +389,12 @@ async function mountChange(view, [projectId, specId]) {
       query('sync.getSyncHistory', { ...ids, limit: 20 }).catch((error) => ({ error })),
       query('conflicts.list', ids).catch(() => []),
     ]);
-    if (!view.alive()) return;
+    if (!view.alive() || sameAsLast(state, [spec, rendered, log, history, conflicts])) return;
     document.title = `${spec.changeId} · openspec-sync`;
     const refresh = () => draw().catch((error) => notice(error.message, 'error'));
     // The editor survives a refresh while it holds an unsaved edit, or while no file it shows has changed.
     const versions = JSON.stringify((spec.files || []).map((f) => [f.path, f.version]));
-    const keep = state.editor && (state.dirty || state.versions === versions);
+    const keep = state.editor && (state.dirty() || state.versions === versions);
     const editor = keep ? state.editor : editorSection(spec, ids, state, refresh);
     state.editor = editor;
     state.versions = versions;
@@ -492,10 +509,11 @@ function editorSection(spec, ids, state, refresh) {
   const area = h('textarea', { class: 'editor', id: 'editor-text', spellcheck: 'false', 'aria-label': 'File content' });
   area.value = file().content;
   const result = h('span', { id: 'editor-outcome' });
-  area.addEventListener('input', () => { state.dirty = area.value !== file().content; });
+  if (state.outcome?.file === state.editorFile) result.append(outcomeNode(state.outcome.outcome));  // the last save's, across refreshes
+  state.dirty = () => area.value !== file().content;
   const picker = h('select', { id: 'editor-file', onchange: (e) => {
-    if (state.dirty && !window.confirm('Discard the unsaved edit?')) { e.target.value = state.editorFile; return; }
-    state.editorFile = e.target.value; state.dirty = false; area.value = file().content; result.replaceChildren();
+    if (state.dirty() && !window.confirm('Discard the unsaved edit?')) { e.target.value = state.editorFile; return; }
+    state.editorFile = e.target.value; state.outcome = null; area.value = file().content; result.replaceChildren();
   } }, files.map((f) => h('option', { value: f.path, text: f.path, selected: f.path === state.editorFile })));
   const save = h('button', { type: 'button', class: 'primary', id: 'editor-save', text: 'Save', onclick: async () => {
     save.disabled = true;
@@ -505,9 +523,9 @@ function editorSection(spec, ids, state, refresh) {
     } catch (error) { outcome = writeOutcome(null, error); }
     save.disabled = false;
     result.replaceChildren(outcomeNode(outcome));
-    if (outcome.outcome !== 'error') { state.dirty = false; state.editor = null; await refresh(); document.getElementById('editor-outcome')?.replaceChildren(outcomeNode(outcome)); }
+    if (outcome.outcome !== 'error') { state.editor = null; state.last = null; state.outcome = { file: state.editorFile, outcome }; await refresh(); }
   } });
-  const revert = h('button', { type: 'button', text: 'Revert', onclick: () => { area.value = file().content; state.dirty = false; } });
+  const revert = h('button', { type: 'button', text: 'Revert', onclick: () => { area.value = file().content; } });
   return append(section, [h('div', { class: 'editor-bar' }, h('label', {}, 'File ', picker), save, revert, result), area]);
 }
 
@@ -597,8 +615,10 @@ async function mountConflicts(view, args, params) {
 async function mountConflict(view, [conflictId]) {
   document.title = `Conflict ${conflictId} · openspec-sync`;
   const result = h('span', { id: 'resolve-outcome' });
+  const memo = {};
   const draw = async () => {
     const c = await query('conflicts.get', { conflictId: Number(conflictId) });
+    if (sameAsLast(memo, c)) return;
     const resolve = (resolution) => async () => {
       let outcome;
       try { outcome = writeOutcome(await mutate('sync.resolveConflict', { specId: c.specId, conflictId: c.id, resolution })); } catch (error) {
