@@ -262,6 +262,15 @@ def test_list_of_2000_renders_filters_and_survives_reload(t):
     assert "change-0129" in t.find("main h1").text or "change-0129" in t.find("main header").text
 
 
+def test_loading_the_page_again_and_again_keeps_it_working(t):
+    # Each load opens an event stream; a browser has six connections per server, so a
+    # stream left open by a page kept in the back-forward cache would leave a later load waiting.
+    for n in range(8):
+        t.driver.get(f"{t.base}/?load={n}#/changes?project=demo")
+        t.wait_render("changes")
+        wait_for(lambda: t.find("#result-count").get_attribute("data-total") not in (None, "0"), 5, "the list after a reload")
+
+
 def test_board_has_four_columns(t):
     t.open("#/board?project=corpus", "board")
     columns = [c.get_attribute("data-column") for c in t.find_all("section.column")]
@@ -437,6 +446,7 @@ def test_an_open_page_resumes_after_the_server_restarts(t):
 TESTS = [
     test_overview_shows_every_project,
     test_list_of_2000_renders_filters_and_survives_reload,
+    test_loading_the_page_again_and_again_keeps_it_working,
     test_board_has_four_columns,
     test_ticking_a_task_changes_one_byte_and_makes_one_commit,
     test_an_edit_of_a_file_changed_on_disk_shows_the_conflict_and_both_resolutions_work,

@@ -783,6 +783,9 @@ async function checkSession() {
 }
 
 window.addEventListener('hashchange', route);
+// A page being left closes its stream at once, so reloads never pile up open connections.
+window.addEventListener('pagehide', () => source?.close());
+window.addEventListener('pageshow', (event) => { if (event.persisted) connect(); });
 checkSession();
 connect();
 route();
