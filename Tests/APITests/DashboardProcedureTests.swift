@@ -190,6 +190,43 @@ struct DashboardProcedureTests {
         #expect(missing.status == 404, "\(missing)")
     }
 
+    @Test("specs.render stays quick and the server up on inputs that make Ink retry without end or recurse deep")
+    func renderHostileMarkdown() throws {
+        let server = try LiveServer()
+        let repo = try TempRepo()
+        let alphabet = Array("[]()!`*_#-&;:\"'<> \nab")
+        let hostile: [String: String] = [
+            "brackets": String(repeating: "[", count: 100_000),
+            "links": String(repeating: "[a](", count: 30_000),
+            "stars": String(repeating: "*a ", count: 30_000),
+            "quotes": String(repeating: ">", count: 20_000),
+            "mixed": String((0..<100_000).map { alphabet[($0 &* 7919 &+ $0 / 3) % alphabet.count] }),
+        ]
+        for (name, text) in hostile {
+            try repo.write("openspec/changes/\(name)/proposal.md", "# Change: \(name)\n")
+            try repo.write("openspec/changes/\(name)/notes.md", text)
+        }
+        try repo.commitAll("hostile")
+        try server.cli(["init", "--repo", repo.path, "--name", "demo"])
+        try server.cli(["reconcile", "--repo", repo.path])
+        try server.start()
+        for name in hostile.keys.sorted() {
+            let started = Date()
+            let reply = try server.query("specs.render", json(["specId": name]))
+            #expect(reply.status == 200, "\(name): \(reply)")
+            #expect(Date().timeIntervalSince(started) < 20, "\(name) took \(Date().timeIntervalSince(started)) s")
+        }
+        #expect(server.process?.isRunning == true)
+        // A link in an ordinary line still renders.
+        try repo.write("openspec/changes/brackets/notes.md", "See [the guide](https://example.com/guide) and [x] here.\n")
+        try repo.commitAll("ordinary")
+        try server.cli(["reconcile", "--repo", repo.path])
+        let html = (try server.query("specs.render", json(["specId": "brackets"])).data as? [String: Any])
+            .flatMap { ($0["documents"] as? [[String: Any]])?.last?["html"] as? String } ?? ""
+        #expect(html.contains("<a href=\"https://example.com/guide\" rel=\"noopener noreferrer\">the guide</a>"), "\(html)")
+        #expect(html.contains("[x] here"), "\(html)")
+    }
+
     @Test("specs.diff: a change's files in one commit against its parent, line by line")
     func commitDiff() throws {
         let server = try LiveServer()
