@@ -255,7 +255,11 @@ def test_list_of_2000_renders_filters_and_survives_reload(t):
     assert t.find("#filter-q").get_attribute("value") == "change-012"
     assert t.find("#result-count").get_attribute("data-total") == "10"
     assert t.find("tbody tr[data-nav]").get_attribute("data-change-id") == "change-0129"
-    # Keyboard: j moves to the first row, Enter opens it.
+    # Keyboard: / focuses the search box, Esc leaves it, j moves to the first row, Enter opens it.
+    t.find("body").send_keys("/")
+    assert t.driver.switch_to.active_element.get_attribute("id") == "filter-q"
+    t.driver.switch_to.active_element.send_keys("\ue00c")  # Escape
+    assert t.driver.switch_to.active_element.get_attribute("id") != "filter-q"
     t.find("body").send_keys("j")
     t.driver.switch_to.active_element.send_keys("\n")
     t.wait_render("change")
@@ -269,6 +273,26 @@ def test_loading_the_page_again_and_again_keeps_it_working(t):
         t.driver.get(f"{t.base}/?load={n}#/changes?project=demo")
         t.wait_render("changes")
         wait_for(lambda: t.find("#result-count").get_attribute("data-total") not in (None, "0"), 5, "the list after a reload")
+
+
+UNLABELLED = """return [...document.querySelectorAll('input, select, textarea, button')].filter((el) =>
+  !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !(el.textContent || '').trim()
+  && el.type !== 'hidden').map((el) => el.outerHTML.slice(0, 80))"""
+
+
+def test_controls_have_labels_and_dark_mode_follows_the_system(t):
+    for route, view in (("#/changes?project=demo", "changes"), ("#/change/demo/add-note-tags", "change")):
+        t.open(route, view)
+        unlabelled = t.driver.execute_script(UNLABELLED)
+        assert unlabelled == [], unlabelled
+    background = "return getComputedStyle(document.body).backgroundColor"
+    light = t.driver.execute_script(background)
+    t.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+    try:
+        dark = t.driver.execute_script(background)
+    finally:
+        t.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+    assert light == "rgb(255, 255, 255)" and dark != light, (light, dark)
 
 
 def test_board_has_four_columns(t):
@@ -323,8 +347,9 @@ def test_an_edit_of_a_file_changed_on_disk_shows_the_conflict_and_both_resolutio
             "const a = document.querySelector(\"#editor-outcome [data-outcome='conflict'] a\"); return a && a.getAttribute('href')"),
             10, f"the conflict outcome ({resolution})")
         t.open(href, "conflict")
-        assert f"Changed on disk ({resolution})" in t.find("#conflict-disk").text
-        assert f"Edited in the page ({resolution})" in t.find("#conflict-kept").text, t.find("main").text
+        text = lambda css: t.driver.execute_script("return document.querySelector(arguments[0]).textContent", css)
+        assert f"Changed on disk ({resolution})" in text("#conflict-disk")
+        assert f"Edited in the page ({resolution})" in text("#conflict-kept"), text("main")
         kinds = set(t.driver.execute_script(
             "return [...document.querySelectorAll('#conflict-diff [data-kind]')].map((line) => line.dataset.kind)"))
         assert {"add", "del"} <= kinds, kinds
@@ -447,6 +472,7 @@ TESTS = [
     test_overview_shows_every_project,
     test_list_of_2000_renders_filters_and_survives_reload,
     test_loading_the_page_again_and_again_keeps_it_working,
+    test_controls_have_labels_and_dark_mode_follows_the_system,
     test_board_has_four_columns,
     test_ticking_a_task_changes_one_byte_and_makes_one_commit,
     test_an_edit_of_a_file_changed_on_disk_shows_the_conflict_and_both_resolutions_work,
