@@ -327,6 +327,36 @@ def test_ticking_a_task_changes_one_byte_and_makes_one_commit(t):
     wait_for(lambda: commit_count(t.small) == commits + 2, 10, "a commit from the x key")
 
 
+def test_a_commit_shows_its_diff_and_a_rollback_after_confirmation_makes_one_commit(t):
+    t.open("#/change/demo/add-note-tags", "change")
+    wait_for(lambda: len(t.find_all("ol.log > li")) >= 2, 5, "the git log")
+    t.click("ol.log > li:first-child button[aria-expanded]")
+    kinds = wait_for(lambda: set(t.driver.execute_script(
+        "return [...document.querySelectorAll('ol.log > li:first-child .diff [data-kind]')].map((l) => l.dataset.kind)")),
+        5, "the newest commit's diff")
+    assert {"add", "del"} <= kinds, kinds
+    first = t.driver.execute_script("return document.querySelector('ol.log > li:last-child').dataset.commit")
+    commits = commit_count(t.small)
+    t.click("ol.log > li:last-child button.danger")
+    wait_for(lambda: t.driver.switch_to.alert, 5, "the confirmation").dismiss()  # cancelled: nothing happens
+    time.sleep(0.3)
+    assert commit_count(t.small) == commits
+    t.click("ol.log > li:last-child button.danger")
+    wait_for(lambda: t.driver.switch_to.alert, 5, "the confirmation").accept()
+    wait_for(lambda: commit_count(t.small) == commits + 1, 10, "the rollback commit")
+    assert demo_file(t, "add-note-tags", "tasks.md").decode() == git(
+        t.small, "show", f"{first}:openspec/changes/add-note-tags/tasks.md")
+
+
+def test_main_specs_are_listed_and_rendered(t):
+    t.open("#/specs", "specs")
+    rows = t.driver.execute_script("return [...document.querySelectorAll('tbody tr')].map((r) => r.textContent)")
+    assert len([r for r in rows if "demo" in r]) == 3, rows
+    href = t.driver.execute_script("return document.querySelector('tbody tr a').getAttribute('href')")
+    t.open(href, "spec")
+    assert t.driver.execute_script("return document.querySelector('main .doc h1, main .doc h2, main .doc p') !== null")
+
+
 def edit_in_page(t, change, file, text):
     t.open(f"#/change/demo/{change}", "change")
     Select(t.find("#editor-file")).select_by_value(file)
@@ -476,6 +506,8 @@ TESTS = [
     test_board_has_four_columns,
     test_ticking_a_task_changes_one_byte_and_makes_one_commit,
     test_an_edit_of_a_file_changed_on_disk_shows_the_conflict_and_both_resolutions_work,
+    test_a_commit_shows_its_diff_and_a_rollback_after_confirmation_makes_one_commit,
+    test_main_specs_are_listed_and_rendered,
     test_a_commit_made_with_git_shows_in_an_open_page_within_2_s,
     test_a_proposal_with_script_renders_inert,
     test_a_page_without_the_sign_in_cookie_cannot_mutate,
