@@ -105,9 +105,8 @@ function writeOutcome(result, error) {
       const id = error.data.conflictId ?? error.data.conflictIds[0];
       return { outcome: 'conflict', text: `conflict: ${error.message}`, conflictId: id };
     }
-    if (error.code === 'UNAUTHORIZED' || error.code === 'FORBIDDEN') {
-      return { outcome: 'error', text: `not signed in: ${error.message}` };
-    }
+    if (error.code === 'UNAUTHORIZED') return { outcome: 'error', text: `not signed in: ${error.message}` };
+    if (error.code === 'FORBIDDEN') return { outcome: 'error', text: `refused: ${error.message}` };
     return { outcome: 'error', text: error.message };
   }
   const words = { written: 'written', unchanged: 'unchanged: nothing to write', pending: 'waiting', resolved: 'resolved' };
