@@ -9,12 +9,15 @@ DEMO     := $(CURDIR)/demo
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DBFLAG   := $(if $(DB),--db $(DB),)
 SOAK_ARGS ?=
+VENV     := .venv-browser
+CORPUS_TOOL ?= ../shared/tools/gen_corpus.py
 
-.PHONY: all deps build release test soak run demo bench install clean
+.PHONY: all deps build release test test-browser soak run demo bench install clean
 
 all: build
 
-## deps: install the system packages the build and tests need (libgit2-dev, git, sqlite3, python3)
+## deps: install the system packages the build and tests need (libgit2-dev, git, sqlite3, python3;
+## chromium, chromium-driver and python3-venv for the browser tests)
 deps:
 	@command -v $(SWIFT) >/dev/null || { echo "error: the Swift 6 toolchain is not on PATH; install it from swift.org first" >&2; exit 1; }
 	@missing=""; \
@@ -29,6 +32,14 @@ deps:
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
+	python3 -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing (browser tests):$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
 ## build: debug build of the executable and libraries
@@ -50,6 +61,19 @@ test: deps
 	$(SWIFT) build --build-tests
 	@scratch=$$(mktemp -d) && trap 'rm -rf "$$scratch"' EXIT && \
 	TMPDIR="$$scratch" $(SWIFT) test --skip-build --no-parallel
+	@$(MAKE) --no-print-directory test-browser
+
+## test-browser: the dashboard in headless Chromium (Selenium from $(VENV), made here), on a
+## 2,000-change repository from $(CORPUS_TOOL); writes the screenshots in docs/images/
+test-browser: build $(VENV)/.ready
+	@scratch=$$(mktemp -d) && trap 'rm -rf "$$scratch"' EXIT && \
+	TMPDIR="$$scratch" $(VENV)/bin/python Tests/Browser/dashboard_test.py --binary $(BIN) \
+	  --corpus-tool $(CORPUS_TOOL) --screenshots docs/images
+
+$(VENV)/.ready:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q 'selenium>=4.11,<5'
+	touch $@
 
 ## soak: debug build, then kill -9 a first import, a task-toggle loop and a rollback at random
 ## moments on a 2,000-change repository and check nothing is lost or torn (docs/reliability.md;
@@ -58,7 +82,7 @@ soak: build
 	python3 Tests/Soak/soak.py --binary $(BIN) $(SOAK_ARGS)
 
 ## run: sync the demo repository (made from Fixtures/demo) or REPO=path, show status and list,
-## then keep it in sync: the daemon with the file watcher, until Ctrl-C
+## then keep it in sync: the daemon with the file watcher and the web dashboard, until Ctrl-C
 run: build
 	@if [ -z "$(REPO)" ]; then $(MAKE) --no-print-directory demo; fi
 	@repo="$(if $(REPO),$(REPO),$(DEMO))"; \
@@ -68,7 +92,8 @@ run: build
 	$(BIN) list --all --repo "$$repo" $(DBFLAG) && echo && \
 	echo "Keeping $$repo in sync (scan every 30 s, file watcher on). Stop with Ctrl-C." && \
 	echo "Edit a file under $$repo/openspec and run \`$(BIN) list --repo $$repo\` in another terminal to see it." && \
-	exec $(BIN) run --watch $(DBFLAG)
+	echo "The dashboard: open the address on the \"Dashboard:\" line below in a browser (it signs you in once)." && \
+	exec $(BIN) run --watch --serve $(DBFLAG)
 
 ## demo: a small git repository made from Fixtures/demo (kept between runs; delete demo/ to start over)
 demo:
@@ -80,8 +105,9 @@ demo:
 	  echo "made the demo repository $(DEMO)"; \
 	fi
 
-## bench: release build, then the performance figures of docs/performance.md (takes several minutes)
-bench: release
+## bench: release build, then the performance figures of docs/performance.md (takes several minutes;
+## the dashboard figures run in headless Chromium with Selenium from $(VENV))
+bench: release $(VENV)/.ready
 	python3 Benchmarks/bench.py --binary $(RELEASE)
 
 install: release
@@ -89,4 +115,4 @@ install: release
 	install -m 0755 $(RELEASE) $(PREFIX)/bin/openspec-sync
 
 clean:
-	rm -rf .build demo bench-out
+	rm -rf .build demo bench-out $(VENV)

@@ -36,6 +36,8 @@ let package = Package(
         // Also a dependency of Hummingbird: the server's own channel handlers
         // (read timeout, connections per client) see requests as HTTPTypes parts.
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.0"),
+        // Markdown to HTML for the dashboard's rendered documents (MarkdownRenderer makes it safe).
+        .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -71,7 +73,10 @@ let package = Package(
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+                .product(name: "Ink", package: "Ink"),
+            ],
+            // The dashboard's page, served at / by WebAssets.
+            resources: [.embedInCode("Web/index.html"), .embedInCode("Web/app.js"), .embedInCode("Web/app.css")]
         ),
         .executableTarget(
             name: "openspec-sync",

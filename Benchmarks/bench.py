@@ -1275,6 +1275,56 @@ def bench_api(ctx):
     return rows
 
 
+DASHBOARD_SIZE = 2000
+DASHBOARD_LIST_TARGET = 0.300    # seconds: navigation to a rendered list of changes
+DASHBOARD_CHANGE_TARGET = 0.150  # seconds: from the list to a rendered change page
+
+
+@benchmark("dashboard", "Dashboard in headless Chromium")
+def bench_dashboard(ctx):
+    """`openspec-sync serve` with the imported corpus, the dashboard opened in
+    headless Chromium by Benchmarks/dashboard_bench.py (Selenium, from the
+    browser tests' virtual environment): a full load of the changes list, and
+    a move from the list to a change's page, each until the view has rendered."""
+    if ctx.size != DASHBOARD_SIZE and not ctx.args.sizes_given:
+        log(f"[{ctx.label}] dashboard: skipped (runs at {size_label(DASHBOARD_SIZE)})")
+        return []
+    python = ctx.args.browser_python
+    if not os.path.exists(python):
+        raise BenchError(f"{project_path(python)} is missing: `make .venv-browser/.ready` makes the"
+                         " virtual environment with Selenium")
+    repo = ctx.repo
+    db = os.path.join(ctx.work, "dashboard.db")
+    remove_db(db)
+    ctx.tool("init", "--repo", repo, "--name", "corpus", db=db, isolated=True)
+    ctx.tool("reconcile", "--repo", repo, db=db, isolated=True)
+    p, port = start_server(ctx, db, ctx.tool_env(db, isolated=True), f"dashboard-{ctx.size}")
+    try:
+        login = None
+        with open(os.path.join(ctx.args.out, f"dashboard-{ctx.size}.log"), errors="replace") as f:
+            for line in f:
+                if line.startswith("Dashboard: "):
+                    login = line.split(" ", 1)[1].strip()
+        if login is None:
+            raise BenchError("the server printed no `Dashboard:` sign-in line")
+        changes = ",".join(f"corpus/{cid}" for cid in ctx.live_changes()[:ctx.runs])
+        cmd = [python, os.path.join(HERE, "dashboard_bench.py"), "--login", login,
+               "--changes", changes, "--runs", str(ctx.runs)]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        if r.returncode != 0:
+            raise BenchError(f"`{show_cmd(cmd)}` failed:\n" + indent((r.stdout + r.stderr)[-3000:]))
+        samples = json.loads(r.stdout)
+    finally:
+        stop_server(p)
+    common = dict(size=ctx.size, family="dashboard", unit="s")
+    return [
+        Row(key="dashboard.list", figure="Dashboard: navigation to the rendered changes list", samples=samples["list"],
+            target=Target(DASHBOARD_LIST_TARGET, on="value"), **common),
+        Row(key="dashboard.change", figure="Dashboard: the list to a rendered change page", samples=samples["change"],
+            target=Target(DASHBOARD_CHANGE_TARGET, on="value"), **common),
+    ]
+
+
 # --------------------------------------------------------------------------
 # Report
 
@@ -1424,6 +1474,8 @@ def parse_args(argv=None):
                     help=f"length of the API load run (default 30, at most {API_MAX_SECONDS})")
     ap.add_argument("--api-readers", type=int, default=100, help="reader threads of the API load run (default 100)")
     ap.add_argument("--api-writers", type=int, default=10, help="writer threads of the API load run (default 10)")
+    ap.add_argument("--browser-python", default=os.path.join(ROOT, ".venv-browser", "bin", "python"),
+                    help="the Python with Selenium that runs the dashboard figures (default: .venv-browser/bin/python)")
     a = ap.parse_args(argv)
     a.sizes_given = a.sizes is not None  # `edit` and `api` run beyond 2,000 changes only when asked
     if a.sizes is None:

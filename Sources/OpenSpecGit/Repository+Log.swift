@@ -45,7 +45,7 @@ extension Repository {
 
     /// Calls `visit` for each commit reachable from `head`, newest first and
     /// every commit after its children, until it returns false.
-    private func walkHistory(from head: ObjectID, _ visit: (ObjectID) throws -> Bool) throws {
+    func walkHistory(from head: ObjectID, _ visit: (ObjectID) throws -> Bool) throws {
         var walk: OpaquePointer?
         try check(git_revwalk_new(&walk, pointer), "git_revwalk_new")
         defer { git_revwalk_free(walk) }
@@ -66,7 +66,7 @@ extension Repository {
     /// time first, every commit after its children), stopping at the commits
     /// whose parents were not fetched. libgit2 1.5's revwalk does not know the
     /// shallow boundary and fails on the first missing parent.
-    private func walkShallowHistory(from head: ObjectID, _ visit: (ObjectID) throws -> Bool) throws {
+    func walkShallowHistory(from head: ObjectID, _ visit: (ObjectID) throws -> Bool) throws {
         // The fetched history: each commit's time and its parents that are present.
         var commits: [ObjectID: (time: Int64, parents: [ObjectID])] = [:]
         var pending = [head]

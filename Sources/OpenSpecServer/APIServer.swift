@@ -54,10 +54,12 @@ public final class APIServer: Service, Sendable {
     private let options: ServerOptions
     private let logger: Logger
     private let onListening: @Sendable (String, Int) -> Void
+    private let sessions: WebSessions
 
     /// Refuses to start on a non-loopback host unless the token is the
     /// user's own (`OPENSPEC_SYNC_TOKEN`), not a generated one.
     public init(engine: SyncEngine, token: APIToken, options: ServerOptions, logger: Logger,
+                sessions: WebSessions = WebSessions(),
                 onListening: @escaping @Sendable (String, Int) -> Void = { _, _ in }) throws {
         guard !options.host.isEmpty, !options.host.contains("/"), !options.host.contains(" ") else {
             throw ServerError.invalidHost(options.host)
@@ -72,6 +74,7 @@ public final class APIServer: Service, Sendable {
         self.options = options
         self.logger = logger
         self.onListening = onListening
+        self.sessions = sessions
     }
 
     public func run() async throws {
@@ -101,7 +104,8 @@ public final class APIServer: Service, Sendable {
     public func makeApplication(onListening: @escaping @Sendable (String, Int) -> Void = { _, _ in })
         -> Application<RouterResponder<ServerContext>> {
         let workers = EngineWorkers(readThreads: 6, writeThreads: 3)
-        let handler = RequestHandler(engine: engine, token: token, options: options, logger: logger, workers: workers)
+        let handler = RequestHandler(engine: engine, token: token, options: options, logger: logger, workers: workers,
+                                     sessions: sessions)
         let host = listenHost
         let connections = ClientConnections(limit: options.maxConnectionsPerClient)
         let (seconds, attoseconds) = options.readTimeout.components
@@ -153,8 +157,10 @@ struct RequestHandler: Sendable {
     let procedures: Procedures
     let mapper: ErrorMapper
     let loopback: Bool
+    let sessions: WebSessions
 
-    init(engine: SyncEngine, token: APIToken, options: ServerOptions, logger: Logger, workers: EngineWorkers) {
+    init(engine: SyncEngine, token: APIToken, options: ServerOptions, logger: Logger, workers: EngineWorkers,
+         sessions: WebSessions = WebSessions()) {
         self.engine = engine
         self.token = token
         self.options = options
@@ -163,5 +169,6 @@ struct RequestHandler: Sendable {
         mapper = ErrorMapper()
         procedures = Procedures(engine: engine, workers: workers, mapper: mapper)
         loopback = ServerOptions.isLoopback(options.host)
+        self.sessions = sessions
     }
 }

@@ -9,6 +9,17 @@ struct HostHeaderMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
+/// The dashboard's own paths (its files, `/login`, `/session`), answered
+/// before the API's routes; every other path goes on.
+struct WebPageMiddleware<Context: RequestContext>: RouterMiddleware {
+    let handler: RequestHandler
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let page = handler.webResponse(to: request) { return page }
+        return try await next(request, context)
+    }
+}
+
 /// CORS for the web origins allowed (`--allow-origin`): their preflight
 /// is answered, their replies say they may be read. Other origins get no
 /// CORS headers, and their preflight falls through to the routes (405).

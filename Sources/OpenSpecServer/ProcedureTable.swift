@@ -49,7 +49,7 @@ extension Procedures {
     /// joins it here.
     static let table: [String: Procedure] = {
         var table: [String: Procedure] = [:]
-        for procedure in core + streams {
+        for procedure in core + streams + dashboard {
             precondition(table[procedure.name] == nil, "two procedures are named \(procedure.name)")
             table[procedure.name] = procedure
         }

@@ -12,6 +12,7 @@ extension RequestHandler {
     func buildRouter() -> Router<ServerContext> {
         let router = Router(context: ServerContext.self)
         router.add(middleware: HostHeaderMiddleware())
+        router.add(middleware: WebPageMiddleware(handler: self))
         router.add(middleware: AllowedOriginMiddleware(origins: Set(options.allowedOrigins)))
         router.add(middleware: UnknownRouteMiddleware())
         addTRPCRoutes(to: router)
@@ -43,6 +44,12 @@ extension RequestHandler {
         if !isBatch && names.count != 1 {
             return errorResponse(TRPCError(.notFound, "no procedure \"\(Self.clip(names.joined(separator: ",")))\"; several procedures in one request need ?batch=1"), path: firstName)
         }
+        // Before the body is read: a page of another site is refused whatever it sent.
+        let authorized: Bool
+        switch webAuthorization(request) {
+        case let .refused(error): return errorResponse(error, path: firstName)
+        case let .authorized(allowed): authorized = allowed
+        }
         if isBatch && names.count > options.maxBatch {
             return errorResponse(TRPCError(.badRequest, "a batch holds at most \(options.maxBatch) calls; split it"), path: nil)
         }
@@ -54,7 +61,6 @@ extension RequestHandler {
             return errorResponse(mapper.map(error, procedure: firstName), path: isBatch ? nil : firstName)
         }
 
-        let authorized = token.accepts(authorization: request.headers[.authorization])
         if !isBatch, case let .stream(stream)? = Procedures.table[firstName]?.body {
             if let refusal = check(calls[0], method: request.method, authorized: authorized, batch: false) {
                 return errorResponse(refusal, path: firstName)

@@ -56,9 +56,11 @@ struct ServerFlags: ParsableArguments {
         case .environment: where_ = "$\(APIToken.environmentVariable)"
         case let .file(path): where_ = path
         }
-        return try APIServer(engine: engine, token: token, options: options, logger: logger) { host, port in
+        let sessions = WebSessions()
+        return try APIServer(engine: engine, token: token, options: options, logger: logger, sessions: sessions) { host, port in
             let shown = host.contains(":") ? "[\(host)]" : host
             let line = "openspec-sync: API on http://\(shown):\(port)/trpc/ (mutations need the token in \(where_))\n"
+                + "Dashboard: \(sessions.signInAddress(host: host, port: port))\n"
             FileHandle.standardOutput.write(Data(line.utf8))
         }
     }
@@ -79,11 +81,14 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             Procedures under /trpc/: sync.getStatus, sync.forceSync, sync.resolveConflict, \
             sync.getSyncHistory, sync.subscribe (Server-Sent Events), projects.list, specs.list, \
-            specs.get, specs.update, specs.toggleTask, specs.log, specs.rollback, conflicts.list. \
+            specs.get, specs.update, specs.toggleTask, specs.log, specs.rollback, conflicts.list, \
+            and for the dashboard specs.search, specs.render, specs.diff, conflicts.get, \
+            mainSpecs.list, mainSpecs.get. \
             Listens on 127.0.0.1 by default. Mutations need `Authorization: Bearer <token>`: the \
             token is OPENSPEC_SYNC_TOKEN, else the file api-token next to the database (made on \
-            first start, mode 0600). Ctrl-C or SIGTERM stops it. `run --serve` serves beside the \
-            daemon instead.
+            first start, mode 0600). The web dashboard is at /: open the one-time address printed \
+            on the "Dashboard:" line to sign in. Ctrl-C or SIGTERM stops it. `run --serve` serves \
+            beside the daemon instead.
             """)
 
     @OptionGroup var global: GlobalOptions

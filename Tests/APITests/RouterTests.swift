@@ -23,7 +23,7 @@ struct RouterTests {
         #expect(Procedures.table.allSatisfy { $0.key == $0.value.name })
     }
 
-    @Test("outside the procedures: HEAD is 204, another method 405, another path 404, all in tRPC's shape")
+    @Test("outside the procedures: HEAD is 204, another method 405, a path that is neither the API nor the dashboard 404, all in tRPC's shape")
     func routesAndFallbacks() async throws {
         let server = try LiveServer()
         _ = try makeProject(server)
@@ -34,7 +34,10 @@ struct RouterTests {
                 #expect(refused.status == 405 && refused.errorCode == "METHOD_NOT_SUPPORTED", "\(method): \(refused)")
                 #expect((refused.error["data"] as? [String: Any])?["path"] as? String == "projects.list")
             }
-            for path in ["/", "/trpc", "/trpc/", "/elsewhere/projects.list"] {
+            // `/` is the dashboard's page; other paths outside the API are not found.
+            let page = try await api.request("/", method: .get)
+            #expect(page.status == 200, "/: \(page)")
+            for path in ["/trpc", "/trpc/", "/elsewhere/projects.list", "/app.jsx"] {
                 let missing = try await api.request(path, method: .get)
                 #expect(missing.status == 404 && missing.errorCode == "NOT_FOUND", "\(path): \(missing)")
             }
