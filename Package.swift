@@ -12,7 +12,7 @@ import PackageDescription
 // (libgit2-dev). Nothing here is specific to one linker or one build of
 // libgit2, so the package can be a dependency of another. Start-up tricks
 // for the hook path are opt-in at build time (`make release`), never here:
-// see docs/architecture.md, "Build and start-up".
+// see docs/internals.md, "Build and start-up".
 
 let package = Package(
     name: "openspec-sync",
