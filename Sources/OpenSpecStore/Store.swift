@@ -64,6 +64,8 @@ public final class Store: Sendable {
     let pool: any DatabaseWriter
 
     static let busyTimeoutMilliseconds: Int32 = 60_000
+    /// How much of the file SQLite reads through a memory map.
+    static let mmapBytes = 268_435_456
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     public init(path: String, concurrentReads: Bool = false) throws {
@@ -98,7 +100,7 @@ public final class Store: Sendable {
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 256")
             // Pages are read through a memory map: a run after a commit read
             // 400 pages with a pread each. (Writes still go through write().)
-            try db.execute(sql: "PRAGMA mmap_size = 268435456")
+            try db.execute(sql: "PRAGMA mmap_size = \(Self.mmapBytes)")
             _ = openspec_sqlite_skip_checkpoint_on_close(UnsafeMutableRawPointer(db.sqliteConnection))
             // A long-lived server's readers keep what they read (32 MiB each
             // at most) instead of reading it again from the file every call.

@@ -162,15 +162,22 @@ extension SyncEngine {
     }
 
     public func listChanges(projectId: String?, statuses: Set<SpecStatus>?) throws -> [ChangeListing] {
+        var changes: [ChangeListing] = []
+        try forEachChange(projectId: projectId, statuses: statuses) { changes.append($0) }
+        return changes
+    }
+
+    /// The changes of `listChanges`, in its order, handed to `body` one at a
+    /// time as they are read: a caller that writes each one out holds one.
+    public func forEachChange(projectId: String?, statuses: Set<SpecStatus>?,
+                              _ body: (ChangeListing) throws -> Void) throws {
         let names = try projectNames()
-        let order: [SpecStatus: Int] = [.active: 0, .archived: 1, .removed: 2]
-        let specs = try store.specSummaries(projectId: projectId, statuses: statuses)
-            .sorted { (order[$0.status]!, $0.path) < (order[$1.status]!, $1.path) }
-        return specs.map { spec in
-            ChangeListing(id: spec.id, changeId: spec.changeId, path: spec.path, project: names[spec.projectId] ?? spec.projectId,
-                          status: spec.status.rawValue, archivedOn: spec.archivedOn, title: spec.title,
-                          completedTasks: spec.completedTasks, totalTasks: spec.totalTasks, taskStatus: spec.taskStatus,
-                          lastSyncedAt: spec.lastSyncedAt, syncError: spec.syncError)
+        try store.forEachSpecSummary(projectId: projectId, statuses: statuses) { spec in
+            try body(ChangeListing(
+                id: spec.id, changeId: spec.changeId, path: spec.path, project: names[spec.projectId] ?? spec.projectId,
+                status: spec.status.rawValue, archivedOn: spec.archivedOn, title: spec.title,
+                completedTasks: spec.completedTasks, totalTasks: spec.totalTasks, taskStatus: spec.taskStatus,
+                lastSyncedAt: spec.lastSyncedAt, syncError: spec.syncError))
         }
     }
 

@@ -192,27 +192,45 @@ struct List: ParsableCommand {
             if let project { projectId = try engine.project(named: project).id }
             else if repo != nil { projectId = try engine.project(forRepo: repo).id }
             let statuses: Set<SpecStatus>? = all ? nil : archived ? [.archived] : [.active]
-            let changes = try engine.listChanges(projectId: projectId, statuses: statuses)
+            let output = StandardOutputBuffer()
             if json {
-                try printJSON(["changes": changes])
+                var changes = StreamedJSONObjectArray<ChangeListing>(key: "changes", output: output)
+                try engine.forEachChange(projectId: projectId, statuses: statuses) { try changes.append($0) }
+                try changes.finish()
                 return
             }
-            if changes.isEmpty {
+            // Two passes: the first measures the columns, the second prints.
+            var widths = TableWidths()
+            var projects = Set<String>()
+            var projectWidth = 0
+            try engine.forEachChange(projectId: projectId, statuses: statuses) { change in
+                widths.measure(row(change))
+                projects.insert(change.project)
+                projectWidth = max(projectWidth, change.project.count)
+            }
+            if projects.isEmpty {
                 print(all || archived ? "No changes." : "No active changes. (--archived or --all shows the others.)")
                 return
             }
-            let showProject = Set(changes.map(\.project)).count > 1
-            var rows: [[String]] = []
-            for change in changes {
-                let tasks = change.totalTasks == 0 ? "no tasks" : change.completedTasks == change.totalTasks ? "✓ \(change.totalTasks)/\(change.totalTasks)" : "\(change.completedTasks)/\(change.totalTasks)"
-                var row = [change.changeId, change.status, tasks, truncate(change.title, 48)]
-                if showProject { row.insert(change.project, at: 0) }
-                if let error = change.syncError { row.append("! " + truncate(error, 40)) }
-                rows.append(row)
+            let showProject = projects.count > 1
+            let header = ["CHANGE", "STATUS", "TASKS", "TITLE"]
+            widths.measure(header)
+            if showProject { widths.insertColumn(width: max(projectWidth, "PROJECT".count), at: 0) }
+            output.write(widths.line((showProject ? ["PROJECT"] : []) + header))
+            try engine.forEachChange(projectId: projectId, statuses: statuses) { change in
+                output.write("\n" + widths.line((showProject ? [change.project] : []) + row(change)))
             }
-            let header = (showProject ? ["PROJECT"] : []) + ["CHANGE", "STATUS", "TASKS", "TITLE"]
-            print(renderTable(header: header, rows: rows))
+            output.write("\n")
+            output.flush()
         }
+    }
+
+    /// A change's table cells, the project's column left out.
+    private func row(_ change: ChangeListing) -> [String] {
+        let tasks = change.totalTasks == 0 ? "no tasks" : change.completedTasks == change.totalTasks ? "✓ \(change.totalTasks)/\(change.totalTasks)" : "\(change.completedTasks)/\(change.totalTasks)"
+        var row = [change.changeId, change.status, tasks, truncate(change.title, 48)]
+        if let error = change.syncError { row.append("! " + truncate(error, 40)) }
+        return row
     }
 }
 
