@@ -166,12 +166,14 @@ extension SyncEngine {
         let order: [SpecStatus: Int] = [.active: 0, .archived: 1, .removed: 2]
         let specs = try store.specSummaries(projectId: projectId, statuses: statuses)
             .sorted { (order[$0.status]!, $0.path) < (order[$1.status]!, $1.path) }
-        return specs.map { spec in
-            ChangeListing(id: spec.id, changeId: spec.changeId, path: spec.path, project: names[spec.projectId] ?? spec.projectId,
-                          status: spec.status.rawValue, archivedOn: spec.archivedOn, title: spec.title,
-                          completedTasks: spec.completedTasks, totalTasks: spec.totalTasks, taskStatus: spec.taskStatus,
-                          lastSyncedAt: spec.lastSyncedAt, syncError: spec.syncError)
-        }
+        return specs.map { listing($0, project: names[$0.projectId]) }
+    }
+
+    func listing(_ spec: SpecSummary, project: String?) -> ChangeListing {
+        ChangeListing(id: spec.id, changeId: spec.changeId, path: spec.path, project: project ?? spec.projectId,
+                      status: spec.status.rawValue, archivedOn: spec.archivedOn, title: spec.title,
+                      completedTasks: spec.completedTasks, totalTasks: spec.totalTasks, taskStatus: spec.taskStatus,
+                      lastSyncedAt: spec.lastSyncedAt, syncError: spec.syncError)
     }
 
     /// `files`: the change's file rows when the caller has read them already
