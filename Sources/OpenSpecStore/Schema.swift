@@ -217,6 +217,18 @@ enum Schema {
                 }
             }
         }
+        migrator.registerMigration("v8-status-indexes") { db in
+            // `projects.list` and `sync.getStatus` count from indexes alone:
+            // changes by status, those with a sync error (a partial index),
+            // present main specs, and the newest run summary of a project
+            // without stepping over its per-change rows.
+            try db.execute(sql: """
+                CREATE INDEX openspecSpecs_projectStatus ON openspecSpecs(projectId, status);
+                CREATE INDEX openspecSpecs_errors ON openspecSpecs(projectId, status) WHERE syncError IS NOT NULL;
+                CREATE INDEX mainSpecs_projectStatus ON mainSpecs(projectId, status);
+                CREATE INDEX syncHistory_runs ON syncHistory(projectId, id) WHERE specId IS NULL;
+                """)
+        }
         return migrator
     }
 }
