@@ -162,18 +162,22 @@ struct Procedures: Sendable {
     // MARK: specs
 
     private func listSpecs(_ raw: JSONValue?) async throws -> Data {
-        let input = try Input(raw, procedure: "specs.list", allowed: ["projectId", "status", "search"])
+        let input = try Input(raw, procedure: "specs.list", allowed: ["projectId", "status", "search", "limit", "cursor"])
         let projectKey = try input.identifier("projectId")
         let status = try input.choice("status", ["active", "archived", "removed", "all"]) ?? "active"
         let search = try input.string("search", maxBytes: 256)?.lowercased()
+        let limit = Int(try input.integer("limit", in: 1...1000) ?? 100)
+        let cursor = try input.string("cursor", maxBytes: 4096).map { text in
+            guard let key = ChangeCursor.key(text) else {
+                throw TRPCError(.badRequest, "specs.list: cursor is not one this server gave; pass a nextCursor from an earlier page, or none for the first")
+            }
+            return key
+        }
         return try await read { engine in
             let scope = try projectKey.map { try engine.project(named: $0).id }
             let statuses: Set<SpecStatus>? = status == "all" ? nil : [SpecStatus(rawValue: status)!]
-            var changes = try engine.listChanges(projectId: scope, statuses: statuses)
-            if let search {
-                changes = changes.filter { $0.changeId.lowercased().contains(search) || $0.title.lowercased().contains(search) }
-            }
-            return try encode(changes)
+            return try encode(try engine.changePage(projectId: scope, statuses: statuses, search: search,
+                                                    after: cursor, limit: limit))
         }
     }
 

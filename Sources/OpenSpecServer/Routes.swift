@@ -67,6 +67,10 @@ extension RequestHandler {
             }
             return await stream(self)(calls[0].input, request)
         }
+        if !isBatch && request.method == .get && Self.conditionalProcedures.contains(firstName) {
+            return await conditionalReply(name: firstName, input: calls[0].input, inputText: query["input"],
+                                          request: request, authorized: authorized)
+        }
         if !isBatch {
             return reply(await perform(calls[0], method: request.method, authorized: authorized, batch: false), path: firstName)
         }
@@ -132,6 +136,16 @@ extension RequestHandler {
     private struct IndexedResult: Sendable {
         var index: Int
         var result: Result<Data, TRPCError>
+    }
+
+    /// One call outside a batch, by its name and input.
+    func perform(name: String, input: JSONValue?, method: HTTPRequest.Method, authorized: Bool) async -> Result<Data, TRPCError> {
+        await perform(Call(name: name, input: input), method: method, authorized: authorized, batch: false)
+    }
+
+    /// Why a call outside a batch may not run, if it may not.
+    func check(name: String, method: HTTPRequest.Method, authorized: Bool) -> TRPCError? {
+        check(Call(name: name, input: nil), method: method, authorized: authorized, batch: false)
     }
 
     /// One call: refused, or run, with its error mapped.

@@ -3,6 +3,9 @@ import GRDB
 /// The database schema, as a list of migrations. A shipped migration is never
 /// edited: a change to the schema is a new migration appended here.
 enum Schema {
+    /// The change counter's next value: one more, and never behind the clock (ms).
+    static let nextCounterValue = "max(value + 1, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))"
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-core") { db in
@@ -192,6 +195,39 @@ enum Schema {
             // What the reconciler leaves out on purpose (a name that is not
             // UTF-8, a submodule), as JSON: reported by `status` until it goes.
             try db.execute(sql: "ALTER TABLE projects ADD COLUMN skippedPaths TEXT NOT NULL DEFAULT '{}'")
+        }
+        migrator.registerMigration("v7-change-counter") { db in
+            // One number that grows with every write to what the API's
+            // reads show, bumped by triggers in the writing transaction
+            // itself, so no write path can forget it: the API's ETags are
+            // made from it. The stat caches and the history are left out,
+            // as no reply with an ETag shows them. It is also at least the
+            // time in milliseconds, so a database made anew or put back from
+            // a copy never gives an old number to other contents.
+            try db.execute(sql: """
+                CREATE TABLE changeCounter (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);
+                INSERT INTO changeCounter (id, value) VALUES (1, 0);
+                """)
+            for table in ["projects", "openspecSpecs", "specFiles", "mainSpecs", "pendingWrites", "conflicts"] {
+                for event in ["INSERT", "UPDATE", "DELETE"] {
+                    try db.execute(sql: """
+                        CREATE TRIGGER \(table)_\(event.lowercased())_counts AFTER \(event) ON \(table)
+                        BEGIN UPDATE changeCounter SET value = \(Self.nextCounterValue) WHERE id = 1; END
+                        """)
+                }
+            }
+        }
+        migrator.registerMigration("v8-status-indexes") { db in
+            // `projects.list` and `sync.getStatus` count from indexes alone:
+            // changes by status, those with a sync error (a partial index),
+            // present main specs, and the newest run summary of a project
+            // without stepping over its per-change rows.
+            try db.execute(sql: """
+                CREATE INDEX openspecSpecs_projectStatus ON openspecSpecs(projectId, status);
+                CREATE INDEX openspecSpecs_errors ON openspecSpecs(projectId, status) WHERE syncError IS NOT NULL;
+                CREATE INDEX mainSpecs_projectStatus ON mainSpecs(projectId, status);
+                CREATE INDEX syncHistory_runs ON syncHistory(projectId, id) WHERE specId IS NULL;
+                """)
         }
         return migrator
     }

@@ -265,9 +265,10 @@ public final class Store: Sendable {
     public func projectCounts(projectId: String) throws -> ProjectCounts {
         try pool.read { db in
             var counts = ProjectCounts()
+            // Two index-only counts (see the v8 migration): reading the rows
+            // would page in every change's text columns.
             let rows = try Row.fetchAll(db, sql: """
-                SELECT status, COUNT(*) AS n, SUM(syncError IS NOT NULL) AS errors
-                FROM openspecSpecs WHERE projectId = ? GROUP BY status
+                SELECT status, COUNT(*) AS n FROM openspecSpecs WHERE projectId = ? GROUP BY status
                 """, arguments: [projectId])
             for row in rows {
                 let n: Int = row["n"]
@@ -277,8 +278,10 @@ public final class Store: Sendable {
                 case .removed: counts.removed = n
                 case nil: break
                 }
-                if SpecStatus(rawValue: row["status"]) != .removed { counts.withErrors += row["errors"] as Int? ?? 0 }
             }
+            counts.withErrors = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM openspecSpecs WHERE projectId = ? AND syncError IS NOT NULL AND status <> 'removed'
+                """, arguments: [projectId]) ?? 0
             counts.mainSpecs = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM mainSpecs WHERE projectId = ? AND status = 'present'", arguments: [projectId]) ?? 0
             return counts
         }

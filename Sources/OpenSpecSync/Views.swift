@@ -173,12 +173,15 @@ extension SyncEngine {
                               _ body: (ChangeListing) throws -> Void) throws {
         let names = try projectNames()
         try store.forEachSpecSummary(projectId: projectId, statuses: statuses) { spec in
-            try body(ChangeListing(
-                id: spec.id, changeId: spec.changeId, path: spec.path, project: names[spec.projectId] ?? spec.projectId,
-                status: spec.status.rawValue, archivedOn: spec.archivedOn, title: spec.title,
-                completedTasks: spec.completedTasks, totalTasks: spec.totalTasks, taskStatus: spec.taskStatus,
-                lastSyncedAt: spec.lastSyncedAt, syncError: spec.syncError))
+            try body(listing(spec, project: names[spec.projectId]))
         }
+    }
+
+    func listing(_ spec: SpecSummary, project: String?) -> ChangeListing {
+        ChangeListing(id: spec.id, changeId: spec.changeId, path: spec.path, project: project ?? spec.projectId,
+                      status: spec.status.rawValue, archivedOn: spec.archivedOn, title: spec.title,
+                      completedTasks: spec.completedTasks, totalTasks: spec.totalTasks, taskStatus: spec.taskStatus,
+                      lastSyncedAt: spec.lastSyncedAt, syncError: spec.syncError)
     }
 
     /// `files`: the change's file rows when the caller has read them already

@@ -60,7 +60,8 @@ struct APIClient: Sendable {
         }
         let response = try await client.executeRequest(uri: uri, method: method, headers: fields,
                                                        body: bytes.map { ByteBuffer(bytes: $0) })
-        return Reply(status: Int(response.status.code), body: String(buffer: response.body))
+        let headers = Dictionary(response.headers.map { ($0.name.canonicalName, $0.value) }, uniquingKeysWith: { a, _ in a })
+        return Reply(status: Int(response.status.code), body: String(buffer: response.body), headers: headers)
     }
 
     private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")

@@ -12,6 +12,8 @@ struct ServerDidNotStart: Error, CustomStringConvertible {
 struct Reply: CustomStringConvertible {
     var status: Int
     var body: String
+    /// Response headers by lowercased name (in-process calls only).
+    var headers: [String: String] = [:]
     var json: Any? { try? JSONSerialization.jsonObject(with: Data(body.utf8), options: [.fragmentsAllowed]) }
     var object: [String: Any] { json as? [String: Any] ?? [:] }
     /// `result.data` of a single call.

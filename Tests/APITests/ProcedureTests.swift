@@ -21,13 +21,16 @@ struct ProcedureTests {
             let projectId = try #require(project["id"] as? String)
 
             // specs.list: active by default, status and search filters, by project id or name.
-            let active = try #require(try await api.query("specs.list").data as? [[String: Any]])
+            let activePage = try #require(try await api.query("specs.list").data as? [String: Any])
+            #expect(activePage["total"] as? Int == 2)
+            #expect(activePage["nextCursor"] is NSNull)
+            let active = try #require(activePage["items"] as? [[String: Any]])
             #expect(active.map { $0["changeId"] as? String } == ["add-login", "add-search"])
-            let all = try #require(try await api.query("specs.list", json(["status": "all", "projectId": projectId])).data as? [[String: Any]])
+            let all = try #require((try await api.query("specs.list", json(["status": "all", "projectId": projectId])).data as? [String: Any])?["items"] as? [[String: Any]])
             #expect(all.count == 3)
-            let archived = try #require(try await api.query("specs.list", json(["status": "archived", "projectId": "demo"])).data as? [[String: Any]])
+            let archived = try #require((try await api.query("specs.list", json(["status": "archived", "projectId": "demo"])).data as? [String: Any])?["items"] as? [[String: Any]])
             #expect(archived.map { $0["path"] as? String } == ["changes/archive/2026-01-12-add-rate-limit"])
-            let searched = try #require(try await api.query("specs.list", json(["search": "SEARCH"])).data as? [[String: Any]])
+            let searched = try #require((try await api.query("specs.list", json(["search": "SEARCH"])).data as? [String: Any])?["items"] as? [[String: Any]])
             #expect(searched.map { $0["changeId"] as? String } == ["add-search"])
 
             // specs.get: the row, tasks, and each file with its content and version.

@@ -1,0 +1,80 @@
+import Foundation
+import GRDB
+
+/// Where a page of the change list starts: the sort key of the last row of
+/// the page before. The list is ordered by status (active, archived,
+/// removed), then path, then id, so a key names one place in that order
+/// whatever rows are added or removed around it.
+public struct SpecListKey: Sendable, Equatable {
+    public var statusRank: Int
+    public var path: String
+    public var id: String
+
+    public init(statusRank: Int, path: String, id: String) {
+        self.statusRank = statusRank
+        self.path = path
+        self.id = id
+    }
+
+    public init(_ spec: SpecSummary) {
+        self.init(statusRank: Self.rank(of: spec.status), path: spec.path, id: spec.id)
+    }
+
+    /// The list's order of statuses.
+    public static func rank(of status: SpecStatus) -> Int {
+        switch status {
+        case .active: return 0
+        case .archived: return 1
+        case .removed: return 2
+        }
+    }
+}
+
+extension Store {
+    static let statusRankSQL = "CASE status WHEN 'active' THEN 0 WHEN 'archived' THEN 1 ELSE 2 END"
+
+    /// Up to `limit` changes after `key` in the list's order (status, path,
+    /// id): a keyset page, so a row added before the key shifts nothing.
+    public func specPage(projectId: String?, statuses: Set<SpecStatus>?, after key: SpecListKey?, limit: Int) throws -> [SpecSummary] {
+        try pool.read { db in
+            var (clauses, arguments) = Self.specFilter(projectId: projectId, statuses: statuses)
+            if let key {
+                clauses.append("(\(Self.statusRankSQL), path, id) > (?, ?, ?)")
+                arguments += [key.statusRank, key.path, key.id]
+            }
+            let whereClause = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
+            return try SpecSummary.fetchAll(db, sql: """
+                SELECT \(SpecSummary.columns) FROM openspecSpecs \(whereClause)
+                ORDER BY \(Self.statusRankSQL), path, id LIMIT ?
+                """, arguments: arguments + [limit])
+        }
+    }
+
+    /// How many changes the list holds with these filters.
+    public func specCount(projectId: String?, statuses: Set<SpecStatus>?) throws -> Int {
+        try pool.read { db in
+            let (clauses, arguments) = Self.specFilter(projectId: projectId, statuses: statuses)
+            let whereClause = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
+            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM openspecSpecs \(whereClause)", arguments: arguments) ?? 0
+        }
+    }
+
+    private static func specFilter(projectId: String?, statuses: Set<SpecStatus>?) -> ([String], StatementArguments) {
+        var clauses: [String] = []
+        var arguments: StatementArguments = []
+        if let projectId { clauses.append("projectId = ?"); arguments += [projectId] }
+        if let statuses {
+            clauses.append("status IN (" + statuses.map { "'\($0.rawValue)'" }.sorted().joined(separator: ",") + ")")
+        }
+        return (clauses, arguments)
+    }
+}
+
+extension Store {
+    /// A number that grows with every committed write to the projects,
+    /// changes, their files, main specs, pending writes or conflicts (kept by
+    /// triggers, see the schema): equal numbers mean those rows are as they were.
+    public func changeCounter() throws -> Int64 {
+        try pool.read { db in try Int64.fetchOne(db, sql: "SELECT value FROM changeCounter WHERE id = 1") ?? 0 }
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import OpenSpecSyncTestSupport
+import Testing
+
+/// specs.list and specs.get carry an ETag from the store's change counter;
+/// If-None-Match gets 304 until something they show changes.
+@Suite("ETags and 304", .serialized)
+struct ETagTests {
+    @Test("the same read twice is 304 with If-None-Match; a reconciled commit and a toggled task give a new ETag")
+    func notModifiedUntilAWrite() async throws {
+        let server = try LiveServer()
+        let repo = try makeProject(server)
+        try await server.inProcess { api in
+            for (procedure, input) in [("specs.list", json(["status": "all"])), ("specs.get", json(["specId": "add-login"]))] {
+                let first = try await api.query(procedure, input)
+                #expect(first.status == 200, "\(first)")
+                let etag = try #require(first.headers["etag"], "\(procedure) has no ETag")
+                #expect(first.headers["cache-control"] == "private, no-cache")
+                let again = try await api.query(procedure, input, headers: ["If-None-Match: \(etag)"])
+                #expect(again.status == 304, "\(procedure): \(again)")
+                #expect(again.body.isEmpty)
+                #expect(again.headers["etag"] == etag)
+                // Another input is another reply.
+                let other = try await api.query(procedure, procedure == "specs.list" ? json(["status": "active"]) : json(["specId": "add-search"]),
+                                                headers: ["If-None-Match: \(etag)"])
+                #expect(other.status == 200, "\(other)")
+            }
+
+            // A commit that changes a change, reconciled.
+            let before = try await api.query("specs.get", json(["specId": "add-login"]))
+            let beforeTag = try #require(before.headers["etag"])
+            let listBefore = try #require(try await api.query("specs.list").headers["etag"])
+            try repo.write("openspec/changes/add-login/proposal.md", "# Change: Add login, again\n\n## Why\nUsers.\n")
+            _ = try repo.commitAll("retitle")
+            #expect(try server.cli(["reconcile", "--repo", repo.path]).status == 0)
+            let after = try await api.query("specs.get", json(["specId": "add-login"]), headers: ["If-None-Match: \(beforeTag)"])
+            #expect(after.status == 200, "\(after)")
+            let afterTag = try #require(after.headers["etag"])
+            #expect(afterTag != beforeTag)
+            #expect(after.body.contains("Add login, again"))
+            let listAfter = try await api.query("specs.list", nil, headers: ["If-None-Match: \(listBefore)"])
+            #expect(listAfter.status == 200, "\(listAfter)")
+
+            // A task ticked through the API.
+            let toggled = try await api.mutate("specs.toggleTask", json(["specId": "add-login", "task": "1.2", "done": true]))
+            #expect(toggled.status == 200, "\(toggled)")
+            let ticked = try await api.query("specs.get", json(["specId": "add-login"]), headers: ["If-None-Match: \(afterTag)"])
+            #expect(ticked.status == 200, "\(ticked)")
+            #expect(ticked.headers["etag"] != afterTag)
+        }
+    }
+}
