@@ -197,25 +197,17 @@ enum Schema {
             try db.execute(sql: "ALTER TABLE projects ADD COLUMN skippedPaths TEXT NOT NULL DEFAULT '{}'")
         }
         migrator.registerMigration("v7-change-counter") { db in
-            // One number that grows with every write to what the API's
-            // reads show, bumped by triggers in the writing transaction
-            // itself, so no write path can forget it: the API's ETags are
-            // made from it. The stat caches and the history are left out,
-            // as no reply with an ETag shows them. It is also at least the
-            // time in milliseconds, so a database made anew or put back from
-            // a copy never gives an old number to other contents.
+            // One number that grows with every write transaction, bumped by
+            // `Store.write` itself inside the transaction, so no write path
+            // can forget it: the API's ETags are made from it. Once per
+            // transaction, not per row (a trigger per row slowed a first import:
+            // docs/performance.md). It is also at least the time in milliseconds, so a
+            // database made anew or put back from a copy never gives an old
+            // number to other contents.
             try db.execute(sql: """
                 CREATE TABLE changeCounter (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);
                 INSERT INTO changeCounter (id, value) VALUES (1, 0);
                 """)
-            for table in ["projects", "openspecSpecs", "specFiles", "mainSpecs", "pendingWrites", "conflicts"] {
-                for event in ["INSERT", "UPDATE", "DELETE"] {
-                    try db.execute(sql: """
-                        CREATE TRIGGER \(table)_\(event.lowercased())_counts AFTER \(event) ON \(table)
-                        BEGIN UPDATE changeCounter SET value = \(Self.nextCounterValue) WHERE id = 1; END
-                        """)
-                }
-            }
         }
         migrator.registerMigration("v8-status-indexes") { db in
             // `projects.list` and `sync.getStatus` count from indexes alone:

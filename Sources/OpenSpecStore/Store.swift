@@ -137,6 +137,7 @@ public final class Store: Sendable {
         var result: T?
         try db.inTransaction(.immediate) {
             result = try body(StoreWriter(db: db))
+            try db.execute(sql: "UPDATE changeCounter SET value = \(Schema.nextCounterValue) WHERE id = 1")
             return .commit
         }
         return result!

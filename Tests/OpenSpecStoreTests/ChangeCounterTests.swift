@@ -12,7 +12,7 @@ struct ChangeCounterTests {
                    createdOn: nil, issuesJSON: "[]", filesystemModifiedAt: nil, syncError: nil)
     }
 
-    @Test("grows with each write to a change or a project, never below the clock; history and stat caches leave it be")
+    @Test("grows with each write transaction, never below the clock; reads leave it be; a failed transaction leaves it be")
     func growsWithWrites() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("openspec-sync-store-\(UUID().uuidString)")
         let store = try Store(path: folder.path + "/sync.sqlite")
@@ -29,12 +29,12 @@ struct ChangeCounterTests {
         let updated = try store.changeCounter()
         #expect(updated > inserted)
 
-        try store.write { w in
-            try w.saveStatCacheRows(projectId: project.id, rows: [0: [1]])
-            try w.insertHistory(HistoryValues(
-                projectId: project.id, specId: id, runId: "r", direction: .filesystemToDatabase, syncedAt: Date(),
-                success: true, errorMessage: nil, filesChanged: [], triggeredBy: "manual", action: "run",
-                fromCommit: nil, toCommit: nil, durationMs: 1))
+        _ = try store.specSummaries(projectId: project.id, statuses: nil)
+        #expect(try store.changeCounter() == updated)
+        struct Abandon: Error {}
+        _ = try? store.write { w -> Void in
+            try w.updateSpec(id: id, values("changes/a", title: "rolled back"), at: Date())
+            throw Abandon()
         }
         #expect(try store.changeCounter() == updated)
 
