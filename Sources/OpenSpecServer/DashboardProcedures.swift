@@ -71,8 +71,7 @@ extension Procedures {
         let specKey = try input.requiredIdentifier("specId")
         let projectKey = try input.identifier("projectId")
         return try await readEngine { engine in
-            let scope = try projectKey.map { try engine.project(named: $0).id }
-            let spec = try engine.resolveSpec(specKey, projectId: scope)
+            let spec = try engine.resolveSpec(specKey, inProjectNamed: projectKey)
             let rows = try engine.store.specFiles(specId: spec.id, withContent: true)
             let detail = try engine.detail(of: spec, files: rows)
             return try encode(try SpecRendering.make(spec: spec, detail: detail, files: rows, store: engine.store))
@@ -87,8 +86,7 @@ extension Procedures {
         }
         let projectKey = try input.identifier("projectId")
         return try await readEngine { engine in
-            let scope = try projectKey.map { try engine.project(named: $0).id }
-            let spec = try engine.resolveSpec(specKey, projectId: scope)
+            let spec = try engine.resolveSpec(specKey, inProjectNamed: projectKey)
             return try encode(try engine.commitDiff(spec: spec, revision: revision))
         }
     }

@@ -131,8 +131,7 @@ struct Procedures: Sendable {
         let conflictId = try input.integer("conflictId", in: 1...Int64.max)
         let projectKey = try input.identifier("projectId")
         return try await write { engine in
-            let scope = try projectKey.map { try engine.project(named: $0).id }
-            let spec = try engine.resolveSpec(specKey, projectId: scope)
+            let spec = try engine.resolveSpec(specKey, inProjectNamed: projectKey)
             let chosen: ConflictView
             do {
                 chosen = try engine.openConflict(of: spec, id: conflictId)
@@ -186,8 +185,7 @@ struct Procedures: Sendable {
         let specKey = try input.requiredIdentifier("specId")
         let projectKey = try input.identifier("projectId")
         return try await read { engine in
-            let scope = try projectKey.map { try engine.project(named: $0).id }
-            let spec = try engine.resolveSpec(specKey, projectId: scope)
+            let spec = try engine.resolveSpec(specKey, inProjectNamed: projectKey)
             let rows = try engine.store.specFiles(specId: spec.id, withContent: true)
             let detail = try engine.detail(of: spec, files: rows)
             // Each file with its text, and its blob id as `version`: what specs.update takes as baseVersion.
@@ -220,8 +218,7 @@ struct Procedures: Sendable {
         }
         let projectKey = try input.identifier("projectId")
         return try await write { engine in
-            let scope = try projectKey.map { try engine.project(named: $0).id }
-            let spec = try engine.resolveSpec(specKey, projectId: scope)
+            let spec = try engine.resolveSpec(specKey, inProjectNamed: projectKey)
             let outcome = try engine.edit(spec: spec, file: file, content: Array(content.utf8),
                                           expecting: ExpectedVersion(blobId: base))
             return try encode(try reply(outcome, engine: engine))
@@ -237,8 +234,7 @@ struct Procedures: Sendable {
         let done = try input.requiredBool("done")
         let projectKey = try input.identifier("projectId")
         return try await write { engine in
-            let scope = try projectKey.map { try engine.project(named: $0).id }
-            let spec = try engine.resolveSpec(specKey, projectId: scope)
+            let spec = try engine.resolveSpec(specKey, inProjectNamed: projectKey)
             return try encode(try reply(try engine.toggleTask(spec: spec, task: task, done: done), engine: engine))
         }
     }
@@ -249,8 +245,7 @@ struct Procedures: Sendable {
         let limit = Int(try input.integer("limit", in: 1...10_000) ?? 50)
         let projectKey = try input.identifier("projectId")
         return try await read { engine in
-            let scope = try projectKey.map { try engine.project(named: $0).id }
-            return try encode(try engine.log(spec: engine.resolveSpec(specKey, projectId: scope), limit: limit))
+            return try encode(try engine.log(spec: engine.resolveSpec(specKey, inProjectNamed: projectKey), limit: limit))
         }
     }
 
@@ -267,8 +262,7 @@ struct Procedures: Sendable {
         }
         let projectKey = try input.identifier("projectId")
         return try await write { engine in
-            let scope = try projectKey.map { try engine.project(named: $0).id }
-            let spec = try engine.resolveSpec(specKey, projectId: scope)
+            let spec = try engine.resolveSpec(specKey, inProjectNamed: projectKey)
             let result = try engine.rollback(spec: spec, to: revision)
             if result.outcome == .conflict {
                 // As for an edit: the files won, nothing was written, the target's versions are kept.

@@ -107,6 +107,11 @@ public final class SyncEngine: Sendable {
 
     /// A spec named by row id, change id or folder path (`changes/x`,
     /// `changes/archive/2026-01-01-x`, or `project:path`).
+    /// The change `key`, within the project named `projectName` when one is given.
+    public func resolveSpec(_ key: String, inProjectNamed projectName: String?) throws -> SpecSummary {
+        try resolveSpec(key, projectId: projectName.map { try project(named: $0).id })
+    }
+
     public func resolveSpec(_ key: String, projectId: String? = nil) throws -> SpecSummary {
         var scope = projectId
         var lookup = key
