@@ -43,7 +43,7 @@ struct SpecRendering: Encodable {
     var deltas: [Delta]
     var issues: [ValidationIssue]
 
-    static func make(spec: SpecSummary, detail: SpecDetail, files: [SpecFileRecord], store: Store) throws -> SpecRendering {
+    static func make(spec: SpecSummary, detail: SpecDetail, files: [SpecFileRecord], store: any SyncStore) throws -> SpecRendering {
         let taskFiles = Set(detail.taskFiles)
         func text(_ file: SpecFileRecord) -> String? {
             file.content.flatMap { String(validating: [UInt8]($0), as: UTF8.self) }

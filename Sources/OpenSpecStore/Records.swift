@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// Lifecycle of a change folder as the database sees it.
 public enum SpecStatus: String, Codable, Sendable, CaseIterable {
@@ -7,8 +6,7 @@ public enum SpecStatus: String, Codable, Sendable, CaseIterable {
 }
 
 /// One registered git repository with an OpenSpec folder.
-public struct ProjectRecord: Codable, Sendable, Equatable, FetchableRecord, DateTextColumns, PersistableRecord {
-    public static let databaseTableName = "projects"
+public struct ProjectRecord: Codable, Sendable, Equatable {
     public var id: String
     public var name: String
     public var repoPath: String
@@ -25,32 +23,27 @@ public struct ProjectRecord: Codable, Sendable, Equatable, FetchableRecord, Date
         if pendingPaths == "[]" || pendingPaths.isEmpty { return [] }
         return (try? JSONDecoder().decode([String].self, from: Data(pendingPaths.utf8))) ?? []
     }
-}
 
-extension ProjectRecord {
-    /// Read by hand rather than through Codable: every command reads its
-    /// project first, and a Codable decode's first use in a process costs
-    /// more than the query.
-    public init(row: Row) throws {
-        id = row["id"]
-        name = row["name"]
-        repoPath = row["repoPath"]
-        openspecPath = row["openspecPath"]
-        guard let created = (row["createdAt"] as String?).flatMap(DateText.date) else {
-            throw DatabaseError(message: "projects.createdAt of \(id) is not a date")
-        }
-        createdAt = created
-        lastReconciledCommit = row["lastReconciledCommit"]
-        lastReconciledAt = (row["lastReconciledAt"] as String?).flatMap(DateText.date)
-        reconciledOnce = row["reconciledOnce"]
-        pendingPaths = row["pendingPaths"]
-        lastError = row["lastError"]
+    public init(
+        id: String, name: String, repoPath: String, openspecPath: String, createdAt: Date,
+        lastReconciledCommit: String?, lastReconciledAt: Date?, reconciledOnce: Bool, pendingPaths: String,
+        lastError: String?
+    ) {
+        self.id = id
+        self.name = name
+        self.repoPath = repoPath
+        self.openspecPath = openspecPath
+        self.createdAt = createdAt
+        self.lastReconciledCommit = lastReconciledCommit
+        self.lastReconciledAt = lastReconciledAt
+        self.reconciledOnce = reconciledOnce
+        self.pendingPaths = pendingPaths
+        self.lastError = lastError
     }
 }
 
 /// A change folder's row: identity, lifecycle and the parsed content.
-public struct SpecRecord: Codable, Sendable, Equatable, FetchableRecord, DateTextColumns {
-    public static let databaseTableName = "openspecSpecs"
+public struct SpecRecord: Codable, Sendable, Equatable {
     public var id: String
     public var projectId: String
     public var path: String
@@ -72,10 +65,40 @@ public struct SpecRecord: Codable, Sendable, Equatable, FetchableRecord, DateTex
     public var filesystemModifiedAt: Date?
     public var dbModifiedAt: Date?
     public var syncError: String?
+
+    public init(
+        id: String, projectId: String, path: String, changeId: String, title: String, status: SpecStatus,
+        archivedOn: String?, proposalContent: String?, tasksContent: String?, designContent: String?,
+        completedTasks: Int, totalTasks: Int, taskStatus: String, schemaName: String?, createdOn: String?,
+        issues: String, firstSeenAt: Date, lastSyncedAt: Date?, filesystemModifiedAt: Date?, dbModifiedAt: Date?,
+        syncError: String?
+    ) {
+        self.id = id
+        self.projectId = projectId
+        self.path = path
+        self.changeId = changeId
+        self.title = title
+        self.status = status
+        self.archivedOn = archivedOn
+        self.proposalContent = proposalContent
+        self.tasksContent = tasksContent
+        self.designContent = designContent
+        self.completedTasks = completedTasks
+        self.totalTasks = totalTasks
+        self.taskStatus = taskStatus
+        self.schemaName = schemaName
+        self.createdOn = createdOn
+        self.issues = issues
+        self.firstSeenAt = firstSeenAt
+        self.lastSyncedAt = lastSyncedAt
+        self.filesystemModifiedAt = filesystemModifiedAt
+        self.dbModifiedAt = dbModifiedAt
+        self.syncError = syncError
+    }
 }
 
 /// A spec row without its content: what lists and lookups need.
-public struct SpecSummary: Codable, Sendable, Equatable, FetchableRecord, DateTextColumns {
+public struct SpecSummary: Codable, Sendable, Equatable {
     public var id: String
     public var projectId: String
     public var path: String
@@ -88,33 +111,29 @@ public struct SpecSummary: Codable, Sendable, Equatable, FetchableRecord, DateTe
     public var taskStatus: String
     public var lastSyncedAt: Date?
     public var syncError: String?
-    static let columns = "id, projectId, path, changeId, title, status, archivedOn, completedTasks, totalTasks, taskStatus, lastSyncedAt, syncError"
 
-    /// Read by hand, as `ProjectRecord`: a sync after a commit looks up a
-    /// few of these, and a Codable decode's first use in a process (a
-    /// protocol conformance search per column type) costs milliseconds.
-    public init(row: Row) throws {
-        id = row["id"]
-        projectId = row["projectId"]
-        path = row["path"]
-        changeId = row["changeId"]
-        title = row["title"]
-        let statusText: String = row["status"]
-        guard let status = SpecStatus(rawValue: statusText) else {
-            throw DatabaseError(message: "openspecSpecs.status of \(id) is \"\(statusText)\", not active, archived or removed")
-        }
+    public init(
+        id: String, projectId: String, path: String, changeId: String, title: String, status: SpecStatus,
+        archivedOn: String?, completedTasks: Int, totalTasks: Int, taskStatus: String, lastSyncedAt: Date?,
+        syncError: String?
+    ) {
+        self.id = id
+        self.projectId = projectId
+        self.path = path
+        self.changeId = changeId
+        self.title = title
         self.status = status
-        archivedOn = row["archivedOn"]
-        completedTasks = row["completedTasks"]
-        totalTasks = row["totalTasks"]
-        taskStatus = row["taskStatus"]
-        lastSyncedAt = (row["lastSyncedAt"] as String?).flatMap(DateText.date)
-        syncError = row["syncError"]
+        self.archivedOn = archivedOn
+        self.completedTasks = completedTasks
+        self.totalTasks = totalTasks
+        self.taskStatus = taskStatus
+        self.lastSyncedAt = lastSyncedAt
+        self.syncError = syncError
     }
 }
 
 /// One file of a change folder as last synced.
-public struct SpecFileRecord: Codable, Sendable, Equatable, FetchableRecord, DateTextColumns {
+public struct SpecFileRecord: Codable, Sendable, Equatable {
     public var specId: String
     public var path: String
     public var blobId: String
@@ -122,15 +141,27 @@ public struct SpecFileRecord: Codable, Sendable, Equatable, FetchableRecord, Dat
     public var isUTF8: Bool
     public var content: Data?
     public var syncError: String?
+
+    public init(
+        specId: String, path: String, blobId: String, size: Int, isUTF8: Bool, content: Data?, syncError: String?
+    ) {
+        self.specId = specId
+        self.path = path
+        self.blobId = blobId
+        self.size = size
+        self.isUTF8 = isUTF8
+        self.content = content
+        self.syncError = syncError
+    }
 }
 
 /// A main spec (`openspec/specs/<capability>/spec.md`).
 /// Whether a main spec's file is there (`mainSpecs.status`).
-public enum MainSpecStatus: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+public enum MainSpecStatus: String, Codable, Sendable, CaseIterable {
     case present, removed
 }
 
-public struct MainSpecRecord: Codable, Sendable, Equatable, FetchableRecord, DateTextColumns {
+public struct MainSpecRecord: Codable, Sendable, Equatable {
     public var id: String
     public var projectId: String
     public var capability: String
@@ -146,6 +177,28 @@ public struct MainSpecRecord: Codable, Sendable, Equatable, FetchableRecord, Dat
     public var issues: String
     public var lastSyncedAt: Date?
     public var syncError: String?
+
+    public init(
+        id: String, projectId: String, capability: String, path: String, status: MainSpecStatus, title: String?,
+        purpose: String?, requirementCount: Int, blobId: String?, size: Int, isUTF8: Bool, content: Data?,
+        issues: String, lastSyncedAt: Date?, syncError: String?
+    ) {
+        self.id = id
+        self.projectId = projectId
+        self.capability = capability
+        self.path = path
+        self.status = status
+        self.title = title
+        self.purpose = purpose
+        self.requirementCount = requirementCount
+        self.blobId = blobId
+        self.size = size
+        self.isUTF8 = isUTF8
+        self.content = content
+        self.issues = issues
+        self.lastSyncedAt = lastSyncedAt
+        self.syncError = syncError
+    }
 }
 
 /// How a sync was set off. The seed's values plus the git hook names.
@@ -182,7 +235,7 @@ public enum SyncDirection: String, Codable, Sendable {
 }
 
 /// One row of the sync log.
-public struct HistoryRecord: Codable, Sendable, Equatable, FetchableRecord, DateTextColumns {
+public struct HistoryRecord: Codable, Sendable, Equatable {
     public var id: Int64
     public var projectId: String
     public var specId: String?
@@ -197,7 +250,7 @@ public struct HistoryRecord: Codable, Sendable, Equatable, FetchableRecord, Date
     public var fromCommit: String?
     public var toCommit: String?
     public var durationMs: Int?
-    /// How many runs in a row this summary row stands for (see `StoreWriter.insertRunSummary`).
+    /// How many runs in a row this summary row stands for (see `SQLiteTransaction.insertRunSummary`).
     public var runs: Int
     /// When the first of those runs happened; nil for a row of one run.
     public var firstSyncedAt: Date?
@@ -216,6 +269,29 @@ public struct HistoryRecord: Codable, Sendable, Equatable, FetchableRecord, Date
     public var filesChangedList: [String] {
         (try? JSONDecoder().decode([String].self, from: Data(filesChanged.utf8))) ?? []
     }
+
+    public init(
+        id: Int64, projectId: String, specId: String?, runId: String, syncDirection: String, syncedAt: Date,
+        success: Bool, errorMessage: String?, filesChanged: String, triggeredBy: String, action: String,
+        fromCommit: String?, toCommit: String?, durationMs: Int?, runs: Int, firstSyncedAt: Date?
+    ) {
+        self.id = id
+        self.projectId = projectId
+        self.specId = specId
+        self.runId = runId
+        self.syncDirection = syncDirection
+        self.syncedAt = syncedAt
+        self.success = success
+        self.errorMessage = errorMessage
+        self.filesChanged = filesChanged
+        self.triggeredBy = triggeredBy
+        self.action = action
+        self.fromCommit = fromCommit
+        self.toCommit = toCommit
+        self.durationMs = durationMs
+        self.runs = runs
+        self.firstSyncedAt = firstSyncedAt
+    }
 }
 
 /// Counts per project, for `status`.
@@ -225,6 +301,8 @@ public struct ProjectCounts: Sendable, Equatable {
     public var removed = 0
     public var withErrors = 0
     public var mainSpecs = 0
+
+    public init() {}
 }
 
 /// Where an edit made through the database stands.
@@ -243,7 +321,7 @@ public enum WriteOperation: String, Codable, Sendable {
 }
 
 /// An edit made through the database, to be (or already) written to a file.
-public struct PendingWriteRecord: Codable, Sendable, Equatable, FetchableRecord, DateTextColumns {
+public struct PendingWriteRecord: Codable, Sendable, Equatable {
     public var id: Int64
     public var projectId: String
     public var specId: String
@@ -265,10 +343,33 @@ public struct PendingWriteRecord: Codable, Sendable, Equatable, FetchableRecord,
     public var writtenBlobId: String?
     /// Attempts that failed for a reason not known to pass by itself (a merge or `index.lock` do not count).
     public var failures: Int
+
+    public init(
+        id: Int64, projectId: String, specId: String, path: String, content: Data, baseBlobId: String?,
+        createdAt: Date, attempts: Int, nextAttemptAt: Date, lastError: String?, status: WriteStatus,
+        operation: WriteOperation, task: String?, done: Bool?, writtenBlobId: String?, failures: Int
+    ) {
+        self.id = id
+        self.projectId = projectId
+        self.specId = specId
+        self.path = path
+        self.content = content
+        self.baseBlobId = baseBlobId
+        self.createdAt = createdAt
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.lastError = lastError
+        self.status = status
+        self.operation = operation
+        self.task = task
+        self.done = done
+        self.writtenBlobId = writtenBlobId
+        self.failures = failures
+    }
 }
 
 /// A database edit that lost to a change on disk, kept whole.
-public struct ConflictRecord: Codable, Sendable, Equatable, FetchableRecord, DateTextColumns {
+public struct ConflictRecord: Codable, Sendable, Equatable {
     public var id: Int64
     public var projectId: String
     public var specId: String?
@@ -284,4 +385,25 @@ public struct ConflictRecord: Codable, Sendable, Equatable, FetchableRecord, Dat
     public var resolution: String?
     /// Why the edit was kept instead of written.
     public var reason: String?
+
+    public init(
+        id: Int64, projectId: String, specId: String?, path: String, dbContent: Data, baseBlobId: String?,
+        fsBlobId: String?, dbModifiedAt: Date?, filesystemModifiedAt: Date?, lastSyncedAt: Date?, detectedAt: Date,
+        resolvedAt: Date?, resolution: String?, reason: String?
+    ) {
+        self.id = id
+        self.projectId = projectId
+        self.specId = specId
+        self.path = path
+        self.dbContent = dbContent
+        self.baseBlobId = baseBlobId
+        self.fsBlobId = fsBlobId
+        self.dbModifiedAt = dbModifiedAt
+        self.filesystemModifiedAt = filesystemModifiedAt
+        self.lastSyncedAt = lastSyncedAt
+        self.detectedAt = detectedAt
+        self.resolvedAt = resolvedAt
+        self.resolution = resolution
+        self.reason = reason
+    }
 }

@@ -198,7 +198,7 @@ enum Schema {
         }
         migrator.registerMigration("v7-change-counter") { db in
             // One number that grows with every write transaction, bumped by
-            // `Store.write` itself inside the transaction, so no write path
+            // `SQLiteStore.write` itself inside the transaction, so no write path
             // can forget it: the API's ETags are made from it. Once per
             // transaction, not per row (a trigger per row slowed a first import:
             // docs/performance.md). It is also at least the time in milliseconds, so a

@@ -5,7 +5,10 @@ import OpenSpecStore
 
 /// The library's front door: what the CLI, the daemon and the server call.
 public final class SyncEngine: Sendable {
-    public let store: Store
+    public let store: any SyncStore
+    /// Where the cross-process locks of the projects live (see `ProjectLock`):
+    /// beside the SQLite file.
+    public let lockBase: String
     public let fileSystem: FileSystem
     /// The file operations of database-to-file writes (a seam for fault injection).
     public let writeFileSystem: WriteFileSystem
@@ -17,7 +20,8 @@ public final class SyncEngine: Sendable {
     public init(databasePath: String, maxFileBytes: Int = Settings.defaultMaxFileBytes,
                 fileSystem: FileSystem = PosixFileSystem(), writeFileSystem: WriteFileSystem = PosixWriteFileSystem(),
                 concurrentReads: Bool = false) throws {
-        store = try Store(path: databasePath, concurrentReads: concurrentReads)
+        store = try SQLiteStore(path: databasePath, concurrentReads: concurrentReads)
+        lockBase = databasePath
         self.maxFileBytes = maxFileBytes
         self.fileSystem = fileSystem
         self.writeFileSystem = writeFileSystem
@@ -97,7 +101,7 @@ public final class SyncEngine: Sendable {
         // A full compare may have written every row: settle the log now, not in the next command.
         Trace.mark("committed")
         if summary.mode == .full {
-            try? store.checkpointAndTruncateLog()
+            try? store.sqlite?.checkpointAndTruncateLog()
             Trace.mark("log truncated")
         }
         return summary

@@ -53,7 +53,7 @@ struct ValidationIssueError: Error {
 /// though its files did not change; a row whose schema-dependent columns
 /// come out the same needs no write.
 enum SchemaRefresh {
-    static func leavesRowAsIs(_ evaluation: FolderEvaluation, stored: SpecSummary?, writer: StoreWriter) throws -> Bool {
+    static func leavesRowAsIs(_ evaluation: FolderEvaluation, stored: SpecSummary?, writer: any StoreTransaction) throws -> Bool {
         guard let stored, evaluation.changedFiles.isEmpty, stored.path == evaluation.values.path,
               stored.status == evaluation.status, stored.syncError == evaluation.error,
               let columns = try writer.schemaDependentColumns(specId: stored.id) else { return false }

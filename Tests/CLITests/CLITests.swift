@@ -265,7 +265,7 @@ struct CLITests {
         let again = try cli.json(["reconcile", "--repo", repo.path])
         #expect(again["created"] as? Int == 0)
         #expect(again["updated"] as? Int == 0)
-        // A first import runs with a rollback journal (Store.bulkWrite); killed or not, the file ends in WAL mode.
+        // A first import runs with a rollback journal (SQLiteStore.bulkWrite); killed or not, the file ends in WAL mode.
         let mode = try runProcess("/usr/bin/sqlite3", [cli.dbPath, "PRAGMA journal_mode"])
         #expect(mode.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "wal")
     }
@@ -282,7 +282,7 @@ func writeManyChanges(_ repo: TempRepo, count: Int) throws {
     try repo.commitAll("many")
 }
 
-/// A first import may run with a rollback journal (Store.bulkWrite); other
+/// A first import may run with a rollback journal (SQLiteStore.bulkWrite); other
 /// processes that start meanwhile must wait for it, not fail.
 @Suite("Commands during a first import")
 struct CommandsDuringImportTests {

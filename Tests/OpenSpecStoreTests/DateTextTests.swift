@@ -30,7 +30,7 @@ struct DateTextTests {
     func recordsUseDateText() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("datetext-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let store = try Store(path: folder + "/sync.sqlite")
+        let store = try SQLiteStore(path: folder + "/sync.sqlite")
         let project = try store.registerProject(name: "p", repoPath: "/repo", openspecPath: "openspec")
         let read = try #require(try store.project(id: project.id))
         #expect(abs(read.createdAt.timeIntervalSince(project.createdAt)) < 0.001)

@@ -24,7 +24,7 @@ struct StatusCountPlanTests {
     @Test("the counts and the last run are right and their every query is planned on an index, with no table scan or sort")
     func countsUseIndexesOnly() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("openspec-sync-store-\(UUID().uuidString)")
-        let store = try Store(path: folder.path + "/sync.sqlite")
+        let store = try SQLiteStore(path: folder.path + "/sync.sqlite")
         let project = try store.registerProject(name: "p", repoPath: "/r/p", openspecPath: "openspec")
         try store.write { w in
             for i in 0..<30 { _ = try w.insertSpec(projectId: project.id, values("changes/a\(i)", status: .active), at: Date()) }

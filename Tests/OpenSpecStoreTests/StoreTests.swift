@@ -5,9 +5,9 @@ import Testing
 
 @Suite("Store")
 struct StoreTests {
-    private func freshStore() throws -> Store {
+    private func freshStore() throws -> SQLiteStore {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("openspec-sync-store-\(UUID().uuidString)")
-        return try Store(path: folder.path + "/nested/sync.sqlite")
+        return try SQLiteStore(path: folder.path + "/nested/sync.sqlite")
     }
 
     private func values(_ path: String) -> SpecValues {
@@ -26,7 +26,7 @@ struct StoreTests {
         #expect(mode == "wal")
         // A second open of the same file migrates nothing and keeps data.
         _ = try store.registerProject(name: "a", repoPath: "/r/a", openspecPath: "openspec")
-        let again = try Store(path: store.path)
+        let again = try SQLiteStore(path: store.path)
         #expect(try again.projects().map(\.name) == ["a"])
     }
 
@@ -46,7 +46,7 @@ struct StoreTests {
                     """)
             }
         }
-        let store = try Store(path: path)
+        let store = try SQLiteStore(path: path)
         let spec = try #require(try store.spec(id: "s"))
         #expect(spec.tasksContent == "- [x] a" && spec.title == "X")
         let columns = try store.pool.read { db in try db.columns(in: "openspecSpecs").map(\.name) }
@@ -57,7 +57,7 @@ struct StoreTests {
     func bulkWriteJournal() throws {
         let store = try freshStore()
         let project = try store.registerProject(name: "app", repoPath: "/r/app", openspecPath: "openspec")
-        func journal(_ writer: StoreWriter) throws -> String? { try String.fetchOne(writer.db, sql: "PRAGMA journal_mode") }
+        func journal(_ writer: any StoreTransaction) throws -> String? { try String.fetchOne((writer as! SQLiteTransaction).db, sql: "PRAGMA journal_mode") }
 
         // Alone: a rollback journal for the transaction, WAL again after, the rows kept.
         let alone = try store.bulkWrite { writer in
@@ -78,7 +78,7 @@ struct StoreTests {
         #expect(try store.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM openspecSpecs") } == 1)
 
         // Another connection open (a server, a daemon): through the log as usual, without waiting.
-        let other = try Store(path: store.path)
+        let other = try SQLiteStore(path: store.path)
         #expect(try other.projects().count == 1)
         let started = Date()
         let shared = try store.bulkWrite { writer in
@@ -89,23 +89,6 @@ struct StoreTests {
         #expect(Date().timeIntervalSince(started) < 5, "the attempt to leave WAL must not wait for the other connection")
         #expect(try other.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM openspecSpecs") } == 2)
         #expect(try store.integrityCheck() == "ok")
-    }
-
-    @Test("stat cache rows are written, rewritten in place, deleted, and read back per project")
-    func statCacheRows() throws {
-        let store = try freshStore()
-        let app = try store.registerProject(name: "app", repoPath: "/r/app", openspecPath: "openspec")
-        let other = try store.registerProject(name: "other", repoPath: "/r/other", openspecPath: "openspec")
-        try store.write { w in
-            try w.saveStatCacheRows(projectId: app.id, rows: [-1: [1], 0: [2, 2], 7: [3]])
-            try w.saveStatCacheRows(projectId: other.id, rows: [0: [9]])
-        }
-        try store.write { w in try w.saveStatCacheRows(projectId: app.id, rows: [0: [4, 4, 4], 7: nil]) }
-        let read = try store.write { w in
-            [try w.statCacheRows(projectId: app.id), try w.statCacheRows(projectId: app.id, headerOnly: true),
-             try w.statCacheRows(projectId: other.id), try w.statCacheRows(projectId: "nobody")]
-        }
-        #expect(read == [[-1: [1], 0: [4, 4, 4]], [-1: [1]], [0: [9]], [:]])
     }
 
     @Test("during a bulk write the kernel is asked to start writing the file, and the descriptor is closed after")
@@ -127,11 +110,11 @@ struct StoreTests {
     @Test("a server's store (a pool of readers beside the writer) writes a bulk write through the log")
     func bulkWriteInPool() throws {
         let path = try freshStore().path
-        let server = try Store(path: path, concurrentReads: true)
+        let server = try SQLiteStore(path: path, concurrentReads: true)
         let project = try server.registerProject(name: "app", repoPath: "/r/app", openspecPath: "openspec")
         let mode = try server.bulkWrite { writer in
             _ = try writer.insertSpec(projectId: project.id, values("changes/a"), at: Date())
-            return try String.fetchOne(writer.db, sql: "PRAGMA journal_mode")
+            return try String.fetchOne((writer as! SQLiteTransaction).db, sql: "PRAGMA journal_mode")
         }
         #expect(mode == "wal")
         #expect(try server.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM openspecSpecs") } == 1)
@@ -150,7 +133,7 @@ struct StoreTests {
             _ = try plain.writeWithoutTransaction { db in try String.fetchOne(db, sql: "PRAGMA journal_mode = DELETE") }
             #expect(try plain.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") } == "delete")
         }
-        let store = try Store(path: path)
+        let store = try SQLiteStore(path: path)
         #expect(try store.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") } == "wal")
         #expect(try store.projects().map(\.name) == ["app"])
     }
@@ -181,36 +164,6 @@ struct StoreTests {
         #expect(abs(Double(millis) / 1000 - Date().timeIntervalSince1970) < 60)
     }
 
-    @Test("registering is idempotent per repository and names stay unique")
-    func registration() throws {
-        let store = try freshStore()
-        let first = try store.registerProject(name: "app", repoPath: "/r/app", openspecPath: "openspec")
-        let second = try store.registerProject(name: "app", repoPath: "/r/app", openspecPath: "openspec")
-        #expect(first.id == second.id)
-        #expect(throws: StoreError.self) {
-            _ = try store.registerProject(name: "app", repoPath: "/r/other", openspecPath: "openspec")
-        }
-        let moved = try store.registerProject(name: "app", repoPath: "/r/app", openspecPath: "docs/openspec")
-        #expect(moved.id == first.id)
-        #expect(moved.reconciledOnce == false, "a new OpenSpec folder needs a full compare")
-    }
-
-    @Test("a write transaction that throws leaves nothing behind")
-    func atomicWrites() throws {
-        struct Boom: Error {}
-        let store = try freshStore()
-        let project = try store.registerProject(name: "p", repoPath: "/r/p", openspecPath: "openspec")
-        #expect(throws: Boom.self) {
-            try store.write { w in
-                _ = try w.insertSpec(projectId: project.id, values("changes/a"), at: Date())
-                try w.finishReconcile(projectId: project.id, commit: "abc", pendingPaths: ["x"], at: Date(), error: nil)
-                throw Boom()
-            }
-        }
-        #expect(try store.specSummaries(projectId: project.id).isEmpty)
-        #expect(try store.project(id: project.id)?.lastReconciledCommit == nil)
-    }
-
     @Test("text columns bound from bytes are stored as a String argument would store them, and the statement reruns clean")
     func textColumnsFromBytes() throws {
         let store = try freshStore()
@@ -238,80 +191,5 @@ struct StoreTests {
         v.proposalContent = nil
         try store.write { w in try w.updateSpec(id: id, v, at: Date()) }
         #expect(try columns()[0] == .null)
-    }
-
-    @Test("file rows follow the folder: changed rewritten, vanished deleted")
-    func replaceFiles() throws {
-        let store = try freshStore()
-        let project = try store.registerProject(name: "p", repoPath: "/r/p", openspecPath: "openspec")
-        let id = try store.write { w in try w.insertSpec(projectId: project.id, values("changes/a"), at: Date()) }
-        let a = FileValues(path: "a.md", blobId: "1", size: 1, isUTF8: true, content: Data("a".utf8), syncError: nil)
-        let b = FileValues(path: "b.md", blobId: "2", size: 1, isUTF8: true, content: Data("b".utf8), syncError: nil)
-        try store.write { w in try w.replaceFiles(specId: id, files: [a, b], previous: [:]) }
-        var b2 = b
-        b2.blobId = "3"; b2.content = Data("B".utf8)
-        try store.write { w in
-            try w.replaceFiles(specId: id, files: [b2], previous: try w.fileBlobIds(specId: id))
-        }
-        let files = try store.specFiles(specId: id, withContent: true)
-        #expect(files.map(\.path) == ["b.md"])
-        #expect(files[0].blobId == "3")
-        #expect(files[0].content == Data("B".utf8))
-    }
-
-    @Test("history pages by cursor stay stable while rows are added")
-    func historyCursor() throws {
-        let store = try freshStore()
-        let project = try store.registerProject(name: "p", repoPath: "/r/p", openspecPath: "openspec")
-        func add(_ n: Int) throws {
-            try store.write { w in
-                for i in 0..<n {
-                    try w.insertHistory(HistoryValues(
-                        projectId: project.id, specId: nil, runId: "r\(i)", direction: .filesystemToDatabase,
-                        syncedAt: Date(), success: true, errorMessage: nil, filesChanged: ["f\(i)"],
-                        triggeredBy: "manual", action: "run", fromCommit: nil, toCommit: nil, durationMs: 1))
-                }
-            }
-        }
-        try add(10)
-        let first = try store.history(projectId: project.id, limit: 4)
-        #expect(first.map(\.id) == [10, 9, 8, 7])
-        try add(5)  // new rows arrive between pages
-        let second = try store.history(projectId: project.id, limit: 4, before: first.last?.id)
-        #expect(second.map(\.id) == [6, 5, 4, 3])
-        #expect(second[0].filesChangedList == ["f5"])
-    }
-
-    @Test("pruning deletes rows older than the cutoff but keeps the newest of each change and of each project's runs")
-    func pruneHistory() throws {
-        let store = try freshStore()
-        let project = try store.registerProject(name: "p", repoPath: "/r/p", openspecPath: "openspec")
-        let other = try store.registerProject(name: "q", repoPath: "/r/q", openspecPath: "openspec")
-        let spec = try store.write { try $0.insertSpec(projectId: project.id, values("changes/a"), at: Date()) }
-        let old = Date().addingTimeInterval(-100 * 86_400)
-        func add(_ projectId: String, specId: String?, count: Int, at date: Date, action: String = "run") throws {
-            try store.write { w in
-                for i in 0..<count {
-                    try w.insertHistory(HistoryValues(
-                        projectId: projectId, specId: specId, runId: "r\(i)", direction: .filesystemToDatabase,
-                        syncedAt: date.addingTimeInterval(Double(i)), success: true, errorMessage: nil, filesChanged: [],
-                        triggeredBy: "periodic", action: action, fromCommit: nil, toCommit: nil, durationMs: 1))
-                }
-            }
-        }
-        try add(project.id, specId: spec, count: 8, at: old, action: "updated")
-        try add(project.id, specId: nil, count: 8, at: old)
-        try add(other.id, specId: nil, count: 3, at: old)
-        try add(project.id, specId: nil, count: 2, at: Date())
-        let deleted = try store.write { try $0.pruneHistory(before: Date().addingTimeInterval(-90 * 86_400), keep: 5) }
-        // The change keeps its 5 newest; the project's runs keep the 2 recent and 3 old;
-        // the other project keeps its 3 (fewer than 5).
-        #expect(deleted == 3 + 5)
-        let rows = try store.history(limit: 100, includeStarted: true)
-        #expect(rows.filter { $0.specId == spec }.map(\.runId) == ["r7", "r6", "r5", "r4", "r3"])
-        #expect(rows.filter { $0.projectId == project.id && $0.specId == nil }.count == 5)
-        #expect(rows.filter { $0.projectId == other.id }.count == 3)
-        let none = try store.write { try $0.pruneHistory(before: Date().addingTimeInterval(-90 * 86_400), keep: 5) }
-        #expect(none == 0)
     }
 }

@@ -7,11 +7,11 @@ import Testing
 @Suite("Sync history: idle runs and retention")
 struct HistoryRetentionTests {
     private func rowCount(_ h: Harness) throws -> Int {
-        try h.engine.store.history(projectId: h.project.id, limit: 1_000_000, includeStarted: true).count
+        try h.engine.store.history(projectId: h.project.id, specId: nil, limit: 1_000_000, before: nil, includeStarted: true).count
     }
 
     private func fileSize(_ h: Harness) throws -> Int {
-        try h.engine.store.checkpointAndTruncateLog()
+        try h.engine.store.sqlite!.checkpointAndTruncateLog()
         return (try FileManager.default.attributesOfItem(atPath: h.dbPath)[.size] as? Int) ?? -1
     }
 
@@ -59,7 +59,7 @@ struct HistoryRetentionTests {
         history = try h.history()
         #expect(history.map(\.action) == ["unchanged", "run", "updated", "unchanged", "run", "created"])
         #expect(history.map(\.runs) == [2, 1, 1, 5, 1, 1])
-        let marks = try h.engine.store.history(projectId: h.project.id, limit: 100, includeStarted: true)
+        let marks = try h.engine.store.history(projectId: h.project.id, specId: nil, limit: 100, before: nil, includeStarted: true)
             .filter { $0.action == HistoryRecord.startedAction }
         #expect(marks.count == 4, "the start marks of the runs that changed something, and of the first idle run of each row")
     }

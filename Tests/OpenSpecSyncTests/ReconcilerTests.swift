@@ -230,7 +230,7 @@ struct ReconcilerTests {
         for i in 1...30 { try h.writeChange("changes/change-\(i)") }
         try h.repo.commitAll("x")
         func logSize() -> Int {
-            ((try? FileManager.default.attributesOfItem(atPath: h.engine.store.path + "-wal"))?[.size] as? Int) ?? 0
+            ((try? FileManager.default.attributesOfItem(atPath: h.engine.store.sqlite!.path + "-wal"))?[.size] as? Int) ?? 0
         }
         try h.reconcile()
         #expect(logSize() == 0, "the import's log is copied into the database and truncated")
@@ -239,7 +239,7 @@ struct ReconcilerTests {
         #expect(logSize() > 0, "an incremental run leaves its few pages in the log")
         try h.reconcile(full: true)
         #expect(logSize() == 0)
-        #expect(try h.engine.store.integrityCheck() == "ok")
+        #expect(try h.engine.store.sqlite!.integrityCheck() == "ok")
     }
 
     @Test("archive by git mv keeps the row and its history")

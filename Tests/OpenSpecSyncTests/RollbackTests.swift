@@ -216,7 +216,7 @@ struct RollbackTests {
                 #expect("\(error)".contains("nothing was changed"), "step \(step)")
                 #expect(try h.repo.git("rev-parse", "HEAD") == head, "step \(step)")
                 #expect(try h.repo.git("status", "--porcelain", "--untracked-files=all", "--", folder) == "", "step \(step)")
-                #expect(try h.engine.store.integrityCheck() == "ok")
+                #expect(try h.engine.store.sqlite!.integrityCheck() == "ok")
                 #expect(try h.engine.rollback(spec: spec, to: v1).outcome == .written, "step \(step): the retry")
                 #expect(try h.repo.git("diff", "--name-only", v1, "HEAD", "--", folder) == "")
                 step += 1

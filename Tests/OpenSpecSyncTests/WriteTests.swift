@@ -446,7 +446,7 @@ struct WriteTests {
             let outcome = try h.engine.edit(spec: spec, file: "tasks.md", content: new)
             let content = try h.repo.read(tasksPath)
             #expect(content == old || content == new, "step \(step)")
-            #expect(try h.engine.store.integrityCheck() == "ok")
+            #expect(try h.engine.store.sqlite!.integrityCheck() == "ok")
             #expect(try FileManager.default.contentsOfDirectory(atPath: h.repo.path + "/openspec/changes/add-login")
                 .allSatisfy { !$0.hasSuffix(".tmp") }, "step \(step): a temp file was left")
             guard failing.failed else {

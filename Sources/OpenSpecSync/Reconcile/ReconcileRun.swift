@@ -8,7 +8,7 @@ import OpenSpecStore
 /// `ReconcileRun+*.swift` files).
 struct ReconcileRun {
     let reconciler: Reconciler
-    let writer: StoreWriter
+    let writer: any StoreTransaction
     let project: ProjectRecord
     let options: ReconcileOptions
     let started: Date
@@ -67,7 +67,7 @@ struct ReconcileRun {
     private var repository: Repository?
     var lookahead: CommitLookahead?
 
-    init(reconciler: Reconciler, writer: StoreWriter, project: ProjectRecord, options: ReconcileOptions,
+    init(reconciler: Reconciler, writer: any StoreTransaction, project: ProjectRecord, options: ReconcileOptions,
          started: Date, runId: String, startMark: Int64?, progress: Reconciler.Progress?) {
         self.reconciler = reconciler
         self.runId = runId

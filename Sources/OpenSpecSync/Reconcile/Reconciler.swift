@@ -5,12 +5,12 @@ import OpenSpecStore
 /// git, is the truth; the database follows it one batch at a time, inside
 /// one write transaction, so a crash leaves the old state or the new one.
 public struct Reconciler: Sendable {
-    public let store: Store
+    public let store: any SyncStore
     public let fileSystem: FileSystem
     /// Called after each change folder is written: (done, total).
     public typealias Progress = (Int, Int) -> Void
 
-    public init(store: Store, fileSystem: FileSystem = PosixFileSystem()) {
+    public init(store: any SyncStore, fileSystem: FileSystem = PosixFileSystem()) {
         self.store = store
         self.fileSystem = fileSystem
     }
@@ -25,7 +25,7 @@ public struct Reconciler: Sendable {
             // write lock: two runs for one project can never interleave.
             // A first import writes nearly every page it touches anew.
             let firstImport = start?.firstImport ?? false
-            return try (firstImport ? store.bulkWrite : store.write) { writer in
+            let body = { (writer: any StoreTransaction) throws -> ReconcileSummary in
                 guard let project = try writer.project(id: projectId) else {
                     throw SyncError.unknownProject(projectId)
                 }
@@ -35,6 +35,7 @@ public struct Reconciler: Sendable {
                 Trace.mark("run done")
                 return result
             }
+            return try firstImport ? store.bulkWrite(body) : store.write(body)
         } catch SyncError.tooMuchWork(let reason) {
             // A hand-off to the background, not a failure: nothing ran here, and
             // the background run logs its own start and end.

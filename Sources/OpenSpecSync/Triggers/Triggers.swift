@@ -5,7 +5,7 @@ import OpenSpecStore
 extension SyncEngine {
     /// The cross-process lock that keeps reconciles of `project` one at a time.
     public func lock(for project: ProjectRecord) -> ProjectLock {
-        ProjectLock(databasePath: store.path, projectId: project.id)
+        ProjectLock(databasePath: lockBase, projectId: project.id)
     }
 
     /// A reconcile behind the project's lock: `.wait` queues behind a running

@@ -30,7 +30,7 @@ public struct SpecListKey: Sendable, Equatable {
     }
 }
 
-extension Store {
+extension SQLiteStore {
     static let statusRankSQL = "CASE status WHEN 'active' THEN 0 WHEN 'archived' THEN 1 ELSE 2 END"
 
     /// Up to `limit` changes after `key` in the list's order (status, path,
@@ -70,7 +70,7 @@ extension Store {
     }
 }
 
-extension Store {
+extension SQLiteStore {
     /// A number that grows with every committed write to the projects,
     /// changes, their files, main specs, pending writes or conflicts (kept by
     /// triggers, see the schema): equal numbers mean those rows are as they were.

@@ -54,8 +54,9 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
 }
 
 /// The SQLite database: one file, WAL mode, shared by the CLI, hooks and the
-/// daemon. Every SQL statement of the project lives behind this type.
-public final class Store: Sendable {
+/// daemon on one machine. The default `SyncStore`; its SQL lives in this
+/// type and `SQLiteTransaction`.
+public final class SQLiteStore: SyncStore {
     public let path: String
     /// One connection (a queue) for a command-line process, where opening a
     /// second connection costs more than it saves; a pool of readers for a
@@ -128,15 +129,20 @@ public final class Store: Sendable {
     }
 
     /// Runs `body` inside one IMMEDIATE write transaction: all or nothing.
-    public func write<T>(_ body: (StoreWriter) throws -> T) throws -> T {
+    public func write<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+        try writeSQLite { try body($0) }
+    }
+
+    /// `write`, for this type's own SQL.
+    func writeSQLite<T>(_ body: (SQLiteTransaction) throws -> T) throws -> T {
         try pool.writeWithoutTransaction { db in try Self.transaction(db, body) }
     }
 
     /// `body` inside one IMMEDIATE transaction on `db`.
-    private static func transaction<T>(_ db: Database, _ body: (StoreWriter) throws -> T) throws -> T {
+    private static func transaction<T>(_ db: Database, _ body: (SQLiteTransaction) throws -> T) throws -> T {
         var result: T?
         try db.inTransaction(.immediate) {
-            result = try body(StoreWriter(db: db))
+            result = try body(SQLiteTransaction(db: db))
             try db.execute(sql: "UPDATE changeCounter SET value = \(Schema.nextCounterValue) WHERE id = 1")
             return .commit
         }
@@ -153,7 +159,7 @@ public final class Store: Sendable {
     /// Another process that opens the database meanwhile waits for the lock,
     /// then finds WAL mode again (see `init`). A server's store, whose
     /// readers run beside its writer, always writes through the log.
-    public func bulkWrite<T>(_ body: (StoreWriter) throws -> T) throws -> T {
+    public func bulkWrite<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
         // A pool (the server) has readers that expect the log; it writes as usual.
         guard pool is DatabaseQueue else { return try write(body) }
         return try pool.writeWithoutTransaction { db in
@@ -175,7 +181,7 @@ public final class Store: Sendable {
             // the disk: have the kernel start on them while the body works.
             let writeback = leftLog ? Writeback(path: path) : nil
             defer { writeback?.stop() }
-            return try Self.transaction(db, body)
+            return try Self.transaction(db) { try body($0) }
         }
     }
 
@@ -213,7 +219,7 @@ public final class Store: Sendable {
 
     /// Registers a repository, or returns it unchanged when already registered.
     public func registerProject(name: String, repoPath: String, openspecPath: String) throws -> ProjectRecord {
-        try write { w in
+        try writeSQLite { w in
             if var existing = try ProjectRecord.filter(sql: "repoPath = ?", arguments: [repoPath]).fetchOne(w.db) {
                 if existing.openspecPath != openspecPath || existing.name != name {
                     if try ProjectRecord.filter(sql: "name = ? AND id <> ?", arguments: [name, existing.id]).fetchCount(w.db) > 0 {
@@ -291,7 +297,7 @@ public final class Store: Sendable {
     // MARK: Specs
 
     /// Summaries of a project's specs, optionally limited to some statuses.
-    public func specSummaries(projectId: String?, statuses: Set<SpecStatus>? = nil) throws -> [SpecSummary] {
+    public func specSummaries(projectId: String?, statuses: Set<SpecStatus>?) throws -> [SpecSummary] {
         try pool.read { db in
             var clauses: [String] = []
             var arguments: StatementArguments = []
@@ -321,7 +327,7 @@ public final class Store: Sendable {
     }
 
     /// Specs whose change id, folder path or row id equals `key`.
-    public func specsMatching(_ key: String, projectId: String? = nil) throws -> [SpecSummary] {
+    public func specsMatching(_ key: String, projectId: String?) throws -> [SpecSummary] {
         try pool.read { db in
             // One indexed lookup per way of naming a change: an OR of the three
             // would scan every row (the content columns included) on each command.
@@ -408,9 +414,9 @@ public final class Store: Sendable {
         }
     }
 
-    /// The JSON of what the reconciler skips on purpose in a project (see `StoreWriter.skippedPaths`).
+    /// The JSON of what the reconciler skips on purpose in a project (see `SQLiteTransaction.skippedPaths`).
     public func skippedPaths(projectId: String) throws -> String {
-        try pool.read { db in try StoreWriter(db: db).skippedPaths(projectId: projectId) }
+        try pool.read { db in try SQLiteTransaction(db: db).skippedPaths(projectId: projectId) }
     }
 
     // MARK: History
@@ -419,8 +425,8 @@ public final class Store: Sendable {
     /// already seen; ids only grow, so pages stay stable under new inserts.
     /// The `started` marks written as a run begins are left out unless
     /// `includeStarted`: the history is what runs did, the marks are for live events.
-    public func history(projectId: String? = nil, specId: String? = nil, limit: Int, before: Int64? = nil,
-                        includeStarted: Bool = false) throws -> [HistoryRecord] {
+    public func history(projectId: String?, specId: String?, limit: Int, before: Int64?,
+                        includeStarted: Bool) throws -> [HistoryRecord] {
         try pool.read { db in
             var clauses: [String] = []
             var arguments: StatementArguments = []
@@ -448,7 +454,7 @@ public final class Store: Sendable {
     /// event log. A single writer assigns ids in commit order, so once row N
     /// is visible every row below N is too, and "after the last id seen"
     /// neither skips nor repeats a row.
-    public func history(after id: Int64, projectId: String? = nil, limit: Int) throws -> [HistoryRecord] {
+    public func history(after id: Int64, projectId: String?, limit: Int) throws -> [HistoryRecord] {
         try pool.read { db in
             if let projectId {
                 return try HistoryRecord.fetchAll(db, sql: """

@@ -8,10 +8,20 @@ public struct SpecPlace: Sendable, Equatable {
     public var path: String
     public var changeId: String
     public var status: SpecStatus
+
+    public init(
+        id: String, projectId: String, path: String, changeId: String, status: SpecStatus
+    ) {
+        self.id = id
+        self.projectId = projectId
+        self.path = path
+        self.changeId = changeId
+        self.status = status
+    }
 }
 
 /// Reads of database-to-file writes and conflicts.
-extension Store {
+extension SQLiteStore {
     public func pendingWrite(id: Int64) throws -> PendingWriteRecord? {
         try pool.read { db in try PendingWriteRecord.fetchOne(db, sql: "SELECT * FROM pendingWrites WHERE id = ?", arguments: [id]) }
     }
@@ -54,7 +64,7 @@ extension Store {
     }
 
     /// Conflicts of a project (or all), newest first; only unresolved ones unless `includeResolved`.
-    public func conflicts(projectId: String?, specId: String? = nil, includeResolved: Bool = false) throws -> [ConflictRecord] {
+    public func conflicts(projectId: String?, specId: String?, includeResolved: Bool) throws -> [ConflictRecord] {
         try pool.read { db in
             var clauses: [String] = []
             var arguments: StatementArguments = []
@@ -68,7 +78,7 @@ extension Store {
 
     /// Pending writes and unresolved conflicts of a project (for `status`), or
     /// of one change of it (through the project's indexes: only the open ones are looked at).
-    public func writeCounts(projectId: String, specId: String? = nil) throws -> (pendingWrites: Int, openConflicts: Int) {
+    public func writeCounts(projectId: String, specId: String?) throws -> (pendingWrites: Int, openConflicts: Int) {
         try pool.read { db in
             var arguments: StatementArguments = [projectId]
             var ofSpec = ""
@@ -81,11 +91,11 @@ extension Store {
 }
 
 /// Writes of database-to-file edits and conflicts, inside one transaction.
-extension StoreWriter {
+extension SQLiteTransaction {
     /// Queues an edit and stamps the spec's `dbModifiedAt`. Earlier waiting
     /// edits of the same file stay queued: edits are applied in queue order.
     public func insertPendingWrite(projectId: String, specId: String, path: String, operation: WriteOperation,
-                                   content: Data, baseBlobId: String?, task: String? = nil, done: Bool? = nil,
+                                   content: Data, baseBlobId: String?, task: String?, done: Bool?,
                                    at now: Date) throws -> Int64 {
         try db.execute(sql: """
             INSERT INTO pendingWrites (projectId, specId, path, content, baseBlobId, createdAt, attempts, nextAttemptAt,
@@ -100,12 +110,7 @@ extension StoreWriter {
 
     /// The waiting edits of one file, in queue order.
     public func pendingWrites(specId: String, path: String) throws -> [PendingWriteRecord] {
-        try Store.pendingWrites(db, specId: specId, path: path)
-    }
-
-    /// The bytes of one file of a change as last synced; nil when the change has no such file.
-    public func specFileContent(specId: String, path: String) throws -> Data? {
-        try Store.fileContent(db, specId: specId, path: path)
+        try SQLiteStore.pendingWrites(db, specId: specId, path: path)
     }
 
     /// The blob id of one file of a change as last synced; nil when the change has no such file.
@@ -139,7 +144,7 @@ extension StoreWriter {
 
     /// Keeps a losing edit whole; returns the conflict's id.
     public func insertConflict(projectId: String, specId: String, path: String, dbContent: Data, baseBlobId: String?,
-                               fsBlobId: String?, reason: String? = nil, at now: Date) throws -> Int64 {
+                               fsBlobId: String?, reason: String?, at now: Date) throws -> Int64 {
         try db.execute(sql: """
             INSERT INTO conflicts (projectId, specId, path, dbContent, baseBlobId, fsBlobId, dbModifiedAt,
               filesystemModifiedAt, lastSyncedAt, detectedAt, reason)

@@ -14,7 +14,7 @@ public struct SchemaDependentColumns: Sendable, Equatable {
     }
 }
 
-extension StoreWriter {
+extension SQLiteTransaction {
     /// A change's schema-dependent columns as stored, to tell whether a new
     /// schema changed anything in a row whose files did not change.
     public func schemaDependentColumns(specId: String) throws -> SchemaDependentColumns? {
@@ -26,7 +26,7 @@ extension StoreWriter {
     }
 }
 
-extension Store {
+extension SQLiteStore {
     /// The schema name a change's row records, without reading its text columns.
     public func schemaName(specId: String) throws -> String? {
         try pool.read { db in

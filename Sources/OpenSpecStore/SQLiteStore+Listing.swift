@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-extension Store {
+extension SQLiteStore {
     /// Summaries of specs in listing order (active, archived, removed; then
     /// path), handed to `body` one at a time from a cursor: a listing's
     /// memory does not grow with the number of changes. One read, so the
@@ -11,7 +11,7 @@ extension Store {
     /// row's columns after the content ones (`syncError`) lie past its
     /// overflow pages, so a listing touches the whole table, and through the
     /// map each touched page would stay in the process's memory until exit.
-    public func forEachSpecSummary(projectId: String?, statuses: Set<SpecStatus>? = nil,
+    public func forEachSpecSummary(projectId: String?, statuses: Set<SpecStatus>?,
                                    _ body: (SpecSummary) throws -> Void) throws {
         try pool.read { db in
             try db.execute(sql: "PRAGMA mmap_size = 0")

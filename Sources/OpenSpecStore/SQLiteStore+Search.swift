@@ -38,7 +38,7 @@ public struct ChangeQuery: Sendable {
 }
 
 /// One row of a search.
-public struct ChangeSearchRow: Sendable, Equatable, FetchableRecord, DateTextColumns, Decodable {
+public struct ChangeSearchRow: Sendable, Equatable, Decodable {
     public var id: String
     public var projectId: String
     public var changeId: String
@@ -53,6 +53,27 @@ public struct ChangeSearchRow: Sendable, Equatable, FetchableRecord, DateTextCol
     public var hasErrors: Bool
     public var openConflicts: Int
     public var changedAt: Date?
+
+    public init(
+        id: String, projectId: String, changeId: String, path: String, title: String, status: SpecStatus,
+        column: String, completedTasks: Int, totalTasks: Int, progress: Int, issueCount: Int, hasErrors: Bool,
+        openConflicts: Int, changedAt: Date?
+    ) {
+        self.id = id
+        self.projectId = projectId
+        self.changeId = changeId
+        self.path = path
+        self.title = title
+        self.status = status
+        self.column = column
+        self.completedTasks = completedTasks
+        self.totalTasks = totalTasks
+        self.progress = progress
+        self.issueCount = issueCount
+        self.hasErrors = hasErrors
+        self.openConflicts = openConflicts
+        self.changedAt = changedAt
+    }
 }
 
 /// The rows of one page, how many match in all, and how many per board column.
@@ -60,9 +81,17 @@ public struct ChangeSearch: Sendable {
     public var total: Int
     public var columns: [BoardColumn: Int]
     public var rows: [ChangeSearchRow]
+
+    public init(
+        total: Int, columns: [BoardColumn: Int], rows: [ChangeSearchRow]
+    ) {
+        self.total = total
+        self.columns = columns
+        self.rows = rows
+    }
 }
 
-extension Store {
+extension SQLiteStore {
     /// Filters, counts, sorts and pages in SQL. With `.created` every match
     /// is returned, unordered, for the caller to sort by the dates from git.
     public func searchChanges(_ query: ChangeQuery) throws -> ChangeSearch {

@@ -1,0 +1,68 @@
+import Foundation
+import GRDB
+
+// How the records are read from and written to SQLite (GRDB's protocols):
+// the records themselves are plain values, shared by every kind of store.
+
+extension ProjectRecord: FetchableRecord, DateTextColumns, PersistableRecord {
+    public static let databaseTableName = "projects"
+}
+
+extension ProjectRecord {
+    /// Read by hand rather than through Codable: every command reads its
+    /// project first, and a Codable decode's first use in a process costs
+    /// more than the query.
+    public init(row: Row) throws {
+        id = row["id"]
+        name = row["name"]
+        repoPath = row["repoPath"]
+        openspecPath = row["openspecPath"]
+        guard let created = (row["createdAt"] as String?).flatMap(DateText.date) else {
+            throw DatabaseError(message: "projects.createdAt of \(id) is not a date")
+        }
+        createdAt = created
+        lastReconciledCommit = row["lastReconciledCommit"]
+        lastReconciledAt = (row["lastReconciledAt"] as String?).flatMap(DateText.date)
+        reconciledOnce = row["reconciledOnce"]
+        pendingPaths = row["pendingPaths"]
+        lastError = row["lastError"]
+    }
+}
+
+extension SpecRecord: FetchableRecord, DateTextColumns {
+    public static let databaseTableName = "openspecSpecs"
+}
+
+extension SpecSummary: FetchableRecord, DateTextColumns {
+    static let columns = "id, projectId, path, changeId, title, status, archivedOn, completedTasks, totalTasks, taskStatus, lastSyncedAt, syncError"
+
+    /// Read by hand, as `ProjectRecord`: a sync after a commit looks up a
+    /// few of these, and a Codable decode's first use in a process (a
+    /// protocol conformance search per column type) costs milliseconds.
+    public init(row: Row) throws {
+        id = row["id"]
+        projectId = row["projectId"]
+        path = row["path"]
+        changeId = row["changeId"]
+        title = row["title"]
+        let statusText: String = row["status"]
+        guard let status = SpecStatus(rawValue: statusText) else {
+            throw DatabaseError(message: "openspecSpecs.status of \(id) is \"\(statusText)\", not active, archived or removed")
+        }
+        self.status = status
+        archivedOn = row["archivedOn"]
+        completedTasks = row["completedTasks"]
+        totalTasks = row["totalTasks"]
+        taskStatus = row["taskStatus"]
+        lastSyncedAt = (row["lastSyncedAt"] as String?).flatMap(DateText.date)
+        syncError = row["syncError"]
+    }
+}
+
+extension SpecFileRecord: FetchableRecord, DateTextColumns {}
+extension MainSpecStatus: DatabaseValueConvertible {}
+extension MainSpecRecord: FetchableRecord, DateTextColumns {}
+extension HistoryRecord: FetchableRecord, DateTextColumns {}
+extension PendingWriteRecord: FetchableRecord, DateTextColumns {}
+extension ConflictRecord: FetchableRecord, DateTextColumns {}
+extension ChangeSearchRow: FetchableRecord, DateTextColumns {}
