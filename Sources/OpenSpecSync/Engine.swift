@@ -6,8 +6,8 @@ import OpenSpecStore
 /// The library's front door: what the CLI, the daemon and the server call.
 public final class SyncEngine: Sendable {
     public let store: any SyncStore
-    /// Where the cross-process locks of the projects live (see `ProjectLock`):
-    /// beside the SQLite file.
+    /// Where this machine keeps the cross-process locks of the projects
+    /// (`<lockBase>.locks/`, see `ProjectLock`): the SQLite file's path.
     public let lockBase: String
     public let fileSystem: FileSystem
     /// The file operations of database-to-file writes (a seam for fault injection).
@@ -15,21 +15,30 @@ public final class SyncEngine: Sendable {
     /// The size cap for one file, read or written (`Settings.maxFileBytes`).
     public let maxFileBytes: Int
 
-    /// `concurrentReads` opens a pool of readers (a long-lived server); a
-    /// command-line process is better served by one connection.
-    public init(databasePath: String, maxFileBytes: Int = Settings.defaultMaxFileBytes,
-                fileSystem: FileSystem = PosixFileSystem(), writeFileSystem: WriteFileSystem = PosixWriteFileSystem(),
-                concurrentReads: Bool = false) throws {
-        store = try SQLiteStore(path: databasePath, concurrentReads: concurrentReads)
-        lockBase = databasePath
+    /// An engine on `store`; `lockBase` as for `ProjectLock`.
+    public init(store: any SyncStore, lockBase: String, maxFileBytes: Int = Settings.defaultMaxFileBytes,
+                fileSystem: FileSystem = PosixFileSystem(), writeFileSystem: WriteFileSystem = PosixWriteFileSystem()) {
+        self.store = store
+        self.lockBase = lockBase
         self.maxFileBytes = maxFileBytes
         self.fileSystem = fileSystem
         self.writeFileSystem = writeFileSystem
     }
 
-    /// The engine for `settings`' database and size cap.
+    /// An engine on the SQLite file at `databasePath`. `concurrentReads`
+    /// opens a pool of readers (a long-lived server); a command-line
+    /// process is better served by one connection.
+    public convenience init(databasePath: String, maxFileBytes: Int = Settings.defaultMaxFileBytes,
+                            fileSystem: FileSystem = PosixFileSystem(), writeFileSystem: WriteFileSystem = PosixWriteFileSystem(),
+                            concurrentReads: Bool = false) throws {
+        self.init(store: try SQLiteStore(path: databasePath, concurrentReads: concurrentReads), lockBase: databasePath,
+                  maxFileBytes: maxFileBytes, fileSystem: fileSystem, writeFileSystem: writeFileSystem)
+    }
+
+    /// The engine for `settings`' database (see `StoreOpener`) and size cap.
     public convenience init(settings: Settings, concurrentReads: Bool = false) throws {
-        try self.init(databasePath: settings.databasePath, maxFileBytes: settings.maxFileBytes, concurrentReads: concurrentReads)
+        self.init(store: try StoreOpener.open(settings.database, concurrentReads: concurrentReads),
+                  lockBase: settings.databasePath, maxFileBytes: settings.maxFileBytes)
     }
 
     public var reconciler: Reconciler { Reconciler(store: store, fileSystem: fileSystem) }

@@ -1,4 +1,5 @@
 import Foundation
+import OpenSpecStore
 
 /// What the environment and the command line decide, read once at start-up
 /// (by the executable) and passed to the engine, the daemon, the server and
@@ -7,6 +8,7 @@ public struct Settings: Sendable, Equatable {
     /// The variables read, as docs/configuration.md lists them.
     public enum Variable: String, CaseIterable, Sendable {
         case database = "OPENSPEC_SYNC_DB"
+        case databaseURL = "OPENSPEC_SYNC_DATABASE_URL"
         case dataHome = "XDG_DATA_HOME"
         case home = "HOME"
         case maxFileBytes = "OPENSPEC_SYNC_MAX_FILE_BYTES"
@@ -22,9 +24,23 @@ public struct Settings: Sendable, Equatable {
     /// The size cap for one file when nothing says otherwise: 8 MiB.
     public static let defaultMaxFileBytes = 8 << 20
 
-    /// The database file: `--db`, else `OPENSPEC_SYNC_DB`, else
+    /// Which database the commands use.
+    public enum Database: Sendable, Equatable {
+        /// One SQLite file, for the processes of one machine.
+        case sqlite(path: String)
+        /// A PostgreSQL database, which processes on many machines may share.
+        case postgres(DatabaseURL)
+    }
+
+    /// The database: `--db` or `--database-url`, else `OPENSPEC_SYNC_DB` or
+    /// `OPENSPEC_SYNC_DATABASE_URL` (two of one level are an error), else
+    /// the file at `databasePath`.
+    public var database: Database
+    /// The SQLite file: `--db`, else `OPENSPEC_SYNC_DB`, else
     /// `$XDG_DATA_HOME/openspec-sync/openspec-sync.sqlite`, else
-    /// `~/.local/share/openspec-sync/openspec-sync.sqlite`.
+    /// `~/.local/share/openspec-sync/openspec-sync.sqlite`. With a database
+    /// URL, the default file, unused: its folder keeps what is this
+    /// machine's own (the project locks, the API token file).
     public var databasePath: String
     /// The size cap for one file: `OPENSPEC_SYNC_MAX_FILE_BYTES` (above 0), default 8 MiB.
     public var maxFileBytes: Int
@@ -47,18 +63,27 @@ public struct Settings: Sendable, Equatable {
     /// `FILE_WATCHER_ENABLED=true` (any case).
     public var watchFiles: Bool
 
-    /// The settings from `environment` and the `--db` flag.
-    public init(environment: [String: String], databaseFlag: String? = nil) {
+    /// The settings from `environment` and the `--db` and `--database-url` flags.
+    public init(environment: [String: String], databaseFlag: String? = nil, databaseURLFlag: String? = nil) throws(SettingsError) {
         func value(_ variable: Variable) -> String? { environment[variable.rawValue].flatMap { $0.isEmpty ? nil : $0 } }
         home = value(.home)
-        if let databaseFlag, !databaseFlag.isEmpty {
-            databasePath = Configuration.absolute(databaseFlag)
-        } else if let database = value(.database) {
-            databasePath = Configuration.absolute(database)
-        } else {
-            let dataHome = value(.dataHome).flatMap { $0.hasPrefix("/") ? $0 : nil }
-                ?? (home ?? NSHomeDirectory()) + "/.local/share"
-            databasePath = dataHome + "/openspec-sync/openspec-sync.sqlite"
+        let dataHome = value(.dataHome).flatMap { $0.hasPrefix("/") ? $0 : nil } ?? (home ?? NSHomeDirectory()) + "/.local/share"
+        let source = try DatabaseSource.choose(
+            flags: (databaseFlag.flatMap { $0.isEmpty ? nil : $0 }, databaseURLFlag.flatMap { $0.isEmpty ? nil : $0 }),
+            environment: (value(.database), value(.databaseURL)))
+        databasePath = dataHome + "/openspec-sync/openspec-sync.sqlite"
+        switch source {
+        case let .file(path, _):
+            databasePath = Configuration.absolute(path)
+            database = .sqlite(path: databasePath)
+        case let .url(text, origin):
+            do {
+                database = .postgres(try DatabaseURL(text))
+            } catch {
+                throw .badDatabaseURL(origin: origin, error)
+            }
+        case nil:
+            database = .sqlite(path: databasePath)
         }
         maxFileBytes = value(.maxFileBytes).flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil } ?? Self.defaultMaxFileBytes
         let days = value(.historyDays).flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil }

@@ -16,17 +16,17 @@ struct Init: ParsableCommand {
     @Flag(help: "Print the project as JSON.") var json = false
 
     func run() throws {
-        try InitRun(db: global.db, repo: repo, name: name, openspecDir: openspecDir, json: json).execute()
+        try InitRun(db: global.db, databaseURL: global.databaseURL, repo: repo, name: name, openspecDir: openspecDir, json: json).execute()
     }
 
     /// `init` as scripts write it (see `PlainArguments`), without
     /// ArgumentParser: false for anything else.
     static func runIfPlain(_ argv: [String]) -> Bool {
         guard argv.count >= 2, argv[1] == "init",
-            let arguments = PlainArguments(argv[2...], values: ["--db", "--repo", "--name", "--openspec-dir"], flags: ["--json"])
+            let arguments = PlainArguments(argv[2...], values: ["--db", "--database-url", "--repo", "--name", "--openspec-dir"], flags: ["--json"])
         else { return false }
         let values = arguments.values
-        runPlain(InitRun(db: values["--db"], repo: values["--repo"], name: values["--name"],
+        runPlain(InitRun(db: values["--db"], databaseURL: values["--database-url"], repo: values["--repo"], name: values["--name"],
                          openspecDir: values["--openspec-dir"] ?? "openspec", json: arguments.flags.contains("--json")).execute)
         return true
     }
@@ -35,6 +35,7 @@ struct Init: ParsableCommand {
 /// One `init` command, however its arguments were read.
 struct InitRun {
     var db: String?
+    var databaseURL: String?
     var repo: String?
     var name: String?
     var openspecDir: String
@@ -42,7 +43,7 @@ struct InitRun {
 
     func execute() throws {
         try perform {
-            let project = try GlobalOptions.engine(GlobalOptions.settings(db: db)).register(repo: repo, name: name, openspecDir: openspecDir)
+            let project = try GlobalOptions.engine(GlobalOptions.settings(db: db, databaseURL: databaseURL)).register(repo: repo, name: name, openspecDir: openspecDir)
             if json {
                 try printJSON(project)
             } else {
@@ -78,7 +79,7 @@ struct Reconcile: ParsableCommand {
     }
 
     func run() throws {
-        try ReconcileRun(db: global.db, repo: repo, all: all, full: full, trigger: trigger, json: json,
+        try ReconcileRun(db: global.db, databaseURL: global.databaseURL, repo: repo, all: all, full: full, trigger: trigger, json: json,
                          coalesce: coalesce).execute()
     }
 
@@ -86,12 +87,12 @@ struct Reconcile: ParsableCommand {
     /// ArgumentParser: false for anything else.
     static func runIfPlain(_ argv: [String]) -> Bool {
         guard argv.count >= 2, argv[1] == "reconcile",
-            let arguments = PlainArguments(argv[2...], values: ["--db", "--repo", "--trigger"],
+            let arguments = PlainArguments(argv[2...], values: ["--db", "--database-url", "--repo", "--trigger"],
                                            flags: ["--all", "--full", "--json", "--coalesce"]),
             !(arguments.flags.contains("--all") && arguments.values["--repo"] != nil)  // ArgumentParser says why
         else { return false }
         let (values, flags) = (arguments.values, arguments.flags)
-        let run = ReconcileRun(db: values["--db"], repo: values["--repo"], all: flags.contains("--all"),
+        let run = ReconcileRun(db: values["--db"], databaseURL: values["--database-url"], repo: values["--repo"], all: flags.contains("--all"),
                                full: flags.contains("--full"), trigger: values["--trigger"] ?? SyncTrigger.manual.rawValue,
                                json: flags.contains("--json"), coalesce: flags.contains("--coalesce"))
         runPlain(run.execute)
@@ -102,6 +103,7 @@ struct Reconcile: ParsableCommand {
 /// One `reconcile` command, however its arguments were read.
 struct ReconcileRun {
     var db: String?
+    var databaseURL: String?
     var repo: String?
     var all: Bool
     var full: Bool
@@ -113,7 +115,7 @@ struct ReconcileRun {
         var partial = false
         try perform {
             Trace.mark("arguments parsed")
-            let engine = try GlobalOptions.engine(GlobalOptions.settings(db: db))
+            let engine = try GlobalOptions.engine(GlobalOptions.settings(db: db, databaseURL: databaseURL))
             Trace.mark("database open")
             let projects = all ? try engine.store.projects() : [try engine.project(forRepo: repo)]
             Trace.mark("project found")

@@ -93,16 +93,29 @@ struct GlobalOptions: ParsableArguments {
         valueName: "path"))
     var db: String?
 
-    /// This command's settings: the environment, read here and nowhere else, and `--db`.
-    func settings() -> Settings { Self.settings(db: db) }
+    @Option(name: .customLong("database-url"), help: ArgumentHelp(
+        "A PostgreSQL database instead of the file: postgres://user:password@host:port/database, "
+            + "or postgres:///database?host=/var/run/postgresql for a local socket "
+            + "(default: $OPENSPEC_SYNC_DATABASE_URL). Shown everywhere with the password as ***.",
+        valueName: "url"))
+    var databaseURL: String?
 
-    static func settings(db: String?) -> Settings {
-        let settings = Settings(environment: ProcessInfo.processInfo.environment, databaseFlag: db)
+    /// This command's settings: the environment, read here and nowhere else, and the database flags.
+    func settings() throws -> Settings { try Self.settings(db: db, databaseURL: databaseURL) }
+
+    /// Settings that cannot be used are a usage error (exit 64), in words that name the flag or variable.
+    static func settings(db: String?, databaseURL: String?) throws -> Settings {
+        let settings: Settings
+        do {
+            settings = try Settings(environment: ProcessInfo.processInfo.environment, databaseFlag: db, databaseURLFlag: databaseURL)
+        } catch {
+            throw ValidationError(error.description)
+        }
         Trace.enabled = settings.trace
         return settings
     }
 
-    func engine() throws -> SyncEngine { try Self.engine(settings()) }
+    func engine() throws -> SyncEngine { try Self.engine(try settings()) }
 
     static func engine(_ settings: Settings) throws -> SyncEngine {
         Trace.mark("start")

@@ -97,7 +97,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         bootstrapLogging()
         let logger = Logger(label: "openspec-sync")
-        let settings = global.settings()
+        let settings = try global.settings()
         let api: APIServer
         do {
             let engine = try SyncEngine(settings: settings, concurrentReads: true)

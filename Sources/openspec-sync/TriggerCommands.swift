@@ -25,7 +25,7 @@ struct HookTarget: ParsableArguments {
 
     func installer() throws -> HookInstaller {
         let root = try SyncEngine.repositoryRoot(around: repo)
-        let settings = global.settings()
+        let settings = try global.settings()
         return HookInstaller(repositoryRoot: root, binary: executablePath(), database: settings.databasePath, home: settings.home)
     }
 
@@ -49,6 +49,12 @@ struct HooksInstall: ParsableCommand {
     @OptionGroup var target: HookTarget
     func run() throws {
         try perform {
+            // The scripts pass a file (--db) to every hook; a database URL would
+            // have to be written into them, its password with it.
+            if case .postgres = try target.global.settings().database {
+                throw ValidationError("git hooks sync into a SQLite file (--db); with a database URL, "
+                    + "keep the repositories in step with `openspec-sync run` instead")
+            }
             let installer = try target.installer()
             try target.report(try installer.install(), installer: installer, log: false)
         }
@@ -100,7 +106,7 @@ struct Hook: ParsableCommand {
     static let foregroundLimit = 500
 
     func run() {
-        Self.perform(name: name, db: global.db, repo: repo, log: log, gitArguments: gitArguments)
+        Self.perform(name: name, db: global.db, databaseURL: global.databaseURL, repo: repo, log: log, gitArguments: gitArguments)
     }
 
     /// The arguments exactly as the installed scripts pass them
@@ -111,14 +117,14 @@ struct Hook: ParsableCommand {
             let arguments = PlainArguments(argv[3...], values: ["--db", "--repo", "--log"], terminator: true),
             let db = arguments.values["--db"], let repo = arguments.values["--repo"]
         else { return false }
-        perform(name: argv[2], db: db, repo: repo, log: arguments.values["--log"], gitArguments: arguments.rest)
+        perform(name: argv[2], db: db, databaseURL: nil, repo: repo, log: arguments.values["--log"], gitArguments: arguments.rest)
         return true
     }
 
-    static func perform(name: String, db: String?, repo: String?, log: String?, gitArguments: [String]) {
+    static func perform(name: String, db: String?, databaseURL: String?, repo: String?, log: String?, gitArguments: [String]) {
         defer { if let log { HookInstaller.rotateLog(at: log) } }
         do {
-            let settings = GlobalOptions.settings(db: db)
+            let settings = try GlobalOptions.settings(db: db, databaseURL: databaseURL)
             let engine = try GlobalOptions.engine(settings)
             Trace.mark("database open")
             guard let project = try? engine.project(forRepo: repo) else {
@@ -132,7 +138,7 @@ struct Hook: ParsableCommand {
                 Trace.mark("done")
             case let .background(reason):
                 print("\(name): \(reason); the sync continues in the background")
-                try continueInBackground(project: project, name: name, databasePath: settings.databasePath)
+                try continueInBackground(project: project, name: name, database: settings.database)
             }
         } catch {
             printError("\(name): \(errorText(error))")
@@ -141,11 +147,20 @@ struct Hook: ParsableCommand {
 
     /// Starts `reconcile --coalesce` as a separate process and returns
     /// without waiting: its output goes where ours goes (the hook log).
-    private static func continueInBackground(project: ProjectRecord, name: String, databasePath: String) throws {
+    private static func continueInBackground(project: ProjectRecord, name: String, database: Settings.Database) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executablePath())
-        process.arguments = ["reconcile", "--repo", project.repoPath, "--db", databasePath,
-                             "--trigger", name, "--coalesce"]
+        process.arguments = ["reconcile", "--repo", project.repoPath, "--trigger", name, "--coalesce"]
+        switch database {
+        case let .sqlite(path):
+            process.arguments? += ["--db", path]
+        case let .postgres(url):
+            // Through the environment, not the arguments: others may read a process's arguments.
+            var environment = ProcessInfo.processInfo.environment
+            environment.removeValue(forKey: Settings.Variable.database.rawValue)
+            environment[Settings.Variable.databaseURL.rawValue] = url.string(revealingPassword: true)
+            process.environment = environment
+        }
         process.standardInput = FileHandle.nullDevice
         try process.run()
         print("\(name): a long sync continues in the background (pid \(process.processIdentifier))")
@@ -184,7 +199,7 @@ struct RunDaemon: AsyncParsableCommand {
     static let maxInterval: Double = 7 * 86_400
 
     func validate() throws {
-        let settings = global.settings()
+        let settings = try global.settings()
         _ = try scanInterval(settings)
         _ = try scanBatch(settings)
         if concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
@@ -214,7 +229,7 @@ struct RunDaemon: AsyncParsableCommand {
     func run() async throws {
         bootstrapLogging()
         let logger = Logger(label: "openspec-sync")
-        let settings = global.settings()
+        let settings = try global.settings()
         let options = ScanOptions(
             interval: try scanInterval(settings),
             batch: try scanBatch(settings),

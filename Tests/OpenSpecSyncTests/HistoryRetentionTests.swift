@@ -94,11 +94,11 @@ struct HistoryRetentionTests {
                 }
             }
         }
-        #expect(Settings(environment: [:]).historyRetention == HistoryRetention(days: 90, keep: 1000))
-        #expect(Settings(environment: ["OPENSPEC_SYNC_HISTORY_DAYS": "7"]).historyRetention.days == 7)
-        #expect(Settings(environment: ["OPENSPEC_SYNC_HISTORY_DAYS": "0"]).historyRetention.days == 90)
+        #expect(try Settings(environment: [:]).historyRetention == HistoryRetention(days: 90, keep: 1000))
+        #expect(try Settings(environment: ["OPENSPEC_SYNC_HISTORY_DAYS": "7"]).historyRetention.days == 7)
+        #expect(try Settings(environment: ["OPENSPEC_SYNC_HISTORY_DAYS": "0"]).historyRetention.days == 90)
         // 90 days of 10 rows is 900: the newest 1,000 rows are kept, reaching back past 90 days.
-        let deleted = try h.engine.pruneHistory(Settings(environment: [:]).historyRetention, now: now)
+        let deleted = try h.engine.pruneHistory(try Settings(environment: [:]).historyRetention, now: now)
         #expect(try kept() == 1000)
         #expect(deleted == 2001 - 1000)
         // A week's retention: 7 days of rows are younger, but 1,000 are kept all the same.
