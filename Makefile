@@ -16,7 +16,8 @@ CORPUS_TOOL ?= ../shared/tools/gen_corpus.py
 
 all: build
 
-## deps: install the system packages the build and tests need (libgit2-dev, git, sqlite3, python3;
+## deps: install the system packages the build and tests need (libgit2-dev, git, sqlite3, python3,
+## postgresql for the PostgreSQL store's tests;
 ## chromium, chromium-driver and python3-venv for the browser tests)
 deps:
 	@command -v $(SWIFT) >/dev/null || { echo "error: the Swift 6 toolchain is not on PATH; install it from swift.org first" >&2; exit 1; }
@@ -29,6 +30,7 @@ deps:
 	command -v readelf >/dev/null || missing="$$missing binutils"; \
 	[ -x /usr/bin/time ] || missing="$$missing time"; \
 	[ -f /usr/include/sqlite3.h ] || missing="$$missing libsqlite3-dev"; \
+	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
