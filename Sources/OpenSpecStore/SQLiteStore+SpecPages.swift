@@ -1,35 +1,6 @@
 import Foundation
 import GRDB
 
-/// Where a page of the change list starts: the sort key of the last row of
-/// the page before. The list is ordered by status (active, archived,
-/// removed), then path, then id, so a key names one place in that order
-/// whatever rows are added or removed around it.
-public struct SpecListKey: Sendable, Equatable {
-    public var statusRank: Int
-    public var path: String
-    public var id: String
-
-    public init(statusRank: Int, path: String, id: String) {
-        self.statusRank = statusRank
-        self.path = path
-        self.id = id
-    }
-
-    public init(_ spec: SpecSummary) {
-        self.init(statusRank: Self.rank(of: spec.status), path: spec.path, id: spec.id)
-    }
-
-    /// The list's order of statuses.
-    public static func rank(of status: SpecStatus) -> Int {
-        switch status {
-        case .active: return 0
-        case .archived: return 1
-        case .removed: return 2
-        }
-    }
-}
-
 extension SQLiteStore {
     static let statusRankSQL = "CASE status WHEN 'active' THEN 0 WHEN 'archived' THEN 1 ELSE 2 END"
 

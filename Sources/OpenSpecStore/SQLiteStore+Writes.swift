@@ -1,25 +1,6 @@
 import Foundation
 import GRDB
 
-/// Where a change is, as a write needs it.
-public struct SpecPlace: Sendable, Equatable {
-    public var id: String
-    public var projectId: String
-    public var path: String
-    public var changeId: String
-    public var status: SpecStatus
-
-    public init(
-        id: String, projectId: String, path: String, changeId: String, status: SpecStatus
-    ) {
-        self.id = id
-        self.projectId = projectId
-        self.path = path
-        self.changeId = changeId
-        self.status = status
-    }
-}
-
 /// Reads of database-to-file writes and conflicts.
 extension SQLiteStore {
     public func pendingWrite(id: Int64) throws -> PendingWriteRecord? {

@@ -1,19 +1,5 @@
 import GRDB
 
-/// The columns of a change's row that its workflow schema decides.
-public struct SchemaDependentColumns: Sendable, Equatable {
-    public var completedTasks: Int
-    public var totalTasks: Int
-    public var taskStatus: String
-    public var schemaName: String?
-    public var issues: String
-
-    public init(completedTasks: Int, totalTasks: Int, taskStatus: String, schemaName: String?, issues: String) {
-        self.completedTasks = completedTasks; self.totalTasks = totalTasks; self.taskStatus = taskStatus
-        self.schemaName = schemaName; self.issues = issues
-    }
-}
-
 extension SQLiteTransaction {
     /// A change's schema-dependent columns as stored, to tell whether a new
     /// schema changed anything in a row whose files did not change.
