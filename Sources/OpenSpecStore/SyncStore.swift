@@ -9,6 +9,8 @@ import Foundation
 /// through `write` (or `bulkWrite`) with a `StoreTransaction`: all or
 /// nothing, and the change counter moves once per committed transaction.
 /// Records are plain values; no type of a database library crosses this line.
+/// Paths, ids and change ids sort as bytes (SQLite's binary collation), in
+/// every order a method promises.
 public protocol SyncStore: AnyObject, Sendable {
     // MARK: Transactions
 

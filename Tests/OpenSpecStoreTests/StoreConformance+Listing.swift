@@ -14,22 +14,24 @@ extension StoreConformance {
             _ = try w.insertSpec(projectId: app, Self.values("changes/zeta"), at: Self.t0)
             _ = try w.insertSpec(projectId: lib, Self.values("changes/beta"), at: Self.t0)
             _ = try w.insertSpec(projectId: app, Self.values("changes/alpha"), at: Self.t0)
+            _ = try w.insertSpec(projectId: app, Self.values("changes/Upper"), at: Self.t0)
         }
         return (app, lib)
     }
 
-    /// Listing order is active, archived, removed, each by path; summaries by path.
+    /// Listing order is active, archived, removed, each by path; summaries by
+    /// path. Paths compare as bytes: "Upper" before "alpha".
     func listingOrder(_ store: any SyncStore) throws {
         let (app, lib) = try listed(store)
         var visited: [String] = []
         try store.forEachSpecSummary(projectId: nil) { visited.append("\($0.status.rawValue) \($0.path)") }
-        #expect(visited == ["active changes/alpha", "active changes/beta", "active changes/zeta",
+        #expect(visited == ["active changes/Upper", "active changes/alpha", "active changes/beta", "active changes/zeta",
                             "archived changes/archive/2026-01-02-old", "removed changes/a-gone"])
         var appActive: [String] = []
         try store.forEachSpecSummary(projectId: app, statuses: [.active]) { appActive.append($0.path) }
-        #expect(appActive == ["changes/alpha", "changes/zeta"])
+        #expect(appActive == ["changes/Upper", "changes/alpha", "changes/zeta"])
         #expect(try store.specSummaries(projectId: app).map(\.path)
-                == ["changes/a-gone", "changes/alpha", "changes/archive/2026-01-02-old", "changes/zeta"])
+                == ["changes/Upper", "changes/a-gone", "changes/alpha", "changes/archive/2026-01-02-old", "changes/zeta"])
         #expect(try store.specSummaries(projectId: nil, statuses: [.archived, .removed]).map(\.path)
                 == ["changes/a-gone", "changes/archive/2026-01-02-old"])
         #expect(try store.specSummaries(projectId: lib, statuses: [.removed]).isEmpty)
@@ -65,12 +67,12 @@ extension StoreConformance {
         }
         #expect(paged.map(\.id) == all.map(\.id))
         let first = try store.specPage(projectId: app, statuses: [.active, .archived], after: nil, limit: 2)
-        #expect(first.map(\.path) == ["changes/alpha", "changes/zeta"])
+        #expect(first.map(\.path) == ["changes/Upper", "changes/alpha"])
         _ = try store.write { try $0.insertSpec(projectId: app, Self.values("changes/aaa"), at: Self.t0) }
         let next = try store.specPage(projectId: app, statuses: [.active, .archived], after: SpecListKey(first[1]), limit: 2)
-        #expect(next.map(\.path) == ["changes/archive/2026-01-02-old"])
-        #expect(try store.specCount(projectId: nil, statuses: nil) == 6)
-        #expect(try store.specCount(projectId: app, statuses: [.active]) == 3)
+        #expect(next.map(\.path) == ["changes/zeta", "changes/archive/2026-01-02-old"])
+        #expect(try store.specCount(projectId: nil, statuses: nil) == 7)
+        #expect(try store.specCount(projectId: app, statuses: [.active]) == 4)
         #expect(try store.specCount(projectId: "nobody", statuses: nil) == 0)
     }
 
