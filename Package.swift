@@ -4,7 +4,7 @@ import PackageDescription
 // Layering (enforced by target dependencies):
 //   OpenSpecFormat  pure parsing of the OpenSpec folder format, no I/O policy
 //   OpenSpecGit     the only module that imports libgit2 (CLibgit2, CGitSupport)
-//   OpenSpecStore   the only module that speaks SQL (GRDB, CSQLiteSupport)
+//   OpenSpecStore   the store interface (SyncStore) and its SQLite kind, the only module that speaks SQL (GRDB, CSQLiteSupport)
 //   OpenSpecSync    the reconciler and everything that drives it
 //   OpenSpecServer  the HTTP API (tRPC wire format) on Hummingbird
 //   openspec-sync   thin ArgumentParser executable
