@@ -1453,12 +1453,13 @@ def subscriber_rows(load, pairs):
             proc.kill()
             proc.wait()
     report = json.loads(out.strip().splitlines()[-1])
-    delays, missed = [], 0
+    delays, missed, firsts = [], 0, {}
     for arrivals in report["arrivals"]:
         seen = dict((event_id, at) for event_id, at in arrivals)
         for last, acked in rounds:
             if last in seen:
                 delays.append(seen[last] - acked)
+                firsts[last] = min(firsts.get(last, float("inf")), seen[last] - acked)
             else:
                 missed += 1
     if report["closed"]:
@@ -1472,6 +1473,8 @@ def subscriber_rows(load, pairs):
             samples=[percentile(delays, 50)] if delays else [], **common),
         Row(key="api.sse.p99", figure=f"{label}, p99", unit="s", samples=[percentile(delays, 99)] if delays else [],
             target=Target(API_SSE_P99, on="value"), **common),
+        Row(key="api.sse.first", figure=f"{label}, the first subscriber's (median of the writes)", unit="s",
+            samples=[statistics.median(firsts.values())] if firsts else [], **common),
         Row(key="api.sse.missed", figure=f"events not received ({len(rounds)} writes × {n:,} subscribers)",
             unit="count", samples=[missed], target=Target(0, on="value"), **common),
     ]
