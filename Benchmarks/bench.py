@@ -1052,6 +1052,7 @@ API_WRITE_RATIO = 5.0    # ten writers / one writer, at least
 API_WRITE_P99 = 0.300
 API_SSE_P99 = 0.100
 SSE_CLIENT = os.path.join(HERE, "sse_subscribers.py")
+API_PARTS = ("reads", "single", "writes", "subscribers")  # --api-parts
 
 
 def percentile(samples, p):
@@ -1538,12 +1539,18 @@ def bench_api(ctx):
             if check.raw("GET", path) != (200, body):
                 raise BenchError(f"nginx does not answer {procedure} with the server's bytes")
         check.close()
-        rows = read_rows(load, paths)
-        rows += single_client_rows(load, paths)
+        parts, rows = ctx.args.api_parts, []
+        if "reads" in parts:
+            rows += read_rows(load, paths)
+        if "single" in parts:
+            rows += single_client_rows(load, paths)
         floor.stop()
-        more, spare = write_rows(load)
-        rows += more
-        rows += subscriber_rows(load, spare)
+        spare = task_pairs(ctx)
+        if "writes" in parts:
+            more, spare = write_rows(load)
+            rows += more
+        if "subscribers" in parts:
+            rows += subscriber_rows(load, spare)
         if p.poll() is not None:
             load.errors.append(f"the server exited during the run (exit status {p.returncode})")
     finally:
@@ -1761,6 +1768,9 @@ def parse_args(argv=None):
                     help=f"length of each wrk run of the API figures (default 10, at most {API_MAX_SECONDS})")
     ap.add_argument("--api-subscribers", type=int, default=1000,
                     help="event-stream subscribers of the API figures (default 1000)")
+    ap.add_argument("--api-parts", default=",".join(API_PARTS),
+                    help="comma-separated parts of the API figures to run (default all: "
+                         + ", ".join(API_PARTS) + ")")
     ap.add_argument("--browser-python", default=os.path.join(ROOT, ".venv-browser", "bin", "python"),
                     help="the Python with Selenium that runs the dashboard figures (default: .venv-browser/bin/python)")
     a = ap.parse_args(argv)
@@ -1779,6 +1789,9 @@ def parse_args(argv=None):
         ap.error(f"--api-seconds takes more than 0 and at most {API_MAX_SECONDS}")
     if not 1 <= a.api_subscribers <= 10000:
         ap.error("--api-subscribers takes 1 to 10000")
+    a.api_parts = [x.strip() for x in a.api_parts.split(",") if x.strip()]
+    if not a.api_parts or set(a.api_parts) - set(API_PARTS):
+        ap.error(f"--api-parts: choose from {', '.join(API_PARTS)}")
     if a.daemon_seconds <= 0:
         ap.error("--daemon-seconds must be positive")
     families = list(BENCHMARKS)
