@@ -1385,12 +1385,13 @@ def write_run(load, pairs, connections, name):
 
 
 def write_rows(load):
-    """One writer in a loop, then API_WRITERS at once, on distinct tasks."""
+    """One writer in a loop, then API_WRITERS at once, on distinct tasks;
+    the second half of the tasks is left for the subscribers' writes."""
     ctx, common = load.ctx, dict(size=load.ctx.size, family="api")
     pairs = task_pairs(ctx)
     half = len(pairs) // 2
     one, one_counts, one_problems = write_run(load, pairs[:half // 4], 1, "one")
-    many, many_counts, many_problems = write_run(load, pairs[half // 4:], API_WRITERS, "many")
+    many, many_counts, many_problems = write_run(load, pairs[half // 4:half], API_WRITERS, "many")
     problems = [f"one writer: {p}" for p in one_problems] + [f"{API_WRITERS} writers: {p}" for p in many_problems]
     label = f"specs.toggleTask, {API_WRITERS} writers (wrk -c{API_WRITERS}), each a task of its own"
     rows = [

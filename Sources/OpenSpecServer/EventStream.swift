@@ -47,7 +47,6 @@ extension RequestHandler {
     private func eventStream(projectId: String?, after start: Int64) -> ResponseBody {
         let hub = hub
         let stream = self
-        let ping = options.pingInterval
         let pingMs = Int(options.pingInterval.components.seconds * 1000
             + options.pingInterval.components.attoseconds / 1_000_000_000_000_000)
         return ResponseBody { writer in
@@ -58,36 +57,44 @@ extension RequestHandler {
             try await withGracefulShutdownHandler {
                 var scanned = start
                 guard try await stream.catchUp(projectId: projectId, scanned: &scanned, writer: &writer) else { return }
-                var lastWrite = ContinuousClock.now
-                for await signal in signals {
-                    switch signal {
-                    case let .batch(batch) where batch.after > scanned:
-                        // A piece this stream has not seen: read it itself.
-                        guard try await stream.catchUp(projectId: projectId, scanned: &scanned, writer: &writer) else { return }
-                        lastWrite = .now
-                    case let .batch(batch):
-                        let frames = Self.frames(of: batch, after: scanned, projectId: projectId)
-                        if frames.readableBytes > 0 {
-                            try await writer.write(frames)
-                            lastWrite = .now
-                        }
-                        scanned = max(scanned, batch.through)
-                    case .tick where ContinuousClock.now - lastWrite >= ping:
-                        // Also how a closed connection is noticed: the write fails.
-                        try await writer.write(Self.frame(event: "ping", data: ""))
-                        lastWrite = .now
-                    case .tick:
-                        break
-                    case let .failed(error):
-                        try await stream.endWithError(error, writer: &writer)
-                        return
-                    }
-                }
+                try await stream.follow(signals, projectId: projectId, scanned: scanned, writer: &writer)
             } onGracefulShutdown: {
                 hub.leave(key)
             }
             // No `return` event: the client must reconnect to a restarted server.
             try await writer.finish(nil)
+        }
+    }
+
+    /// Writes what the hub hands out: the batches (or, after a gap, the rows
+    /// read here), pings while idle; returns when the hub stops or fails.
+    private func follow(_ signals: AsyncStream<EventHub.Signal>, projectId: String?, scanned start: Int64,
+                        writer: inout any ResponseBodyWriter) async throws {
+        var scanned = start
+        var lastWrite = ContinuousClock.now
+        for await signal in signals {
+            switch signal {
+            case let .batch(batch) where batch.after > scanned:
+                // A piece this stream has not seen: read it itself.
+                guard try await catchUp(projectId: projectId, scanned: &scanned, writer: &writer) else { return }
+                lastWrite = .now
+            case let .batch(batch):
+                let frames = Self.frames(of: batch, after: scanned, projectId: projectId)
+                if frames.readableBytes > 0 {
+                    try await writer.write(frames)
+                    lastWrite = .now
+                }
+                scanned = max(scanned, batch.through)
+            case .tick where ContinuousClock.now - lastWrite >= options.pingInterval:
+                // Also how a closed connection is noticed: the write fails.
+                try await writer.write(Self.frame(event: "ping", data: ""))
+                lastWrite = .now
+            case .tick:
+                break
+            case let .failed(error):
+                try await endWithError(error, writer: &writer)
+                return
+            }
         }
     }
 
