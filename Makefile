@@ -12,7 +12,7 @@ SOAK_ARGS ?=
 VENV     := .venv-browser
 CORPUS_TOOL ?= ../shared/tools/gen_corpus.py
 
-.PHONY: all deps build release test test-browser soak run demo bench install clean
+.PHONY: all deps bench-deps build release test test-browser soak run demo bench install clean
 
 all: build
 
@@ -41,6 +41,16 @@ deps:
 	python3 -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing (browser tests):$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+## bench-deps: the load generator and the static floor of the API figures (wrk, nginx), from Debian
+bench-deps: deps
+	@missing=""; \
+	command -v wrk >/dev/null || missing="$$missing wrk"; \
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing (benchmarks):$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
@@ -108,8 +118,9 @@ demo:
 	fi
 
 ## bench: release build, then the performance figures of docs/performance.md (takes several minutes;
-## the dashboard figures run in headless Chromium with Selenium from $(VENV))
-bench: release $(VENV)/.ready
+## the dashboard figures run in headless Chromium with Selenium from $(VENV); the API figures under
+## wrk, beside nginx serving the same bytes)
+bench: release bench-deps $(VENV)/.ready
 	python3 Benchmarks/bench.py --binary $(RELEASE)
 
 install: release

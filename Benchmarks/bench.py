@@ -46,6 +46,7 @@ GENERATOR = os.path.join(HERE, "gen_corpus.py")
 sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import gen_corpus  # noqa: E402  (same folder; reused for the benchmark edits)
+import wrk_load  # noqa: E402  (same folder; wrk and nginx for the API figures)
 
 KiB_PER_MiB = 1024
 DEFAULT_SIZES = "2000,20000"
@@ -264,7 +265,8 @@ class Row:
             return "—"
         op = "≤" if self.target.op == "<=" else "≥"
         if self.target.on == "ratio":
-            return f"{op} {self.target.limit:.1f}×"
+            limit = self.target.limit
+            return f"{op} {limit:.1f}×" if round(limit, 1) == limit else f"{op} {limit:.2f}×"
         if self.unit == "KiB":
             return f"{op} {self.target.limit / KiB_PER_MiB:g} MiB"
         return f"{op} {UNITS[self.unit](self.target.limit)}"
@@ -1031,11 +1033,26 @@ def bench_daemon(ctx):
 
 
 # --------------------------------------------------------------------------
-# API load: the HTTP server under concurrent readers and writers.
+# API under load: wrk against the server, nginx serving the same bytes as
+# the floor, a single client's latency, concurrent writers, and many
+# event-stream subscribers.
 
 API_SIZE = 2000          # the load run's corpus size (others: --sizes names them)
-API_MAX_SECONDS = 300    # the longest load run allowed, whatever --api-seconds says
+API_MAX_SECONDS = 300    # the longest wrk run allowed, whatever --api-seconds says
 API_STARTUP = 30         # seconds allowed for the server to print its address
+API_READ_THREADS, API_READ_CONNECTIONS = 2, 32
+API_WRITERS = 10         # concurrent writers (wrk connections), against one in a loop
+API_SEQUENTIAL = 2000    # one client's requests, one keep-alive connection
+API_GET_BYTES = 12_500   # the size of the specs.get reply the reads ask for
+API_SSE_ROUNDS = 20      # writes whose events every subscriber must receive
+API_READ_RATIO = 0.25    # specs.get throughput / nginx's, at least
+API_READ_P99 = 0.020
+API_SINGLE_P50 = 0.001
+API_WRITE_RATIO = 5.0    # ten writers / one writer, at least
+API_WRITE_P99 = 0.300
+API_SSE_P99 = 0.100
+SSE_CLIENT = os.path.join(HERE, "sse_subscribers.py")
+API_PARTS = ("reads", "single", "writes", "subscribers")  # --api-parts
 
 
 def percentile(samples, p):
@@ -1043,6 +1060,14 @@ def percentile(samples, p):
     ordered = sorted(samples)
     rank = max(1, int(round(p / 100 * len(ordered) + 0.5)))
     return ordered[min(rank, len(ordered)) - 1]
+
+
+def query_path(procedure, data=None):
+    import urllib.parse
+    path = "/trpc/" + procedure
+    if data is not None:
+        path += "?input=" + urllib.parse.quote(json.dumps(data, separators=(",", ":")), safe="")
+    return path
 
 
 class APIClient:
@@ -1055,47 +1080,54 @@ class APIClient:
         self.token = token
         self.conn = None
 
-    def call(self, method, procedure, data=None):
-        """(HTTP status, parsed JSON reply); one retry on a dropped keep-alive connection."""
-        import urllib.parse
+    def raw(self, method, path, body=None):
+        """(HTTP status, body bytes); one retry on a dropped keep-alive connection."""
         for attempt in (1, 2):
             if self.conn is None:
                 self.conn = self.http.HTTPConnection("127.0.0.1", self.port, timeout=60)
             try:
-                if method == "GET":
-                    path = "/trpc/" + procedure
-                    if data is not None:
-                        path += "?input=" + urllib.parse.quote(json.dumps(data), safe="")
-                    self.conn.request("GET", path)
-                else:
-                    self.conn.request("POST", "/trpc/" + procedure, body=json.dumps(data),
-                                      headers={"Content-Type": "application/json",
-                                               "Authorization": "Bearer " + self.token})
+                headers = {} if body is None else {"Content-Type": "application/json",
+                                                   "Authorization": "Bearer " + self.token}
+                self.conn.request(method, path, body=body, headers=headers)
                 reply = self.conn.getresponse()
-                body = reply.read()
-                return reply.status, json.loads(body) if body else None
+                return reply.status, reply.read()
             except (ConnectionError, self.http.HTTPException) as e:
                 self.conn.close()
                 self.conn = None
                 if attempt == 2:
-                    raise BenchError(f"{method} {procedure}: {e}") from None
+                    raise BenchError(f"{method} {path[:200]}: {e}") from None
+
+    def call(self, method, procedure, data=None):
+        """(HTTP status, parsed JSON reply)."""
+        if method == "GET":
+            status, body = self.raw("GET", query_path(procedure, data))
+        else:
+            status, body = self.raw("POST", "/trpc/" + procedure, json.dumps(data))
+        return status, json.loads(body) if body else None
 
     def close(self):
         if self.conn is not None:
             self.conn.close()
 
 
-def start_server(ctx, db, env, name):
+def raise_open_files():
+    """The soft limit on open files up to the hard one (for a thousand streams)."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def start_server(ctx, db, env, name, max_connections=128):
     """`openspec-sync serve` on a free loopback port: (process, port). The
     caller stops it with stop_server, in a finally."""
     server_log = os.path.join(ctx.args.out, f"{name}.log")
-    # Every load thread holds a connection from 127.0.0.1: room for them all.
     cmd = [ctx.binary, "serve", "--db", db, "--host", "127.0.0.1", "--port", "0",
-           "--max-connections-per-client", str(ctx.args.api_readers + ctx.args.api_writers + 16)]
+           "--max-connections-per-client", str(max_connections)]
     with open(server_log, "wb") as out:
         try:
             p = subprocess.Popen(cmd, cwd=ctx.work, env=env, stdin=subprocess.DEVNULL,
-                                 stdout=out, stderr=subprocess.STDOUT)
+                                 stdout=out, stderr=subprocess.STDOUT, preexec_fn=raise_open_files)
         except OSError as e:
             raise BenchError(f"cannot start `{show_cmd(cmd)}`: {e}") from None
     port = None
@@ -1123,156 +1155,419 @@ def stop_server(p):
             p.wait()
 
 
-@benchmark("api", "HTTP API under load")
+def wrk_or_fail(url, **kw):
+    try:
+        return wrk_load.run_wrk(url, **kw)
+    except wrk_load.LoadError as e:
+        raise BenchError(str(e)) from None
+
+
+class APILoad:
+    """The server and nginx of one api run, and the errors seen on the way."""
+
+    def __init__(self, ctx, port, token, floor):
+        self.ctx, self.port, self.token, self.floor = ctx, port, token, floor
+        self.errors = []
+        self.seconds = min(ctx.args.api_seconds, API_MAX_SECONDS)
+
+    def url(self, port, path):
+        return f"http://127.0.0.1:{port}{path}"
+
+    def note(self, what, result):
+        for e in result.errors:
+            self.errors.append(f"{what}: {e}")
+
+
+def pick_get_change(ctx, client):
+    """The live change whose specs.get reply is nearest API_GET_BYTES: (input, reply bytes)."""
+    rng = random.Random(f"api-get-{ctx.size}")
+    changes = ctx.live_changes()
+    best = None
+    for cid in rng.sample(changes, min(80, len(changes))):
+        data = {"specId": cid}
+        status, body = client.raw("GET", query_path("specs.get", data))
+        if status != 200:
+            raise BenchError(f"specs.get {cid} gave HTTP {status}: {body[:300]!r}")
+        if best is None or abs(len(body) - API_GET_BYTES) < abs(len(best[1]) - API_GET_BYTES):
+            best = (data, body)
+    return best
+
+
+def read_rows(load, paths):
+    """specs.get and specs.list under wrk -t2 -c32, the server and nginx
+    alternating, each twice; ratio = ours / nginx's requests per second."""
+    rows, common = [], dict(size=load.ctx.size, family="api")
+    conc = f"wrk -t{API_READ_THREADS} -c{API_READ_CONNECTIONS}"
+    for key, label, target in (("get", f"specs.get ({len(paths['specs.get'][1]) / 1000:.1f} KB reply)", True),
+                               ("list", f"specs.list, first page ({len(paths['specs.list'][1]) / 1000:.0f} KB)", False)):
+        path = paths["specs." + key][0]
+        ours, floor = [], []
+        for i in range(2):
+            for side, port, into in (("server", load.port, ours), ("nginx", load.floor.port, floor)):
+                r = wrk_or_fail(load.url(port, path), threads=API_READ_THREADS,
+                                connections=API_READ_CONNECTIONS, seconds=load.seconds)
+                load.note(f"{key} ({side})", r)
+                into.append(r)
+                log(f"[{load.ctx.label}] api: {label} {side}: {r.rate:,.0f} req/s,"
+                    f" p50 {r.p50 * 1000:.2f} ms, p99 {r.p99 * 1000:.2f} ms")
+        rows += [
+            Row(key=f"api.{key}.rate", figure=f"{label}, {conc}", unit="req/s",
+                samples=[r.rate for r in ours], floor_name="nginx, same bytes",
+                floor_samples=[r.rate for r in floor],
+                target=Target(API_READ_RATIO, op=">=") if target else None, **common),
+            Row(key=f"api.{key}.p50", figure=f"{label} latency p50, {conc}", unit="s",
+                samples=[r.p50 for r in ours], floor_name="nginx", floor_samples=[r.p50 for r in floor], **common),
+            Row(key=f"api.{key}.p99", figure=f"{label} latency p99, {conc}", unit="s",
+                samples=[r.p99 for r in ours], floor_name="nginx", floor_samples=[r.p99 for r in floor],
+                target=Target(API_READ_P99, on="value") if target else None, **common),
+        ]
+    return rows
+
+
+def sequential_latencies(port, path, expect, n):
+    """n GETs of path, one after another on one keep-alive connection: seconds each."""
+    client, samples = APIClient(port, ""), []
+    try:
+        for i in range(n + n // 10):  # the first tenth warms up, untimed
+            t0 = time.perf_counter()
+            status, body = client.raw("GET", path)
+            took = time.perf_counter() - t0
+            if status != 200 or len(body) != len(expect):
+                raise BenchError(f"GET {path} on port {port}: HTTP {status}, {len(body)} bytes,"
+                                 f" not 200 and {len(expect)}")
+            if i >= n // 10:
+                samples.append(took)
+    finally:
+        client.close()
+    return samples
+
+
+def single_client_rows(load, paths):
+    """projects.list and sync.getStatus, one client, API_SEQUENTIAL requests;
+    the floor is the same client against nginx serving the same bytes."""
+    rows, common = [], dict(size=load.ctx.size, family="api")
+    for procedure in ("projects.list", "sync.getStatus"):
+        path, body = paths[procedure]
+        ours = sequential_latencies(load.port, path, body, API_SEQUENTIAL)
+        floor = sequential_latencies(load.floor.port, path, body, API_SEQUENTIAL)
+        log(f"[{load.ctx.label}] api: {procedure}, one client: p50 {percentile(ours, 50) * 1000:.3f} ms,"
+            f" p99 {percentile(ours, 99) * 1000:.3f} ms (nginx p50 {percentile(floor, 50) * 1000:.3f} ms)")
+        label = f"{procedure} latency, one client, {API_SEQUENTIAL:,} requests"
+        rows += [
+            Row(key=f"api.{procedure}.p50", figure=f"{label}, p50", unit="s", samples=[percentile(ours, 50)],
+                floor_name="nginx", floor_samples=[percentile(floor, 50)],
+                target=Target(API_SINGLE_P50, on="value"), **common),
+            Row(key=f"api.{procedure}.p99", figure=f"{label}, p99", unit="s", samples=[percentile(ours, 99)],
+                floor_name="nginx", floor_samples=[percentile(floor, 99)], **common),
+        ]
+    return rows
+
+
+@dataclasses.dataclass
+class TaskPair:
+    """An unticked task "- [ ] N" the writes tick: where it is."""
+    cid: str
+    rel: str
+    line_index: int
+    number: str
+
+
+def task_pairs(ctx):
+    """Every unticked numbered task of the live changes, shuffled (seeded)."""
+    pairs = []
+    for cid in ctx.live_changes():
+        rel = f"openspec/changes/{cid}/tasks.md"
+        try:
+            with open(os.path.join(ctx.repo, rel), "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            continue
+        if not all(c.isalnum() or c in "-_." for c in cid):
+            continue  # the Lua script writes the id into JSON unescaped
+        pairs += [TaskPair(cid, rel, i, number) for i, number in unticked_tasks(data)]
+    random.Random(f"api-pairs-{ctx.size}").shuffle(pairs)
+    return pairs
+
+
+def head_blobs(ctx, rels):
+    """{rel: bytes of HEAD:rel} by one `git cat-file --batch`."""
+    query = "".join(f"HEAD:{rel}\n" for rel in rels)
+    r = subprocess.run(["git", "cat-file", "--batch"], cwd=ctx.repo, input=query.encode(),
+                       capture_output=True, env=clean_env(), timeout=COMMAND_TIMEOUT)
+    out, blobs, at = r.stdout, {}, 0
+    for rel in rels:
+        end = out.index(b"\n", at)
+        head = out[at:end].split()
+        if len(head) < 3 or head[1] != b"blob":
+            raise BenchError(f"git cat-file HEAD:{rel}: {out[at:end][:200]!r}")
+        size = int(head[2])
+        blobs[rel] = out[end + 1:end + 1 + size]
+        at = end + 1 + size + 1
+    return blobs
+
+
+def check_toggles(ctx, pairs, originals, head_before, result):
+    """Every acknowledged tick is in HEAD's file and on disk, and nothing
+    else changed: the ticked tasks number at least the "written" replies
+    and at most the requests sent. A list of problems (empty: all is well)."""
+    problems = []
+    rels = sorted({p.rel for p in pairs})
+    changed = set(ctx.git_output("diff", "--name-only", head_before, "HEAD").splitlines())
+    if changed - set(rels):
+        problems.append(f"commits changed files no request asked for: {sorted(changed - set(rels))[:5]}")
+    blobs, ticked = head_blobs(ctx, rels), 0
+    by_rel = {}
+    for p in pairs:
+        by_rel.setdefault(p.rel, []).append(p)
+    for rel in rels:
+        head = blobs[rel]
+        with open(os.path.join(ctx.repo, rel), "rb") as f:
+            if f.read() != head:
+                problems.append(f"{rel} on disk is not as in HEAD")
+        lines = head.split(b"\n")
+        for p in by_rel[rel]:
+            if lines[p.line_index].startswith(b"- [x] " + p.number.encode() + b" "):
+                ticked += 1
+                lines[p.line_index] = b"- [ ]" + lines[p.line_index][5:]
+        if b"\n".join(lines) != originals[rel]:
+            problems.append(f"{rel} in HEAD differs from before in more than the ticks asked for")
+    if ticked < result["written"]:
+        problems.append(f"{result['written']} edits acknowledged as written, {ticked} ticked in HEAD")
+    if ticked > result["sent"]:
+        problems.append(f"{ticked} tasks ticked in HEAD for {result['sent']} requests")
+    waiting = capture(["sqlite3", ctx.api_db, "SELECT count(*) FROM pendingWrites WHERE status = 'pending'"])
+    if waiting != "0":
+        problems.append(f"{waiting} writes still pending after the run")
+    return problems, ticked
+
+
+def wait_until_written(ctx, limit=60):
+    """After wrk stops, the requests still in flight are carried out: wait
+    until no edit is pending, the tree is clean and HEAD has not moved for a second."""
+    deadline, last = time.monotonic() + limit, None
+    while time.monotonic() < deadline:
+        head = ctx.git_output("rev-parse", "HEAD")
+        pending = capture(["sqlite3", ctx.api_db, "SELECT count(*) FROM pendingWrites WHERE status = 'pending'"])
+        if head == last and pending == "0" and not ctx.git_output("status", "--porcelain", "--", "openspec"):
+            return
+        last = head
+        time.sleep(1.0)
+
+
+def write_run(load, pairs, connections, name):
+    """specs.toggleTask by wrk with `connections` writers, each request a task
+    of its own, then the check: (wrk result, the Lua script's counts, problems)."""
+    ctx = load.ctx
+    pairs_file = os.path.join(ctx.work, f"pairs-{name}.tsv")
+    with open(pairs_file, "w") as f:
+        f.writelines(f"{p.cid}\t{p.number}\n" for p in pairs)
+    head_before = ctx.git_output("rev-parse", "HEAD")
+    originals = head_blobs(ctx, sorted({p.rel for p in pairs}))
+    threads = min(2, connections)
+    r = wrk_or_fail(load.url(load.port, ""), threads=threads, connections=connections, seconds=load.seconds,
+                    script=wrk_load.TOGGLE_SCRIPT, script_args=(pairs_file, load.token, str(threads)))
+    load.note(f"writes ({name})", r)
+    wait_until_written(ctx)
+    line = next((l for l in r.output.splitlines() if l.startswith("toggle-result ")), None)
+    if line is None:
+        raise BenchError(f"the wrk script printed no toggle-result line:\n{r.output[-1500:]}")
+    counts = json.loads(line.split(" ", 1)[1])
+    if counts["failed"]:
+        load.errors.append(f"writes ({name}): {counts['failed']} replies neither written nor unchanged")
+    if counts["exhausted"]:
+        load.errors.append(f"writes ({name}): {counts['exhausted']} requests past the {len(pairs):,}"
+                           " tasks prepared (make --api-seconds shorter)")
+    problems, ticked = check_toggles(ctx, pairs, originals, head_before, counts)
+    commits = int(ctx.git_output("rev-list", "--count", f"{head_before}..HEAD"))
+    log(f"[{ctx.label}] api: writes, {connections} writer(s): {r.rate:,.1f} req/s, p50 {r.p50 * 1000:.1f} ms,"
+        f" p99 {r.p99 * 1000:.1f} ms; {counts['written']} written, {ticked} ticked in {commits} commits")
+    return r, counts, problems
+
+
+def write_rows(load):
+    """One writer in a loop, then API_WRITERS at once, on distinct tasks;
+    the second half of the tasks is left for the subscribers' writes."""
+    ctx, common = load.ctx, dict(size=load.ctx.size, family="api")
+    pairs = task_pairs(ctx)
+    half = len(pairs) // 2
+    one, one_counts, one_problems = write_run(load, pairs[:half // 4], 1, "one")
+    many, many_counts, many_problems = write_run(load, pairs[half // 4:half], API_WRITERS, "many")
+    problems = [f"one writer: {p}" for p in one_problems] + [f"{API_WRITERS} writers: {p}" for p in many_problems]
+    label = f"specs.toggleTask, {API_WRITERS} writers (wrk -c{API_WRITERS}), each a task of its own"
+    rows = [
+        Row(key="api.write.rate", figure=label, unit="req/s", samples=[many.rate],
+            floor_name="one writer in a loop", floor_samples=[one.rate],
+            target=Target(API_WRITE_RATIO, op=">="), **common),
+        Row(key="api.write.p50", figure=f"{label}, latency p50", unit="s", samples=[many.p50],
+            floor_name="one writer", floor_samples=[one.p50], **common),
+        Row(key="api.write.p99", figure=f"{label}, latency p99", unit="s", samples=[many.p99],
+            floor_name="one writer", floor_samples=[one.p99], target=Target(API_WRITE_P99, on="value"), **common),
+        Row(key="api.write.check", figure="acknowledged edits missing from disk or git, or other damage",
+            unit="count", samples=[len(problems)], target=Target(0, on="value"), **common),
+    ]
+    if problems:
+        rows[-1].error = "\n".join(problems[:10])
+    return rows, pairs[half:]
+
+
+def read_ready(proc, timeout):
+    """The subscriber process's "ready N" line, or a BenchError."""
+    import select
+    ready, _, _ = select.select([proc.stdout], [], [], timeout)
+    line = proc.stdout.readline() if ready else ""
+    if not line.startswith("ready "):
+        proc.kill()
+        err = proc.stderr.read()[-1500:] if proc.poll() is not None or proc.wait() is not None else ""
+        raise BenchError(f"the subscribers did not all connect within {timeout} s: {line.strip()!r}\n{err}")
+    return int(line.split()[1])
+
+
+def subscriber_rows(load, pairs):
+    """ctx.args.api_subscribers streams of sync.subscribe; API_SSE_ROUNDS
+    writes through the API, a few hundred ms apart; per subscriber and
+    write, the time from the write's reply (its sync done and committed) to
+    the arrival of the write's last event."""
+    ctx, common = load.ctx, dict(size=load.ctx.size, family="api")
+    n = ctx.args.api_subscribers
+    proc = subprocess.Popen([sys.executable, SSE_CLIENT, "--port", str(load.port), "--count", str(n)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, preexec_fn=raise_open_files)
+    rng, client, rounds = random.Random(f"api-sse-{ctx.size}"), APIClient(load.port, load.token), []
+    try:
+        connected = read_ready(proc, 120)
+        log(f"[{ctx.label}] api: {connected} subscribers connected; {API_SSE_ROUNDS} writes ...")
+        for pair in pairs[:API_SSE_ROUNDS]:
+            time.sleep(rng.uniform(0.2, 0.4))
+            status, reply = client.call("POST", "specs.toggleTask",
+                                        {"specId": pair.cid, "task": pair.number, "done": True})
+            acked = time.monotonic()
+            outcome = (reply or {}).get("result", {}).get("data", {}).get("outcome")
+            if status != 200 or outcome != "written":
+                load.errors.append(f"subscribers: specs.toggleTask {pair.cid}: HTTP {status}: {str(reply)[:300]}")
+                continue
+            last = int(capture(["sqlite3", ctx.api_db, "SELECT MAX(id) FROM syncHistory"]))
+            rounds.append((last, acked))
+        time.sleep(1.0)
+        out, err = proc.communicate(input="", timeout=120)
+    finally:
+        client.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    report = json.loads(out.strip().splitlines()[-1])
+    delays, missed, firsts = [], 0, {}
+    for arrivals in report["arrivals"]:
+        seen = dict((event_id, at) for event_id, at in arrivals)
+        for last, acked in rounds:
+            if last in seen:
+                delays.append(seen[last] - acked)
+                firsts[last] = min(firsts.get(last, float("inf")), seen[last] - acked)
+            else:
+                missed += 1
+    if report["closed"]:
+        load.errors.append(f"subscribers: the server closed {report['closed']} streams")
+    log(f"[{ctx.label}] api: events to {n} subscribers: {len(delays)} arrivals, {missed} missed;"
+        f" p50 {percentile(delays, 50) * 1000:.1f} ms, p99 {percentile(delays, 99) * 1000:.1f} ms" if delays else
+        f"[{ctx.label}] api: no event arrived")
+    label = f"sync.subscribe, {n:,} subscribers: a write's event, from its reply to arrival"
+    rows = [
+        Row(key="api.sse.p50", figure=f"{label}, p50", unit="s",
+            samples=[percentile(delays, 50)] if delays else [], **common),
+        Row(key="api.sse.p99", figure=f"{label}, p99", unit="s", samples=[percentile(delays, 99)] if delays else [],
+            target=Target(API_SSE_P99, on="value"), **common),
+        Row(key="api.sse.first", figure=f"{label}, the first subscriber's (median of the writes)", unit="s",
+            samples=[statistics.median(firsts.values())] if firsts else [], **common),
+        Row(key="api.sse.missed", figure=f"events not received ({len(rounds)} writes × {n:,} subscribers)",
+            unit="count", samples=[missed], target=Target(0, on="value"), **common),
+    ]
+    if not delays:
+        rows[1].error = "no event reached a subscriber"
+    return rows
+
+
+def reply_bodies(client, get_input):
+    """{procedure: (URL path with input, the server's reply bytes)} for the read figures."""
+    paths = {}
+    for procedure, data in (("specs.get", get_input), ("specs.list", {}),
+                            ("projects.list", None), ("sync.getStatus", None)):
+        path = query_path(procedure, data)
+        status, body = client.raw("GET", path)
+        if status != 200:
+            raise BenchError(f"GET {path[:200]}: HTTP {status}: {body[:300]!r}")
+        paths[procedure] = (path, body)
+    return paths
+
+
+@benchmark("api", "HTTP API under load (wrk)")
 def bench_api(ctx):
-    """`openspec-sync serve` on loopback with the imported corpus: readers
-    (specs.get, sync.getStatus, sync.getSyncHistory, specs.list) and
-    writers (specs.toggleTask, each on changes of its own) for a fixed time.
-    Every reply must be a success; p50/p99 latencies are recorded."""
+    """`openspec-sync serve` on loopback with the imported corpus, under wrk:
+    reads at -c32 against nginx serving the same bytes (same run), one
+    client's latency, ten writers against one, and a thousand event-stream
+    subscribers. See Benchmarks/README.md."""
     if ctx.size != API_SIZE and not ctx.args.sizes_given:
         log(f"[{ctx.label}] api: skipped (runs at {size_label(API_SIZE)}; name other sizes"
             " with --sizes to measure it there)")
         return []
-    seconds = min(ctx.args.api_seconds, API_MAX_SECONDS)
-    readers, writers = ctx.args.api_readers, ctx.args.api_writers
+    missing = wrk_load.missing_tools()
+    if missing:
+        raise BenchError(f"not installed: {', '.join(missing)} (`make bench-deps` installs them from Debian)")
+    raise_open_files()
     repo = ctx.repo
-    db = os.path.join(ctx.work, "api.db")
+    ctx.api_db = db = os.path.join(ctx.work, "api.db")
     remove_db(db)
     ctx.tool("init", "--repo", repo, db=db, isolated=True)
     ctx.tool("reconcile", "--repo", repo, db=db, isolated=True)
-    head_before = ctx.git_output("rev-parse", "HEAD")
     token = "bench-" + hashlib.sha256(os.urandom(32)).hexdigest()
     env = ctx.tool_env(db, isolated=True)
     env["OPENSPEC_SYNC_TOKEN"] = token
-    p, port = start_server(ctx, db, env, f"api-{ctx.size}")
+    p, port = start_server(ctx, db, env, f"api-{ctx.size}", max_connections=ctx.args.api_subscribers + 64)
+    floor = None
     try:
-
-        changes = ctx.live_changes()
-        # Each writer owns every writers-th change, so no two writers touch one file.
-        owned = [changes[w::writers][:50] for w in range(writers)]
-        state = {}
-        probe = APIClient(port, token)
-        for mine in owned:
-            for cid in mine:
-                status, reply = probe.call("GET", "specs.get", {"specId": cid})
-                tasks = (reply or {}).get("result", {}).get("data", {}).get("tasks", []) if status == 200 else []
-                if not tasks:
-                    raise BenchError(f"specs.get {cid} gave HTTP {status} or no tasks: {str(reply)[:300]}")
-                state[cid] = tasks[0]["done"]
-        probe.close()
-
-        lock = threading.Lock()
-        reads, writes, errors = [], [], []
-        stop_at = time.monotonic() + seconds
-        rng_seed = f"api-{ctx.size}"
-
-        def reader(n):
-            rng = random.Random(f"{rng_seed}-r{n}")
-            client, mine = APIClient(port, token), []
-            try:
-                while time.monotonic() < stop_at:
-                    pick = rng.random()
-                    if pick < 0.70:
-                        call = ("specs.get", {"specId": rng.choice(changes)})
-                    elif pick < 0.85:
-                        call = ("sync.getStatus", {"specId": rng.choice(changes)})
-                    elif pick < 0.97:
-                        call = ("sync.getSyncHistory", {"limit": 20})
-                    else:
-                        call = ("specs.list", {"search": rng.choice(changes)})
-                    t0 = time.perf_counter()
-                    try:
-                        status, reply = client.call("GET", *call)
-                        ok = status == 200 and reply is not None and "result" in reply
-                    except BenchError as e:
-                        status, reply, ok = None, str(e), False
-                    mine.append(time.perf_counter() - t0)
-                    if not ok:
-                        with lock:
-                            errors.append(f"{call[0]}: HTTP {status}: {str(reply)[:300]}")
-            finally:
-                client.close()
-                with lock:
-                    reads.extend(mine)
-
-        def writer(n):
-            client, mine, i = APIClient(port, token), [], 0
-            try:
-                while time.monotonic() < stop_at:
-                    cid = owned[n][i % len(owned[n])]
-                    i += 1
-                    done = not state[cid]
-                    t0 = time.perf_counter()
-                    try:
-                        status, reply = client.call("POST", "specs.toggleTask",
-                                                    {"specId": cid, "task": "#1", "done": done})
-                        outcome = (reply or {}).get("result", {}).get("data", {}).get("outcome")
-                        ok = status == 200 and outcome == "written"
-                    except BenchError as e:
-                        status, reply, ok = None, str(e), False
-                    mine.append(time.perf_counter() - t0)
-                    if ok:
-                        state[cid] = done
-                    else:
-                        with lock:
-                            errors.append(f"specs.toggleTask {cid}: HTTP {status}: {str(reply)[:300]}")
-            finally:
-                client.close()
-                with lock:
-                    writes.extend(mine)
-
-        log(f"[{ctx.label}] api: {readers} readers and {writers} writers for {seconds:g} s"
-            f" against 127.0.0.1:{port} ...")
-        threads = [threading.Thread(target=reader, args=(n,), daemon=True) for n in range(readers)]
-        threads += [threading.Thread(target=writer, args=(n,), daemon=True) for n in range(writers)]
-        t_start = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=seconds + 120)
-        wall = time.perf_counter() - t_start
-        if any(t.is_alive() for t in threads):
-            errors.append("some client threads did not finish within two minutes of the end")
+        client = APIClient(port, token)
+        get_input, _ = pick_get_change(ctx, client)
+        paths = reply_bodies(client, get_input)
+        client.close()
+        floor = wrk_load.StaticFloor(os.path.join(ctx.work, "nginx"),
+                                     {path.split("?", 1)[0]: body for path, body in paths.values()},
+                                     workers=os.cpu_count() or 1)
+        try:
+            floor.start()
+        except wrk_load.LoadError as e:
+            raise BenchError(str(e)) from None
+        load = APILoad(ctx, port, token, floor)
+        check = APIClient(floor.port, "")
+        for procedure, (path, body) in paths.items():
+            if check.raw("GET", path) != (200, body):
+                raise BenchError(f"nginx does not answer {procedure} with the server's bytes")
+        check.close()
+        parts, rows = ctx.args.api_parts, []
+        if "reads" in parts:
+            rows += read_rows(load, paths)
+        if "single" in parts:
+            rows += single_client_rows(load, paths)
+        floor.stop()
+        spare = task_pairs(ctx)
+        if "writes" in parts:
+            more, spare = write_rows(load)
+            rows += more
+        if "subscribers" in parts:
+            rows += subscriber_rows(load, spare)
         if p.poll() is not None:
-            errors.append(f"the server exited during the run (exit status {p.returncode})")
+            load.errors.append(f"the server exited during the run (exit status {p.returncode})")
     finally:
+        if floor is not None:
+            floor.stop()
         stop_server(p)
-
-    # Every write the server said it wrote is one commit, and nothing is left over.
-    commits = int(ctx.git_output("rev-list", "--count", f"{head_before}..HEAD"))
-    if commits != len(writes) - sum(1 for e in errors if e.startswith("specs.toggleTask")):
-        errors.append(f"{commits} commits for {len(writes)} writes")
     if ctx.git_output("status", "--porcelain", "--", "openspec"):
-        errors.append("the working tree is not clean after the run")
-    waiting = capture(["sqlite3", db, "SELECT count(*) FROM pendingWrites WHERE status = 'pending'"])
-    if waiting != "0":
-        errors.append(f"{waiting} writes still pending after the run")
-    log(f"[{ctx.label}] api: {len(reads)} reads, {len(writes)} writes in {wall:.1f} s,"
-        f" {len(errors)} errors")
-    for e in errors[:10]:
+        load.errors.append("the working tree is not clean after the run")
+    for e in load.errors[:10]:
         log("    " + e)
-
-    common = dict(size=ctx.size, family="api")
-    load = f"{readers} readers + {writers} writers, {seconds:g} s"
-    rows = [
-        Row(key="api.errors", figure=f"API errors ({load})", unit="count",
-            samples=[len(errors)], target=Target(0, on="value"), **common),
-        Row(key="api.read.p50", figure=f"API read latency p50 ({load})", unit="s",
-            samples=[percentile(reads, 50)] if reads else [], **common),
-        Row(key="api.read.p99", figure=f"API read latency p99 ({load})", unit="s",
-            samples=[percentile(reads, 99)] if reads else [], **common),
-        Row(key="api.read.rate", figure="API reads served", unit="req/s",
-            samples=[len(reads) / wall], **common),
-        Row(key="api.write.p50", figure=f"API write latency p50 (task ticked, committed, synced)", unit="s",
-            samples=[percentile(writes, 50)] if writes else [], **common),
-        Row(key="api.write.p99", figure=f"API write latency p99 (task ticked, committed, synced)", unit="s",
-            samples=[percentile(writes, 99)] if writes else [], **common),
-        Row(key="api.write.rate", figure="API writes committed", unit="req/s",
-            samples=[len(writes) / wall], **common),
-    ]
-    if not reads or not writes:
-        rows[0].error = "no reads or no writes were made"
-    return rows
+    errors = Row(key="api.errors", figure="API errors (socket errors, non-2xx replies, failed writes)",
+                 unit="count", samples=[len(load.errors)], target=Target(0, on="value"),
+                 size=ctx.size, family="api")
+    if load.errors:
+        errors.error = "\n".join(load.errors[:10])
+    return [errors] + rows
 
 
 DASHBOARD_SIZE = 2000
@@ -1470,10 +1765,13 @@ def parse_args(argv=None):
                     help="length of the idle daemon's measuring window (default 120)")
     ap.add_argument("--daemon-all-sizes", action="store_true",
                     help=f"measure the idle daemon at every size, not only {DAEMON_SIZE:,} changes")
-    ap.add_argument("--api-seconds", type=float, default=30,
-                    help=f"length of the API load run (default 30, at most {API_MAX_SECONDS})")
-    ap.add_argument("--api-readers", type=int, default=100, help="reader threads of the API load run (default 100)")
-    ap.add_argument("--api-writers", type=int, default=10, help="writer threads of the API load run (default 10)")
+    ap.add_argument("--api-seconds", type=float, default=10,
+                    help=f"length of each wrk run of the API figures (default 10, at most {API_MAX_SECONDS})")
+    ap.add_argument("--api-subscribers", type=int, default=1000,
+                    help="event-stream subscribers of the API figures (default 1000)")
+    ap.add_argument("--api-parts", default=",".join(API_PARTS),
+                    help="comma-separated parts of the API figures to run (default all: "
+                         + ", ".join(API_PARTS) + ")")
     ap.add_argument("--browser-python", default=os.path.join(ROOT, ".venv-browser", "bin", "python"),
                     help="the Python with Selenium that runs the dashboard figures (default: .venv-browser/bin/python)")
     a = ap.parse_args(argv)
@@ -1490,8 +1788,11 @@ def parse_args(argv=None):
         ap.error("--runs must be at least 1")
     if not 0 < a.api_seconds <= API_MAX_SECONDS:
         ap.error(f"--api-seconds takes more than 0 and at most {API_MAX_SECONDS}")
-    if not 1 <= a.api_readers <= 500 or not 1 <= a.api_writers <= 50:
-        ap.error("--api-readers takes 1 to 500, --api-writers 1 to 50")
+    if not 1 <= a.api_subscribers <= 10000:
+        ap.error("--api-subscribers takes 1 to 10000")
+    a.api_parts = [x.strip() for x in a.api_parts.split(",") if x.strip()]
+    if not a.api_parts or set(a.api_parts) - set(API_PARTS):
+        ap.error(f"--api-parts: choose from {', '.join(API_PARTS)}")
     if a.daemon_seconds <= 0:
         ap.error("--daemon-seconds must be positive")
     families = list(BENCHMARKS)

@@ -16,8 +16,9 @@ public struct ServerOptions: Sendable {
     public var port = ServerOptions.defaultPort
     /// The largest request body accepted; an edit's content travels in it.
     public var maxBodyBytes = 16 << 20
-    /// How often an event stream looks for new history rows.
-    public var pollInterval: Duration = .milliseconds(250)
+    /// How often the server looks for new history rows for its event streams
+    /// (one look for them all).
+    public var pollInterval: Duration = .milliseconds(50)
     /// How often an idle event stream sends tRPC's `ping` event.
     public var pingInterval: Duration = .seconds(5)
     /// Most calls in one batch.
@@ -158,6 +159,7 @@ struct RequestHandler: Sendable {
     let mapper: ErrorMapper
     let loopback: Bool
     let sessions: WebSessions
+    let hub: EventHub
 
     init(engine: SyncEngine, token: APIToken, options: ServerOptions, logger: Logger, workers: EngineWorkers,
          sessions: WebSessions = WebSessions()) {
@@ -170,5 +172,6 @@ struct RequestHandler: Sendable {
         procedures = Procedures(engine: engine, workers: workers, mapper: mapper)
         loopback = ServerOptions.isLoopback(options.host)
         self.sessions = sessions
+        hub = EventHub(engine: engine, workers: workers, poll: options.pollInterval, ping: options.pingInterval)
     }
 }

@@ -42,55 +42,106 @@ extension RequestHandler {
     }
 
     /// The stream itself: `connected`, then the events after `start` as they
-    /// come, pings while idle, until the client leaves or the server stops.
+    /// come (from the server's one look at the history, `EventHub`), pings
+    /// while idle, until the client leaves or the server stops.
     private func eventStream(projectId: String?, after start: Int64) -> ResponseBody {
-        let engine = engine
-        let workers = workers
-        let mapper = mapper
-        let logger = logger
-        let poll = options.pollInterval
-        let ping = options.pingInterval
-        let pingMs = Int(ping.components.seconds * 1000 + ping.components.attoseconds / 1_000_000_000_000_000)
+        let hub = hub
+        let stream = self
+        let pingMs = Int(options.pingInterval.components.seconds * 1000
+            + options.pingInterval.components.attoseconds / 1_000_000_000_000_000)
         return ResponseBody { writer in
             // The client reconnects (with the last id) after three missed pings.
             try await writer.write(Self.frame(event: "connected", data: "{\"reconnectAfterInactivityMs\":\(pingMs * 3)}"))
-            var cursor = start
-            var quietSince = ContinuousClock.now
-            while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                let events: [SyncEvent]
-                do {
-                    events = try await workers.read { [cursor] in
-                        try engine.events(after: cursor, projectId: projectId, limit: Self.eventBatch)
-                    }
-                } catch {
-                    logger.error("sync.subscribe: \(error)")
-                    let shape = mapper.map(error, procedure: "sync.subscribe").envelope(path: "sync.subscribe")
-                    if case let .object(outer) = shape, let inner = outer["error"], let data = try? encode(inner) {
-                        try await writer.write(Self.frame(event: "serialized-error", data: String(decoding: data, as: UTF8.self)))
-                    }
-                    break
-                }
-                for event in events {
-                    let data = try encode(event)
-                    try await writer.write(Self.frame(id: event.id, data: String(decoding: data, as: UTF8.self)))
-                    cursor = event.id
-                }
-                if !events.isEmpty {
-                    quietSince = .now
-                    if events.count == Self.eventBatch { continue }  // more waiting: no sleep
-                } else if ContinuousClock.now - quietSince >= ping {
-                    // Also how a closed connection is noticed: the write fails.
-                    try await writer.write(Self.frame(event: "ping", data: ""))
-                    quietSince = .now
-                }
-                do {
-                    try await cancelWhenGracefulShutdown { try await Task.sleep(for: poll) }
-                } catch {
-                    break
-                }
+            let (key, signals) = hub.join()
+            defer { hub.leave(key) }
+            try await withGracefulShutdownHandler {
+                var scanned = start
+                guard try await stream.catchUp(projectId: projectId, scanned: &scanned, writer: &writer) else { return }
+                try await stream.follow(signals, projectId: projectId, scanned: scanned, writer: &writer)
+            } onGracefulShutdown: {
+                hub.leave(key)
             }
             // No `return` event: the client must reconnect to a restarted server.
             try await writer.finish(nil)
+        }
+    }
+
+    /// Writes what the hub hands out: the batches (or, after a gap, the rows
+    /// read here), pings while idle; returns when the hub stops or fails.
+    private func follow(_ signals: AsyncStream<EventHub.Signal>, projectId: String?, scanned start: Int64,
+                        writer: inout any ResponseBodyWriter) async throws {
+        var scanned = start
+        var lastWrite = ContinuousClock.now
+        for await signal in signals {
+            switch signal {
+            case let .batch(batch) where batch.after > scanned:
+                // A piece this stream has not seen: read it itself.
+                guard try await catchUp(projectId: projectId, scanned: &scanned, writer: &writer) else { return }
+                lastWrite = .now
+            case let .batch(batch):
+                let frames = Self.frames(of: batch, after: scanned, projectId: projectId)
+                if frames.readableBytes > 0 {
+                    try await writer.write(frames)
+                    lastWrite = .now
+                }
+                scanned = max(scanned, batch.through)
+            case .tick where ContinuousClock.now - lastWrite >= options.pingInterval:
+                // Also how a closed connection is noticed: the write fails.
+                try await writer.write(Self.frame(event: "ping", data: ""))
+                lastWrite = .now
+            case .tick:
+                break
+            case let .failed(error):
+                try await endWithError(error, writer: &writer)
+                return
+            }
+        }
+    }
+
+    /// The frames of a batch's events after `scanned` that the stream follows,
+    /// in one buffer (the batch's own when it takes them all).
+    static func frames(of batch: EventHub.Batch, after scanned: Int64, projectId: String?) -> ByteBuffer {
+        let wanted = batch.events.filter { $0.id > scanned && (projectId == nil || $0.projectId == projectId) }
+        if wanted.count == batch.events.count { return batch.frames }
+        var frames = ByteBuffer()
+        for event in wanted { frames.writeImmutableBuffer(event.frame) }
+        return frames
+    }
+
+    /// Sends the events after `scanned` read by this stream itself, until it
+    /// has reached the newest row; false when the database failed (the error
+    /// was sent and the stream must end).
+    private func catchUp(projectId: String?, scanned: inout Int64, writer: inout any ResponseBodyWriter) async throws -> Bool {
+        let engine = engine
+        while true {
+            let from = scanned
+            let read: (newest: Int64, events: [SyncEvent])
+            do {
+                read = try await workers.read {
+                    // Every row up to `newest` is committed once it is seen, so
+                    // the query after it holds each of them that matches.
+                    let newest = try engine.lastEventId()
+                    return (newest, try engine.events(after: from, projectId: projectId, limit: Self.eventBatch))
+                }
+            } catch {
+                try await endWithError(error, writer: &writer)
+                return false
+            }
+            if !read.events.isEmpty {
+                var frames = ByteBuffer()
+                for event in read.events { frames.writeImmutableBuffer(try EventHub.frame(event)) }
+                try await writer.write(frames)
+            }
+            scanned = max(read.events.last?.id ?? from, read.events.count == Self.eventBatch ? from : read.newest)
+            if read.events.count < Self.eventBatch { return true }
+        }
+    }
+
+    private func endWithError(_ error: any Error, writer: inout any ResponseBodyWriter) async throws {
+        logger.error("sync.subscribe: \(error)")
+        let shape = mapper.map(error, procedure: "sync.subscribe").envelope(path: "sync.subscribe")
+        if case let .object(outer) = shape, let inner = outer["error"], let data = try? encode(inner) {
+            try await writer.write(Self.frame(event: "serialized-error", data: String(decoding: data, as: UTF8.self)))
         }
     }
 
