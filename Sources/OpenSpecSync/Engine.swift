@@ -11,6 +11,10 @@ public final class SyncEngine: Sendable {
     public let writeFileSystem: WriteFileSystem
     /// The size cap for one file, read or written (`Settings.maxFileBytes`).
     public let maxFileBytes: Int
+    /// Outcomes of edits carried by another caller's group commit (`WriteGroup.swift`).
+    let writeOutcomes = WriteOutcomeBoard()
+    /// The write path's open repository per project.
+    let repositories = RepositoryCache()
 
     /// `concurrentReads` opens a pool of readers (a long-lived server); a
     /// command-line process is better served by one connection.
