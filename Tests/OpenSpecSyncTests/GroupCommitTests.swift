@@ -163,6 +163,25 @@ struct GroupCommitTests {
         #expect(try h.repo.git("log", "-1", "--format=%s") == "openspec-sync: update 2 files of 2 changes")
     }
 
+    @Test("an edit carried by another process's commit gets that commit as its outcome, found in the database")
+    func carriedByAnotherProcess() throws {
+        let (h, specs) = try syncedChanges(["add-a", "add-b"])
+        let head = try h.repo.git("rev-parse", "HEAD")
+        // A second engine on the same database: another process, with an outcome board of its own.
+        let other = try SyncEngine(databasePath: h.dbPath)
+        let engine = h.engine
+        let specA = specs["add-a"]!, specB = specs["add-b"]!
+        let results = try whileCommitting(h, expectWaiting: 2, [
+            ("add-a", { try engine.toggleTask(spec: specA, task: "1.1", done: true) }),
+            ("add-b", { try other.toggleTask(spec: specB, task: "1.1", done: true) }),
+        ])
+        let outcomes = try results.mapValues { try $0.get() }
+        let commits = Set(outcomes.values.compactMap(commit(of:)))
+        #expect(outcomes.count == 2 && commits.count == 1, "\(outcomes)")
+        #expect(try h.repo.git("rev-list", "--count", "\(head)..HEAD") == "1")
+        #expect(try h.repo.git("rev-parse", "HEAD") == commits.first)
+    }
+
     @Test("files replaced but never committed (a stop between write and commit): a new engine commits them once, nothing lost")
     func stopBetweenWriteAndCommitConverges() throws {
         let ids = ["add-a", "add-b", "add-c"]

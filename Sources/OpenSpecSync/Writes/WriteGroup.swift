@@ -15,13 +15,34 @@ extension SyncEngine {
     /// and at every other due waiting edit of the project.
     func groupOutcome(of id: Int64, file own: WriteFileKey, project: ProjectRecord, trigger: String) throws -> WriteOutcome {
         if let carried = writeOutcomes.outcome(of: id) { return carried }
-        if let write = try store.pendingWrite(id: id), write.status != .pending {
-            // Carried by another process's commit.
-            return .pending(reason: "the write is \(write.status.rawValue): \(write.lastError ?? "no longer pending")")
-        }
+        guard let write = try store.pendingWrite(id: id) else { throw StoreError.notFound("pending write \(id)") }
+        // Carried by another process's commit.
+        if write.status != .pending { return try recordedOutcome(of: write) }
         let outcomes = try attemptProject(project, including: own, trigger: trigger)
         if let found = outcomes.first(where: { $0.id == id }) { return found.outcome }
-        guard let write = try store.pendingWrite(id: id) else { throw StoreError.notFound("pending write \(id)") }
+        return try recordedOutcome(of: try store.pendingWrite(id: id) ?? write)
+    }
+
+    /// What the database says became of a write another process attempted:
+    /// the commit of its history row, its conflict, or why it is not done.
+    private func recordedOutcome(of write: PendingWriteRecord) throws -> WriteOutcome {
+        switch write.status {
+        case .written:
+            let run = "write-\(write.id)-"
+            let rows = try store.history(projectId: write.projectId, specId: write.specId, limit: 100)
+            if let commit = rows.first(where: { $0.runId.hasPrefix(run) && $0.toCommit != nil })?.toCommit {
+                return .written(commit: commit)
+            }
+        case .unchanged:
+            return .unchanged
+        case .conflicted:
+            // The newest open conflict of the file is the one this edit became.
+            if let kept = try store.conflicts(projectId: write.projectId, specId: write.specId).first(where: { $0.path == write.path }) {
+                return .conflict(id: kept.id)
+            }
+        case .pending, .failed:
+            break
+        }
         return .pending(reason: "the write is \(write.status.rawValue): \(write.lastError ?? "no longer pending")")
     }
 
