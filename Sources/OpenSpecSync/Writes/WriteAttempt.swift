@@ -53,10 +53,9 @@ extension SyncEngine {
     /// queue order to the file as it is (those that cannot apply become
     /// conflicts). Conflicts are recorded without the reconcile that follows
     /// them: the group runs it once its files are committed.
-    func prepareFile(_ key: WriteFileKey, project: ProjectRecord, repo: Repository, trigger: String) throws -> FileStep {
-        let writes = try store.pendingWrites(specId: key.specId, path: key.path)
+    func prepareFile(_ key: WriteFileKey, writes: [PendingWriteRecord], project: ProjectRecord, repo: Repository,
+                     trigger: String) throws -> FileStep {
         guard !writes.isEmpty else { return FileStep() }
-        try recordStart(of: writes, project: project, path: key.path, trigger: trigger)
         guard let spec = try store.specPlace(id: key.specId), spec.status != .removed else {
             return FileStep(outcomes: try keepAsConflicts(writes, project: project, file: nil, fsBlobId: nil, trigger: trigger,
                                                           reason: .changeRemoved, reconcile: false))
@@ -112,7 +111,9 @@ extension SyncEngine {
         let writes = ready.writes
         do {
             if let old = ready.replacement.old {
-                try backUp(old, gitDir: gitDir, openspecRelative: file.openspecRelative, mode: ready.replacement.mode)
+                // The group rotates the backup folders once for all its files.
+                try backUp(old, gitDir: gitDir, openspecRelative: file.openspecRelative, mode: ready.replacement.mode,
+                           rotate: false)
             }
             try ready.replacement.stage(changeFolder: file.changeFolder)
             // Check before replace: the file must still be what the edits were applied to.

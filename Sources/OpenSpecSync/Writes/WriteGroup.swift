@@ -79,10 +79,17 @@ extension SyncEngine {
         Trace.mark("repository open")
         // A write killed after its commit left the index at the pre-commit state: finish it first.
         repairIndexAfterOwnCommit(in: repo)
+        var queued: [(key: WriteFileKey, writes: [PendingWriteRecord])] = []
+        for key in files {
+            let writes = try store.pendingWrites(specId: key.specId, path: key.path)
+            if !writes.isEmpty { queued.append((key, writes)) }
+        }
+        try recordStart(of: queued, project: project, trigger: trigger)
+        Trace.mark("lock taken, start logged")
         var outcomes: EditOutcomes = []
         var ready: [ReadyFile] = []
-        for key in files {
-            let step = try fileStep(key, project: project, repo: repo, trigger: trigger)
+        for (key, writes) in queued {
+            let step = try fileStep(key, writes: writes, project: project, repo: repo, trigger: trigger)
             outcomes += step.outcomes
             if let file = step.ready { ready.append(file) }
         }
@@ -95,6 +102,7 @@ extension SyncEngine {
                 replaced.append(file)
             }
         }
+        if !ready.isEmpty { Self.rotateBackups(Self.backupsRoot(gitDir: repo.gitDir)) }
         Trace.mark("backed up, written, synced to disk")
         let committed = try commitGroup(&replaced, project: project, in: repo, trigger: trigger)
         outcomes += committed
@@ -112,11 +120,11 @@ extension SyncEngine {
     }
 
     /// Step 1 for one file; a file whose trouble is an error of its own waits, and does not hold back the others.
-    private func fileStep(_ key: WriteFileKey, project: ProjectRecord, repo: Repository, trigger: String) throws -> FileStep {
+    private func fileStep(_ key: WriteFileKey, writes: [PendingWriteRecord], project: ProjectRecord, repo: Repository,
+                          trigger: String) throws -> FileStep {
         do {
-            return try prepareFile(key, project: project, repo: repo, trigger: trigger)
+            return try prepareFile(key, writes: writes, project: project, repo: repo, trigger: trigger)
         } catch let error as SyncError {
-            let writes = (try? store.pendingWrites(specId: key.specId, path: key.path)) ?? []
             return FileStep(outcomes: writes.map { ($0.id, .pending(reason: "\(error)")) })
         }
     }

@@ -6,14 +6,17 @@ import OpenSpecStore
 /// status, a history row, the change's sync error). An edit that waits is
 /// recorded here too; one given up is kept as a conflict (`WriteGiveUp.swift`).
 extension SyncEngine {
-    /// The start mark of each edit's attempt, seen by subscribers in any
-    /// process as the write begins; the row each attempt ends with carries the same run id.
-    func recordStart(of writes: [PendingWriteRecord], project: ProjectRecord, path: String, trigger: String) throws {
+    /// The start mark of each edit's attempt (the waiting edits of each
+    /// file, all in one transaction), seen by subscribers in any process as
+    /// the write begins; the row each attempt ends with carries the same run id.
+    func recordStart(of files: [(key: WriteFileKey, writes: [PendingWriteRecord])], project: ProjectRecord,
+                     trigger: String) throws {
         try store.write { w in
-            for write in writes {
-                try w.insertHistory(.write(projectId: project.id, specId: write.specId, runId: Self.attemptRunId(write),
-                                           trigger: trigger, action: .started, success: true,
-                                           files: [path]))
+            for (key, writes) in files {
+                for write in writes {
+                    try w.insertHistory(.write(projectId: project.id, specId: write.specId, runId: Self.attemptRunId(write),
+                                               trigger: trigger, action: .started, success: true, files: [key.path]))
+                }
             }
         }
     }
