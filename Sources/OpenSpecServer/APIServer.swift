@@ -104,7 +104,10 @@ public final class APIServer: Service, Sendable {
     /// tests call it in-process. Its worker threads stop with it.
     public func makeApplication(onListening: @escaping @Sendable (String, Int) -> Void = { _, _ in })
         -> Application<RouterResponder<ServerContext>> {
-        let workers = EngineWorkers(readThreads: 6, writeThreads: 3)
+        // A write spends most of its time waiting for the project lock: with
+        // a thread for each of many concurrent writers, the edits that arrive
+        // during a commit are all stored, and the next commit carries them together.
+        let workers = EngineWorkers(readThreads: 6, writeThreads: 16)
         let handler = RequestHandler(engine: engine, token: token, options: options, logger: logger, workers: workers,
                                      sessions: sessions)
         let host = listenHost

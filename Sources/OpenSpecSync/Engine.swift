@@ -14,6 +14,10 @@ public final class SyncEngine: Sendable {
     public let writeFileSystem: WriteFileSystem
     /// The size cap for one file, read or written (`Settings.maxFileBytes`).
     public let maxFileBytes: Int
+    /// Outcomes of edits carried by another caller's group commit (`WriteGroup.swift`).
+    let writeOutcomes = WriteOutcomeBoard()
+    /// The write path's open repository per project.
+    let repositories = RepositoryCache()
 
     /// An engine on `store`; `lockBase` as for `ProjectLock`.
     public init(store: any SyncStore, lockBase: String, maxFileBytes: Int = Settings.defaultMaxFileBytes,

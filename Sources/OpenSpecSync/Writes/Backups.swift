@@ -8,10 +8,11 @@ import Glibc
 extension SyncEngine {
     /// Copies the current file to `<git dir>/openspec-sync/backups/<UTC time>-<random>/<path>`,
     /// outside the working tree (never parsed, never committed), and keeps
-    /// only the newest `SyncCommit.backupsKept` backup folders.
-    func backUp(_ bytes: [UInt8], gitDir: String, openspecRelative: String, mode: mode_t) throws {
+    /// only the newest `SyncCommit.backupsKept` backup folders (unless the
+    /// caller rotates them once for several files: `rotate` false).
+    func backUp(_ bytes: [UInt8], gitDir: String, openspecRelative: String, mode: mode_t, rotate: Bool = true) throws {
         let fs = writeFileSystem
-        let root = gitDir + "/openspec-sync/backups"
+        let root = Self.backupsRoot(gitDir: gitDir)
         var stamp = time_t(Date().timeIntervalSince1970)
         var parts = tm()
         gmtime_r(&stamp, &parts)
@@ -23,8 +24,11 @@ extension SyncEngine {
             try fs.createDirectory(path)
         }
         try fs.writeNewFile(root + "/" + name + "/" + openspecRelative, bytes: bytes, mode: mode)
-        Self.rotateBackups(root)
+        if rotate { Self.rotateBackups(root) }
     }
+
+    /// Where the backup folders of a repository are.
+    static func backupsRoot(gitDir: String) -> String { gitDir + "/openspec-sync/backups" }
 
     /// Deletes all but the newest backup folders (names start with the UTC time, so they sort by age).
     static func rotateBackups(_ root: String, keep: Int = SyncCommit.backupsKept) {

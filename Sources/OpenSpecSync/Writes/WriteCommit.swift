@@ -2,21 +2,42 @@ import Foundation
 import OpenSpecGit
 import OpenSpecStore
 
-/// Step 3 of a write and of a rollback: exactly the paths written are
+/// Step 3 of a write (a group's files) and of a rollback: exactly the paths written are
 /// committed on top of HEAD, as `openspec-sync`, with trailers that name
 /// the tool's commits (`SyncCommit.isOwn`).
 extension SyncEngine {
-    /// Commits the written file of an edit (or of several applied in order).
-    func commitWrite(_ content: [UInt8], edits: Int, file: WriteTarget, in repo: Repository,
-                     expectedHead head: ObjectID?) throws -> ObjectID {
-        let summary = String(decoding: content.prefix(200), as: UTF8.self)
-            .split(whereSeparator: \.isNewline).first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? ""
-        let message = "openspec-sync: update \(file.spec.changeId)/\(file.path)\n\n"
-            + (summary.isEmpty ? "Written from the database." : "Now starts: \(summary.prefix(72))")
-            + (edits > 1 ? "\n\n\(edits) edits made through the database, applied in order." : "")
-            + "\n\nOpenSpec-Sync: db_to_fs\nOpenSpec-Sync-Spec: \(file.spec.id)\n"
-        return try repo.commitFiles([FileWrite(path: file.repoRelative, content: content, mode: nil)],
+    /// Commits the written files of a group's edits, one commit for them
+    /// all; the message names the file (or counts the files and changes)
+    /// and lists the edits, one line each.
+    func commitWrites(_ files: [ReadyFile], in repo: Repository, expectedHead head: ObjectID?) throws -> ObjectID {
+        let specs = files.reduce(into: [String]()) { ids, file in
+            if !ids.contains(file.target.spec.id) { ids.append(file.target.spec.id) }
+        }
+        let message = Self.subject(of: files, changes: specs.count) + "\n\n"
+            + files.flatMap { file in file.plan.applying.map { Self.line(for: $0.write, step: $0.step, in: file.target) } }
+                .joined(separator: "\n")
+            + "\n\nOpenSpec-Sync: db_to_fs\n" + specs.map { "OpenSpec-Sync-Spec: \($0)\n" }.joined()
+        return try repo.commitFiles(files.map { FileWrite(path: $0.target.repoRelative, content: $0.content, mode: nil) },
                                     message: message, author: SyncCommit.author, expectedHead: head)
+    }
+
+    /// The first line: the one file written, or how many files of how many changes.
+    private static func subject(of files: [ReadyFile], changes: Int) -> String {
+        guard files.count > 1 else {
+            return "openspec-sync: update \(files[0].target.spec.changeId)/\(files[0].target.path)"
+        }
+        let changesPart = changes == 1 ? "of \(files[0].target.spec.changeId)" : "of \(changes) changes"
+        return "openspec-sync: update \(files.count) files \(changesPart)"
+    }
+
+    /// One edit of the commit: its change, its file and what it did.
+    private static func line(for write: PendingWriteRecord, step: EditStep, in file: WriteTarget) -> String {
+        let operation: String
+        switch write.operation {
+        case .replace: operation = "replaced"
+        case .toggleTask: operation = (write.done ?? true ? "task \(write.task ?? "") ticked" : "task \(write.task ?? "") unticked")
+        }
+        return "- \(file.spec.changeId)/\(file.path): \(operation)" + (step == .applied ? "" : " (no change)")
     }
 
     /// Commits a rollback's restored and deleted files of the change in `folder` (relative to the repository).

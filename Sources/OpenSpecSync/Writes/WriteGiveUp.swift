@@ -5,10 +5,13 @@ import OpenSpecStore
 /// An edit that can never be written as made is given up: kept whole as a
 /// conflict with the reason, and the database takes the file that won.
 extension SyncEngine {
-    /// Gives up every edit of `writes` for one reason, keeping each as a conflict.
+    /// Gives up every edit of `writes` for one reason, keeping each as a
+    /// conflict; then the database takes the file that won, unless the
+    /// caller does that itself (`reconcile` false: a group with other files still to commit).
     func keepAsConflicts(_ writes: [PendingWriteRecord], project: ProjectRecord, file: [UInt8]?,
-                         fsBlobId: String?, trigger: String, reason: ConflictReason) throws -> EditOutcomes {
-        defer { reconcileAfterConflict(project, trigger: trigger) }
+                         fsBlobId: String?, trigger: String, reason: ConflictReason,
+                         reconcile: Bool = true) throws -> EditOutcomes {
+        defer { if reconcile { reconcileAfterConflict(project, trigger: trigger) } }
         return try writes.map { write in
             (write.id, .conflict(id: try keepAsConflict(write, project: project, file: file, fsBlobId: fsBlobId,
                                                         trigger: trigger, reason: reason)))

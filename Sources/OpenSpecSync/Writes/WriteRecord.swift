@@ -6,34 +6,39 @@ import OpenSpecStore
 /// status, a history row, the change's sync error). An edit that waits is
 /// recorded here too; one given up is kept as a conflict (`WriteGiveUp.swift`).
 extension SyncEngine {
-    /// The start mark of each edit's attempt, seen by subscribers in any
-    /// process as the write begins; the row each attempt ends with carries the same run id.
-    func recordStart(of writes: [PendingWriteRecord], project: ProjectRecord, path: String, trigger: String) throws {
+    /// The start mark of each edit's attempt (the waiting edits of each
+    /// file, all in one transaction), seen by subscribers in any process as
+    /// the write begins; the row each attempt ends with carries the same run id.
+    func recordStart(of files: [(key: WriteFileKey, writes: [PendingWriteRecord])], project: ProjectRecord,
+                     trigger: String) throws {
         try store.write { w in
-            for write in writes {
-                try w.insertHistory(.write(projectId: project.id, specId: write.specId, runId: Self.attemptRunId(write),
-                                           trigger: trigger, action: .started, success: true,
-                                           files: [path]))
+            for (key, writes) in files {
+                for write in writes {
+                    try w.insertHistory(.write(projectId: project.id, specId: write.specId, runId: Self.attemptRunId(write),
+                                               trigger: trigger, action: .started, success: true, files: [key.path]))
+                }
             }
         }
     }
 
-    /// The edits of one commit: each is written (or unchanged), with its history row.
-    func recordWritten(_ applying: [(write: PendingWriteRecord, step: EditStep)], file: WriteTarget,
-                       head: ObjectID?, commit: ObjectID, trigger: String) throws {
+    /// The edits of one commit, in every file it holds: each is written (or unchanged), with its history row.
+    func recordWritten(_ files: [ReadyFile], head: ObjectID?, commit: ObjectID, trigger: String) throws {
         try store.write { w in
-            for (write, step) in applying {
-                let changed = step == .applied
-                try w.setWriteStatus(id: write.id, changed ? .written : .unchanged, error: nil)
-                try w.insertHistory(.write(projectId: file.project.id, specId: file.spec.id, runId: Self.attemptRunId(write),
-                                           trigger: trigger, action: changed ? .updated : .unchanged, success: true,
-                                           files: changed ? [file.openspecRelative] : [],
-                                           from: changed ? head?.hex : nil, to: changed ? commit.hex : nil))
+            for file in files {
+                let target = file.target
+                for (write, step) in file.plan.applying {
+                    let changed = step == .applied
+                    try w.setWriteStatus(id: write.id, changed ? .written : .unchanged, error: nil)
+                    try w.insertHistory(.write(projectId: target.project.id, specId: target.spec.id,
+                                               runId: Self.attemptRunId(write), trigger: trigger,
+                                               action: changed ? .updated : .unchanged, success: true,
+                                               files: changed ? [target.openspecRelative] : [],
+                                               from: changed ? head?.hex : nil, to: changed ? commit.hex : nil))
+                }
+                try w.setSpecSyncError(specId: target.spec.id, nil)
             }
-            try w.setSpecSyncError(specId: file.spec.id, nil)
         }
     }
-
 
     /// The run id of one attempt at a write: its start mark and its outcome share it.
     static func attemptRunId(_ write: PendingWriteRecord) -> String {
@@ -55,8 +60,10 @@ extension SyncEngine {
     /// Leaves the writes pending: counts the attempt, schedules the next one
     /// (2^attempts seconds, at most ten minutes) and logs why. A delay that
     /// is not transient (a merge, index.lock are) counts toward
-    /// `SyncCommit.maxFailedAttempts`; an edit that reaches it is kept as a conflict.
-    func deferWrites(_ writes: [PendingWriteRecord], trigger: String, _ delay: WriteDelay) throws -> EditOutcomes {
+    /// `SyncCommit.maxFailedAttempts`; an edit that reaches it is kept as a
+    /// conflict (`reconcile` as for `keepAsConflicts`).
+    func deferWrites(_ writes: [PendingWriteRecord], trigger: String, _ delay: WriteDelay,
+                     reconcile: Bool = true) throws -> EditOutcomes {
         let reason = delay.description
         let failures = { (write: PendingWriteRecord) in write.failures + (delay.isTransient ? 0 : 1) }
         let givenUp = writes.filter { failures($0) >= SyncCommit.maxFailedAttempts }
@@ -75,7 +82,8 @@ extension SyncEngine {
         var outcomes = waiting.map { ($0.id, WriteOutcome.pending(reason: reason)) }
         if let project = try givenUp.first.flatMap({ try store.project(id: $0.projectId) }) {
             outcomes += try keepAsConflicts(givenUp, project: project, file: nil, fsBlobId: nil, trigger: trigger,
-                                            reason: .givenUp(attempts: SyncCommit.maxFailedAttempts, last: delay))
+                                            reason: .givenUp(attempts: SyncCommit.maxFailedAttempts, last: delay),
+                                            reconcile: reconcile)
         }
         return outcomes.sorted { $0.0 < $1.0 }
     }

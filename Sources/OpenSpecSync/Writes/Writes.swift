@@ -38,8 +38,9 @@ extension SyncEngine {
 
     /// Replaces the file `file` (relative to the change folder) of `spec` with
     /// `content`, exactly these bytes. The edit is stored first, then written
-    /// and committed at once when the repository allows; otherwise it waits
-    /// (see `flushPendingWrites`). With other edits of the file waiting, it
+    /// and committed at once when the repository allows (with the other
+    /// edits of the project that came meanwhile, in one commit); otherwise
+    /// it waits (see `flushPendingWrites`). With other edits of the file waiting, it
     /// is made on top of them (their result is its base) unless `expected`
     /// names the file as last synced.
     public func edit(spec: SpecSummary, file: String, content: [UInt8],
@@ -66,7 +67,7 @@ extension SyncEngine {
                                             content: Data(content), baseBlobId: expected?.blobId ?? base, at: Date())
         }
         Trace.mark("edit stored")
-        return try underLock(project) { try outcome(of: writeId, in: attemptFile(specId: spec.id, path: file, trigger: trigger)) }
+        return try written(writeId, file: WriteFileKey(specId: spec.id, path: file), project: project, trigger: trigger)
     }
 
     /// Ticks (`done`) or unticks one task of the change's task files (the
@@ -107,7 +108,7 @@ extension SyncEngine {
             return (id, found.file)
         }
         Trace.mark("edit stored")
-        return try underLock(project) { try outcome(of: writeId, in: attemptFile(specId: spec.id, path: file, trigger: trigger)) }
+        return try written(writeId, file: WriteFileKey(specId: spec.id, path: file), project: project, trigger: trigger)
     }
 
     /// The project of `spec`, once the change is known to exist and no link is in the path to `file`.
@@ -122,11 +123,12 @@ extension SyncEngine {
         return project
     }
 
-    /// What became of write `id` in an attempt at its file.
-    private func outcome(of id: Int64, in outcomes: EditOutcomes) throws -> WriteOutcome {
-        if let found = outcomes.first(where: { $0.id == id }) { return found.outcome }
-        // Another process wrote it between the queueing and this attempt.
-        guard let write = try store.pendingWrite(id: id) else { throw StoreError.notFound("pending write \(id)") }
-        return .pending(reason: "the write is \(write.status.rawValue): \(write.lastError ?? "no longer pending")")
+    /// Waits for the project lock, then the outcome of stored write `id`:
+    /// carried by the commit of whoever held the lock meanwhile, or made now
+    /// with every other due edit of the project (`WriteGroup.swift`).
+    private func written(_ id: Int64, file: WriteFileKey, project: ProjectRecord, trigger: String) throws -> WriteOutcome {
+        writeOutcomes.expect(id)
+        defer { writeOutcomes.forget(id) }
+        return try underLock(project) { try groupOutcome(of: id, file: file, project: project, trigger: trigger) }
     }
 }
