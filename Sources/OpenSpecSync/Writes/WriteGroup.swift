@@ -37,7 +37,7 @@ extension SyncEngine {
             return .unchanged
         case .conflicted:
             // The newest open conflict of the file is the one this edit became.
-            if let kept = try store.conflicts(projectId: write.projectId, specId: write.specId).first(where: { $0.path == write.path }) {
+            if let kept = try store.conflicts(projectId: write.projectId, specId: write.specId, includeResolved: false).first(where: { $0.path == write.path }) {
                 return .conflict(id: kept.id)
             }
         case .pending, .failed:
