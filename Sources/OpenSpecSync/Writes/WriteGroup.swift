@@ -77,6 +77,25 @@ extension SyncEngine {
             return outcomes
         }
         Trace.mark("repository open")
+        // The files' bytes are released when this returns, before the reconcile reads them again.
+        let outcomes = try writeAndCommit(files, project: project, repo: repo, trigger: trigger)
+        let committed = outcomes.contains(where: { if case .written = $0.outcome { true } else { false } })
+        if outcomes.contains(where: { if case .conflict = $0.outcome { true } else { false } }) {
+            // The database takes the files that won (and the commit just made).
+            reconcileAfterConflict(project, trigger: trigger)
+        } else if committed {
+            // The rows take the files as written; only the commit just made needs reading.
+            var follow = ReconcileOptions(trigger: trigger, maxFileBytes: maxFileBytes)
+            follow.committedOnly = true
+            _ = try? reconciler.reconcile(projectId: project.id, options: follow)
+            Trace.mark("database synced from the commit")
+        }
+        return outcomes.sorted { $0.id < $1.id }
+    }
+
+    /// Steps 1 and 2 for each file, then one commit for all that were replaced and their record.
+    private func writeAndCommit(_ files: [WriteFileKey], project: ProjectRecord, repo: Repository,
+                                trigger: String) throws -> EditOutcomes {
         // A write killed after its commit left the index at the pre-commit state: finish it first.
         repairIndexAfterOwnCommit(in: repo)
         var queued: [(key: WriteFileKey, writes: [PendingWriteRecord])] = []
@@ -104,19 +123,8 @@ extension SyncEngine {
         }
         if !ready.isEmpty { Self.rotateBackups(Self.backupsRoot(gitDir: repo.gitDir)) }
         Trace.mark("backed up, written, synced to disk")
-        let committed = try commitGroup(&replaced, project: project, in: repo, trigger: trigger)
-        outcomes += committed
-        if outcomes.contains(where: { if case .conflict = $0.outcome { true } else { false } }) {
-            // The database takes the files that won (and the commit just made).
-            reconcileAfterConflict(project, trigger: trigger)
-        } else if committed.contains(where: { if case .written = $0.outcome { true } else { false } }) {
-            // The rows take the files as written; only the commit just made needs reading.
-            var follow = ReconcileOptions(trigger: trigger, maxFileBytes: maxFileBytes)
-            follow.committedOnly = true
-            _ = try? reconciler.reconcile(projectId: project.id, options: follow)
-            Trace.mark("database synced from the commit")
-        }
-        return outcomes.sorted { $0.id < $1.id }
+        outcomes += try commitGroup(&replaced, project: project, in: repo, trigger: trigger)
+        return outcomes
     }
 
     /// Step 1 for one file; a file whose trouble is an error of its own waits, and does not hold back the others.
