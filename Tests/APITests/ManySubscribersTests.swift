@@ -93,7 +93,7 @@ struct ManySubscribersTests {
     @Test("three hundred streams of one client each get a write's events once, in order; one that resumes behind them catches up")
     func manyStreamsGetEveryEvent() async throws {
         let server = try LiveServer()
-        _ = try makeProject(server)
+        let repo = try makeProject(server)  // kept: its folder is deleted with it
         try server.start(["serve", "--max-connections-per-client", "400"])
         let before = Int(try server.sql("SELECT MAX(id) FROM syncHistory")) ?? 0
         let streams = try (0..<300).map { _ in try RawEventStream(port: server.port) }
@@ -102,9 +102,11 @@ struct ManySubscribersTests {
             return streams.allSatisfy(\.connected)
         }, "\(streams.filter { !$0.connected }.count) streams without their connected event")
 
-        #expect(try server.mutate("specs.toggleTask", json(["specId": "add-login", "task": "1.2", "done": true])).status == 200)
+        let first = try server.mutate("specs.toggleTask", json(["specId": "add-login", "task": "1.2", "done": true]))
+        #expect(first.status == 200 && first.body.contains("\"written\""), "\(first)")
         let behind = try RawEventStream(port: server.port, query: "?lastEventId=\(before)")
-        #expect(try server.mutate("specs.toggleTask", json(["specId": "add-search", "task": "1.1", "done": true])).status == 200)
+        let second = try server.mutate("specs.toggleTask", json(["specId": "add-search", "task": "1.1", "done": true]))
+        #expect(second.status == 200 && second.body.contains("\"written\""), "\(second)")
         let expected = try server.sql("SELECT id FROM syncHistory WHERE id > \(before) ORDER BY id")
             .split(separator: "\n").compactMap { Int($0) }
         #expect(expected.count >= 4, "two writes, each a start and an end: \(expected)")
@@ -118,6 +120,7 @@ struct ManySubscribersTests {
             Issue.record("a stream got \(stream.ids), not \(expected)")
             break
         }
+        withExtendedLifetime(repo) {}
     }
 
     /// The batches a listener gets until they hold `count` events, or an error after `limit`.
