@@ -579,6 +579,40 @@ def bench_noop(ctx):
                 target=Target(1.0))]
 
 
+LIST_RSS_LIMIT_MiB = 64  # a listing's peak memory, whatever the number of changes
+FLOOR_LIST_NAME = "sqlite3 -json of the change rows"
+FLOOR_LIST_SQL = "SELECT * FROM openspecSpecs ORDER BY status, path"
+
+
+@benchmark("list", "list --all --json: peak memory and time")
+def bench_list(ctx):
+    """`list --all --json` and the table over every change of the imported
+    corpus: peak RSS against the 64 MiB target (streamed rows: it must not
+    grow with the number of changes), time against sqlite3 printing the
+    change rows as JSON."""
+    db = ctx.state_db
+    ctx.reconcile(db)  # settle: the database holds every change of the corpus
+    runs = min(3, ctx.runs)
+    floors, times, json_rss, table_rss = [], [], [], []
+    for i in range(1, runs + 1):
+        floors.append(run(["sqlite3", "-json", db, FLOOR_LIST_SQL], cwd=ctx.repo, rss=True)[0])
+        seconds, kib = ctx.tool("list", "--repo", ctx.repo, "--all", "--json", db=db, rss=True)
+        times.append(seconds)
+        json_rss.append(kib)
+        table_rss.append(ctx.tool("list", "--repo", ctx.repo, "--all", db=db, rss=True)[1])
+        ctx.progress("list", i, runs, floor=floors[-1], json=seconds)
+    common = dict(size=ctx.size, family="list")
+    limit = Target(LIST_RSS_LIMIT_MiB * KiB_PER_MiB, on="value")
+    return [
+        Row(key="list.json.rss", figure="list --all --json, peak RSS", unit="KiB", samples=json_rss,
+            target=limit, **common),
+        Row(key="list.table.rss", figure="list --all (table), peak RSS", unit="KiB", samples=table_rss,
+            target=limit, **common),
+        Row(key="list.json.time", figure="list --all --json", unit="s", samples=times,
+            floor_name=FLOOR_LIST_NAME, floor_samples=floors, **common),
+    ]
+
+
 HOOK_MARKER = "# openspec-sync hook v"
 HOOK_TRIGGER = "post-commit"  # what the hook's reconcile records as triggeredBy
 
