@@ -79,11 +79,7 @@ struct Serve: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve the HTTP API (tRPC wire format) for a web UI.",
         discussion: """
-            Procedures under /trpc/: sync.getStatus, sync.forceSync, sync.resolveConflict, \
-            sync.getSyncHistory, sync.subscribe (Server-Sent Events), projects.list, specs.list, \
-            specs.get, specs.update, specs.toggleTask, specs.log, specs.rollback, conflicts.list, \
-            and for the dashboard specs.search, specs.render, specs.diff, conflicts.get, \
-            mainSpecs.list, mainSpecs.get. \
+            Procedures under /trpc/: \(ProcedureCatalog.summary). \
             Listens on 127.0.0.1 by default. Mutations need `Authorization: Bearer <token>`: the \
             token is OPENSPEC_SYNC_TOKEN, else the file api-token next to the database (made on \
             first start, mode 0600). The web dashboard is at /: open the one-time address printed \

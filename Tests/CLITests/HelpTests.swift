@@ -1,4 +1,5 @@
 import Foundation
+import OpenSpecServer
 import OpenSpecSync
 import OpenSpecSyncTestSupport
 import Testing
@@ -64,5 +65,13 @@ struct HelpTests {
             let long = help.components(separatedBy: "\n").filter { $0.count > Self.columns && !$0.hasPrefix("USAGE:") }
             #expect(long.isEmpty, "\(name) --help has lines over \(Self.columns) columns: \(long)")
         }
+    }
+
+    @Test("serve --help names every procedure the server answers")
+    func serveHelpNamesEveryProcedure() throws {
+        let help = try output(["serve", "--help"]).split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        let missing = ProcedureCatalog.names.filter { !help.contains($0) }
+        #expect(ProcedureCatalog.names.count >= 19 && missing.isEmpty, "missing from serve --help: \(missing)")
+        #expect(help.contains("sync.subscribe (Server-Sent Events)"))
     }
 }
