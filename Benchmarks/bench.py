@@ -973,7 +973,7 @@ def bench_edit(ctx):
     rows.append(Row(size=ctx.size, family="edit", key="edit.api",
                     figure="one task ticked, written, committed and synced (specs.toggleTask on a running server)",
                     unit="s", samples=values, floor_name=FLOOR_EDIT_NAME, floor_samples=floors,
-                    target=Target(0.5)))
+                    target=Target(0.6)))  # the server-throughput issue's target for a toggle
     return rows
 
 
