@@ -190,8 +190,7 @@ extension SyncEngine {
         let reads = reads ?? store
         guard let spec = try reads.spec(id: summary.id) else { throw SyncError.unknownSpec(summary.id) }
         let names = try projectNames(reading: reads)
-        let decoder = JSONDecoder()
-        let issues = (try? decoder.decode([ValidationIssue].self, from: Data(spec.issues.utf8))) ?? []
+        let issues = IssuesColumn.decode(spec.issues)
         let records = try fileRows ?? reads.specFiles(specId: spec.id, withContent: false)
         let files = records.map { SpecDetail.File(path: $0.path, blobId: $0.blobId, size: $0.size, isUTF8: $0.isUTF8) }
         // The task list is parsed from the task files when shown, not stored:
