@@ -4,7 +4,8 @@ import OpenSpecSync
 
 // The JSON shapes of the procedures' results.
 
-/// `specs.get`: `show --json`, with each file's content and version.
+/// `specs.get`: `show --json`, with each file's content and version. The
+/// reply is written by `SpecReplyJSON`; this encoding is the shape it keeps.
 struct SpecReply: Encodable {
     var detail: SpecDetail
     var files: [SpecFileReply]

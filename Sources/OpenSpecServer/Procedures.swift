@@ -27,10 +27,30 @@ struct Procedures: Sendable {
 
     // MARK: Running engine calls
 
-    /// Reads run on the reader threads, so 100 readers never wait behind a commit.
+    /// Reads run on the reader threads, so 100 readers never wait behind a
+    /// commit. In a conditional reply the counter is read first, and no
+    /// body is made when the client's copy still holds.
     func read(_ body: @escaping @Sendable (SyncEngine) throws -> Data) async throws -> Data {
         let engine = engine
-        return try await workers.read { try body(engine) }
+        let tag = ReadTag.current
+        return try await workers.read {
+            if let tag, tag.record(counter: try engine.store.changeCounter()) { return Data() }
+            return try body(engine)
+        }
+    }
+
+    /// A read whose reads all come from one snapshot of the store: one read
+    /// transaction, and a reply that shows one state. In a conditional
+    /// reply the tag's counter is read in the same snapshot.
+    func snapshotRead(_ body: @escaping @Sendable (SyncEngine, any StoreReads) throws -> Data) async throws -> Data {
+        let engine = engine
+        let tag = ReadTag.current
+        return try await workers.read {
+            try engine.store.snapshot { reads in
+                if let tag, tag.record(counter: try reads.changeCounter()) { return Data() }
+                return try body(engine, reads)
+            }
+        }
     }
 
     /// Writes and reconciles hold the project lock and fsync; they get threads of their own.
@@ -43,7 +63,7 @@ struct Procedures: Sendable {
 
     private func listProjects(_ raw: JSONValue?) async throws -> Data {
         _ = try Input(raw, procedure: "projects.list", allowed: [])
-        return try await read { engine in try encode(engine.status()) }
+        return try await snapshotRead { engine, reads in StatusReplyJSON.write(try engine.status(reading: reads)) }
     }
 
     // MARK: sync
@@ -52,24 +72,24 @@ struct Procedures: Sendable {
         let input = try Input(raw, procedure: "sync.getStatus", allowed: ["specId", "projectId"])
         let specKey = try input.identifier("specId")
         let projectKey = try input.identifier("projectId")
-        return try await read { engine in
-            let scope = try projectKey.map { try engine.project(named: $0).id }
-            let spec = try specKey.map { try engine.resolveSpec($0, projectId: scope) }
+        return try await snapshotRead { engine, reads in
+            let scope = try projectKey.map { try engine.project(named: $0, reading: reads).id }
+            let spec = try specKey.map { try engine.resolveSpec($0, projectId: scope, reading: reads) }
             let projectId = spec?.projectId ?? scope
             // Only indexed reads: this is what a UI polls.
-            let projects = try engine.store.projects().filter { projectId == nil || $0.id == projectId }
+            let projects = try reads.projects().filter { projectId == nil || $0.id == projectId }
             let views = try projects.map { p in
-                let counts = try engine.store.writeCounts(projectId: p.id)
+                let counts = try reads.writeCounts(projectId: p.id)
                 return ProjectSyncStatus(projectId: p.id, project: p.name, lastSyncedAt: p.lastReconciledAt,
                                          lastCommit: p.lastReconciledCommit, syncError: p.lastError,
                                          pendingWrites: counts.pendingWrites, openConflicts: counts.openConflicts,
-                                         pendingPaths: p.pendingPathList.count, lastRun: try engine.lastRun(projectId: p.id),
-                                         skipped: try engine.skippedPaths(projectId: p.id))
+                                         pendingPaths: p.pendingPathList.count, lastRun: try engine.lastRun(projectId: p.id, reading: reads),
+                                         skipped: try engine.skippedPaths(projectId: p.id, reading: reads))
             }
             var specStatus: SpecSyncStatus?
             if let spec {
-                let counts = try engine.store.writeCounts(projectId: spec.projectId, specId: spec.id)
-                let last = try engine.history(projectId: spec.projectId, specId: spec.id, limit: 1, before: nil).first
+                let counts = try reads.writeCounts(projectId: spec.projectId, specId: spec.id)
+                let last = try engine.history(projectId: spec.projectId, specId: spec.id, limit: 1, before: nil, reading: reads).first
                 specStatus = SpecSyncStatus(
                     specId: spec.id, changeId: spec.changeId, path: spec.path,
                     project: projects.first?.name ?? spec.projectId, status: spec.status.rawValue,
@@ -77,7 +97,7 @@ struct Procedures: Sendable {
                     syncError: spec.syncError, pendingWrites: counts.pendingWrites,
                     openConflicts: counts.openConflicts, lastHistory: last)
             }
-            return try encode(StatusReply(projects: views, spec: specStatus))
+            return StatusReplyJSON.write(StatusReply(projects: views, spec: specStatus))
         }
     }
 
@@ -184,16 +204,16 @@ struct Procedures: Sendable {
         let input = try Input(raw, procedure: "specs.get", allowed: ["specId", "projectId"])
         let specKey = try input.requiredIdentifier("specId")
         let projectKey = try input.identifier("projectId")
-        return try await read { engine in
-            let spec = try engine.resolveSpec(specKey, inProjectNamed: projectKey)
-            let rows = try engine.store.specFiles(specId: spec.id, withContent: true)
-            let detail = try engine.detail(of: spec, files: rows)
+        return try await snapshotRead { engine, reads in
+            let spec = try engine.resolveSpec(specKey, inProjectNamed: projectKey, reading: reads)
+            let rows = try reads.specFiles(specId: spec.id, withContent: true)
+            let detail = try engine.detail(of: spec, files: rows, reading: reads)
             // Each file with its text, and its blob id as `version`: what specs.update takes as baseVersion.
             let files = rows.map { file in
                 SpecFileReply(path: file.path, version: file.blobId, blobId: file.blobId, size: file.size, isUTF8: file.isUTF8,
                               content: file.content.flatMap { String(validating: [UInt8]($0), as: UTF8.self) })
             }
-            return try encode(SpecReply(detail: detail, files: files))
+            return SpecReplyJSON.write(detail, files: files)
         }
     }
 

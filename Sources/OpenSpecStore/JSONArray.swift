@@ -1,3 +1,5 @@
+import Foundation
+
 /// A JSON array of strings, for `filesChanged` and `pendingPaths`: written
 /// for every history row, so it avoids JSONEncoder's per-call cost, and
 /// copies runs of plain bytes rather than appending scalar by scalar.
@@ -36,5 +38,53 @@ package enum JSONArray {
             out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// The strings of a JSON array of strings, read without Foundation when
+    /// none holds an escape (nearly always: paths); JSONDecoder otherwise.
+    /// Nil when `text` is not such an array.
+    package static func decode(_ text: String) -> [String]? {
+        if let plain = decodePlain(text) { return plain }
+        return try? JSONDecoder().decode([String].self, from: Data(text.utf8))
+    }
+
+    /// `["a","b"]` with no backslash inside a string, whitespace between
+    /// the tokens allowed; nil for anything else (then `decode` asks Foundation).
+    package static func decodePlain(_ text: String) -> [String]? {
+        var text = text
+        return text.withUTF8 { bytes -> [String]? in
+            var strings: [String] = []
+            var at = 0
+            func skipSpace() {
+                while at < bytes.count, bytes[at] == 0x20 || bytes[at] == 0x0A || bytes[at] == 0x0D || bytes[at] == 0x09 { at += 1 }
+            }
+            skipSpace()
+            guard at < bytes.count, bytes[at] == UInt8(ascii: "[") else { return nil }
+            at += 1
+            skipSpace()
+            if at < bytes.count, bytes[at] == UInt8(ascii: "]") {
+                at += 1
+                skipSpace()
+                return at == bytes.count ? [] : nil
+            }
+            while true {
+                guard at < bytes.count, bytes[at] == UInt8(ascii: "\"") else { return nil }
+                let start = at + 1
+                at = start
+                while at < bytes.count, bytes[at] != UInt8(ascii: "\""), bytes[at] != UInt8(ascii: "\\"), bytes[at] >= 0x20 { at += 1 }
+                guard at < bytes.count, bytes[at] == UInt8(ascii: "\"") else { return nil }
+                strings.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<at]), as: UTF8.self))
+                at += 1
+                skipSpace()
+                guard at < bytes.count else { return nil }
+                if bytes[at] == UInt8(ascii: "]") { break }
+                guard bytes[at] == UInt8(ascii: ",") else { return nil }
+                at += 1
+                skipSpace()
+            }
+            at += 1
+            skipSpace()
+            return at == bytes.count ? strings : nil
+        }
     }
 }

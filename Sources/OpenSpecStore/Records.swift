@@ -21,7 +21,7 @@ public struct ProjectRecord: Codable, Sendable, Equatable {
     public var pendingPathList: [String] {
         // Nearly always empty: no JSON decoder then (its first use costs a hook a millisecond).
         if pendingPaths == "[]" || pendingPaths.isEmpty { return [] }
-        return (try? JSONDecoder().decode([String].self, from: Data(pendingPaths.utf8))) ?? []
+        return JSONArray.decode(pendingPaths) ?? []
     }
 
     public init(
@@ -267,7 +267,7 @@ public struct HistoryRecord: Codable, Sendable, Equatable {
     public var historyAction: HistoryAction? { HistoryAction(rawValue: action) }
 
     public var filesChangedList: [String] {
-        (try? JSONDecoder().decode([String].self, from: Data(filesChanged.utf8))) ?? []
+        JSONArray.decode(filesChanged) ?? []
     }
 
     public init(

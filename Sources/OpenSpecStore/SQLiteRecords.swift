@@ -33,6 +33,41 @@ extension SpecRecord: FetchableRecord, DateTextColumns {
     public static let databaseTableName = "openspecSpecs"
 }
 
+extension SpecRecord {
+    /// Read by hand, as `ProjectRecord`: `specs.get` reads one per call, and
+    /// a Codable decode of its 21 columns showed in that reply's profile.
+    public init(row: Row) throws {
+        id = row["id"]
+        projectId = row["projectId"]
+        path = row["path"]
+        changeId = row["changeId"]
+        title = row["title"]
+        let statusText: String = row["status"]
+        guard let status = SpecStatus(rawValue: statusText) else {
+            throw DatabaseError(message: "openspecSpecs.status of \(id) is \"\(statusText)\", not active, archived or removed")
+        }
+        self.status = status
+        archivedOn = row["archivedOn"]
+        proposalContent = row["proposalContent"]
+        tasksContent = row["tasksContent"]
+        designContent = row["designContent"]
+        completedTasks = row["completedTasks"]
+        totalTasks = row["totalTasks"]
+        taskStatus = row["taskStatus"]
+        schemaName = row["schemaName"]
+        createdOn = row["createdOn"]
+        issues = row["issues"]
+        guard let firstSeen = (row["firstSeenAt"] as String?).flatMap(DateText.date) else {
+            throw DatabaseError(message: "openspecSpecs.firstSeenAt of \(id) is not a date")
+        }
+        firstSeenAt = firstSeen
+        lastSyncedAt = (row["lastSyncedAt"] as String?).flatMap(DateText.date)
+        filesystemModifiedAt = (row["filesystemModifiedAt"] as String?).flatMap(DateText.date)
+        dbModifiedAt = (row["dbModifiedAt"] as String?).flatMap(DateText.date)
+        syncError = row["syncError"]
+    }
+}
+
 extension SpecSummary: FetchableRecord, DateTextColumns {
     static let columns = "id, projectId, path, changeId, title, status, archivedOn, completedTasks, totalTasks, taskStatus, lastSyncedAt, syncError"
 
@@ -60,6 +95,19 @@ extension SpecSummary: FetchableRecord, DateTextColumns {
 }
 
 extension SpecFileRecord: FetchableRecord, DateTextColumns {}
+
+extension SpecFileRecord {
+    /// Read by hand, as `SpecRecord`: every file of a change, on each `specs.get`.
+    public init(row: Row) throws {
+        specId = row["specId"]
+        path = row["path"]
+        blobId = row["blobId"]
+        size = row["size"]
+        isUTF8 = row["isUTF8"]
+        content = row["content"]
+        syncError = row["syncError"]
+    }
+}
 extension MainSpecStatus: DatabaseValueConvertible {}
 extension MainSpecRecord: FetchableRecord, DateTextColumns {}
 extension HistoryRecord: FetchableRecord, DateTextColumns {}

@@ -46,6 +46,6 @@ extension SQLiteStore {
     /// changes, their files, main specs, pending writes or conflicts (kept by
     /// triggers, see the schema): equal numbers mean those rows are as they were.
     public func changeCounter() throws -> Int64 {
-        try pool.read { db in try Int64.fetchOne(db, sql: "SELECT value FROM changeCounter WHERE id = 1") ?? 0 }
+        try pool.read { db in try Self.changeCounter(db) }
     }
 }

@@ -60,14 +60,7 @@ extension SQLiteStore {
     /// Pending writes and unresolved conflicts of a project (for `status`), or
     /// of one change of it (through the project's indexes: only the open ones are looked at).
     public func writeCounts(projectId: String, specId: String?) throws -> (pendingWrites: Int, openConflicts: Int) {
-        try pool.read { db in
-            var arguments: StatementArguments = [projectId]
-            var ofSpec = ""
-            if let specId { ofSpec = " AND specId = ?"; arguments += [specId] }
-            let pending = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pendingWrites WHERE projectId = ? AND status = 'pending'" + ofSpec, arguments: arguments) ?? 0
-            let open = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflicts WHERE projectId = ? AND resolvedAt IS NULL" + ofSpec, arguments: arguments) ?? 0
-            return (pending, open)
-        }
+        try pool.read { db in try Self.writeCounts(db, projectId: projectId, specId: specId) }
     }
 }
 

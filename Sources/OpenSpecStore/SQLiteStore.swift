@@ -246,11 +246,8 @@ public final class SQLiteStore: SyncStore {
         }
     }
 
-    // Plain SQL rather than GRDB's query builder: every command looks its
-    // project up first, and the builder's first use in a process
-    // instantiates generic metadata by mangled name (about a millisecond).
     public func projects() throws -> [ProjectRecord] {
-        try pool.read { db in try ProjectRecord.fetchAll(db, sql: "SELECT * FROM projects ORDER BY name") }
+        try pool.read { db in try Self.projects(db) }
     }
 
     public func project(id: String) throws -> ProjectRecord? {
@@ -262,36 +259,11 @@ public final class SQLiteStore: SyncStore {
     }
 
     public func project(named name: String) throws -> ProjectRecord? {
-        try pool.read { db in try ProjectRecord.fetchOne(db, sql: "SELECT * FROM projects WHERE name = ?", arguments: [name]) }
-    }
-
-    static func project(_ db: Database, id: String) throws -> ProjectRecord? {
-        try ProjectRecord.fetchOne(db, sql: "SELECT * FROM projects WHERE id = ?", arguments: [id])
+        try pool.read { db in try Self.project(db, named: name) }
     }
 
     public func projectCounts(projectId: String) throws -> ProjectCounts {
-        try pool.read { db in
-            var counts = ProjectCounts()
-            // Two index-only counts (see the v8 migration): reading the rows
-            // would page in every change's text columns.
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT status, COUNT(*) AS n FROM openspecSpecs WHERE projectId = ? GROUP BY status
-                """, arguments: [projectId])
-            for row in rows {
-                let n: Int = row["n"]
-                switch SpecStatus(rawValue: row["status"]) {
-                case .active: counts.active = n
-                case .archived: counts.archived = n
-                case .removed: counts.removed = n
-                case nil: break
-                }
-            }
-            counts.withErrors = try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM openspecSpecs WHERE projectId = ? AND syncError IS NOT NULL AND status <> 'removed'
-                """, arguments: [projectId]) ?? 0
-            counts.mainSpecs = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM mainSpecs WHERE projectId = ? AND status = 'present'", arguments: [projectId]) ?? 0
-            return counts
-        }
+        try pool.read { db in try Self.projectCounts(db, projectId: projectId) }
     }
 
     // MARK: Specs
@@ -323,27 +295,12 @@ public final class SQLiteStore: SyncStore {
     }
 
     public func spec(id: String) throws -> SpecRecord? {
-        try pool.read { db in try SpecRecord.fetchOne(db, sql: "SELECT * FROM openspecSpecs WHERE id = ?", arguments: [id]) }
+        try pool.read { db in try Self.spec(db, id: id) }
     }
 
     /// Specs whose change id, folder path or row id equals `key`.
     public func specsMatching(_ key: String, projectId: String?) throws -> [SpecSummary] {
-        try pool.read { db in
-            // One indexed lookup per way of naming a change: an OR of the three
-            // would scan every row (the content columns included) on each command.
-            let projects = projectId == nil ? "SELECT id FROM projects" : "?"
-            let columns = SpecSummary.columns
-            let sql = """
-                SELECT * FROM (
-                  SELECT \(columns) FROM openspecSpecs WHERE id = ? AND projectId IN (\(projects))
-                  UNION SELECT \(columns) FROM openspecSpecs WHERE projectId IN (\(projects)) AND changeId = ?
-                  UNION SELECT \(columns) FROM openspecSpecs WHERE projectId IN (\(projects)) AND path IN (?, ?)
-                ) ORDER BY status, path
-                """
-            let arguments: StatementArguments = projectId.map { [key, $0, $0, key, $0, key, "changes/" + key] }
-                ?? [key, key, key, "changes/" + key]
-            return try SpecSummary.fetchAll(db, sql: sql, arguments: arguments)
-        }
+        try pool.read { db in try Self.specsMatching(db, key: key, projectId: projectId) }
     }
 
     /// `proposal.md`, `tasks.md` and `design.md`, when valid UTF-8, keep their
@@ -359,18 +316,7 @@ public final class SQLiteStore: SyncStore {
     }
 
     public func specFiles(specId: String, withContent: Bool) throws -> [SpecFileRecord] {
-        try pool.read { db in
-            let content = withContent ? "content" : "NULL AS content"
-            var files = try SpecFileRecord.fetchAll(db, sql: """
-                SELECT specId, path, blobId, size, isUTF8, \(content), syncError
-                FROM specFiles WHERE specId = ? ORDER BY path
-                """, arguments: [specId])
-            guard withContent else { return files }
-            for index in files.indices where files[index].content == nil {
-                files[index].content = try Self.textContent(db, specId: specId, path: files[index].path)
-            }
-            return files
-        }
+        try pool.read { db in try Self.specFiles(db, specId: specId, withContent: withContent) }
     }
 
     /// One file of a change as last synced, content included (one row read, not the whole change).
@@ -390,20 +336,6 @@ public final class SQLiteStore: SyncStore {
         try pool.read { db in try Self.fileContent(db, specId: specId, path: path) }
     }
 
-    static func fileContent(_ db: Database, specId: String, path: String) throws -> Data? {
-        if let data = try Data.fetchOne(db, sql: "SELECT content FROM specFiles WHERE specId = ? AND path = ?", arguments: [specId, path]) {
-            return data
-        }
-        return try textContent(db, specId: specId, path: path)
-    }
-
-    /// The content of a seed file kept in the spec row's text column, for a file row whose `content` is NULL.
-    static func textContent(_ db: Database, specId: String, path: String) throws -> Data? {
-        guard let column = textColumn(forFile: path) else { return nil }
-        return try String.fetchOne(db, sql: "SELECT \(column) FROM openspecSpecs WHERE id = ?", arguments: [specId])
-            .map { Data($0.utf8) }
-    }
-
     public func mainSpecs(projectId: String) throws -> [MainSpecRecord] {
         try pool.read { db in
             try MainSpecRecord.fetchAll(db, sql: """
@@ -416,38 +348,20 @@ public final class SQLiteStore: SyncStore {
 
     /// The JSON of what the reconciler skips on purpose in a project (see `SQLiteTransaction.skippedPaths`).
     public func skippedPaths(projectId: String) throws -> String {
-        try pool.read { db in try SQLiteTransaction(db: db).skippedPaths(projectId: projectId) }
+        try pool.read { db in try Self.skippedPaths(db, projectId: projectId) }
     }
 
     // MARK: History
 
-    /// History rows, newest first. `before` is a cursor: the id of the last row
-    /// already seen; ids only grow, so pages stay stable under new inserts.
-    /// The `started` marks written as a run begins are left out unless
-    /// `includeStarted`: the history is what runs did, the marks are for live events.
     public func history(projectId: String?, specId: String?, limit: Int, before: Int64?,
                         includeStarted: Bool) throws -> [HistoryRecord] {
         try pool.read { db in
-            var clauses: [String] = []
-            var arguments: StatementArguments = []
-            if !includeStarted { clauses.append("action <> '\(HistoryRecord.startedAction)'") }
-            if let projectId { clauses.append("projectId = ?"); arguments += [projectId] }
-            if let specId { clauses.append("specId = ?"); arguments += [specId] }
-            if let before { clauses.append("id < ?"); arguments += [before] }
-            let whereClause = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
-            arguments += [limit]
-            return try HistoryRecord.fetchAll(db, sql: "SELECT * FROM syncHistory \(whereClause) ORDER BY id DESC LIMIT ?", arguments: arguments)
+            try Self.history(db, projectId: projectId, specId: specId, limit: limit, before: before, includeStarted: includeStarted)
         }
     }
 
-    /// The latest summary row of each reconcile run of a project.
     public func lastRun(projectId: String) throws -> HistoryRecord? {
-        try pool.read { db in
-            try HistoryRecord.fetchOne(db, sql: """
-                SELECT * FROM syncHistory WHERE projectId = ? AND specId IS NULL AND action <> '\(HistoryRecord.startedAction)'
-                ORDER BY id DESC LIMIT 1
-                """, arguments: [projectId])
-        }
+        try pool.read { db in try Self.lastRun(db, projectId: projectId) }
     }
 
     /// History rows after `id`, oldest first, `started` marks included: the

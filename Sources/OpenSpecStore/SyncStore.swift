@@ -11,7 +11,7 @@ import Foundation
 /// Records are plain values; no type of a database library crosses this line.
 /// Paths, ids and change ids sort as bytes (SQLite's binary collation), in
 /// every order a method promises.
-public protocol SyncStore: AnyObject, Sendable {
+public protocol SyncStore: StoreReads, AnyObject, Sendable {
     // MARK: Transactions
 
     /// Runs `body` inside one write transaction: all or nothing. A write
@@ -28,15 +28,7 @@ public protocol SyncStore: AnyObject, Sendable {
     /// registered; a new `openspecPath` forgets where its reconciles stood.
     /// Throws `StoreError.projectNameTaken` when another repository has `name`.
     func registerProject(name: String, repoPath: String, openspecPath: String) throws -> ProjectRecord
-    /// Every project, by name.
-    func projects() throws -> [ProjectRecord]
-    func project(id: String) throws -> ProjectRecord?
     func project(repoPath: String) throws -> ProjectRecord?
-    func project(named name: String) throws -> ProjectRecord?
-    /// Changes per status, those with errors, and present main specs.
-    func projectCounts(projectId: String) throws -> ProjectCounts
-    /// The JSON of what the reconciler skips on purpose in a project ("{}": nothing).
-    func skippedPaths(projectId: String) throws -> String
 
     // MARK: Changes and their files
 
@@ -53,20 +45,12 @@ public protocol SyncStore: AnyObject, Sendable {
     /// Up to `limit` present changes of a project not verified since
     /// `before`, never-verified first, then oldest first.
     func staleSpecs(projectId: String, before: Date, limit: Int) throws -> [SpecSummary]
-    func spec(id: String) throws -> SpecRecord?
-    /// Changes whose change id, folder path (`changes/<key>` too) or row id
-    /// equals `key`, by status then path.
-    func specsMatching(_ key: String, projectId: String?) throws -> [SpecSummary]
     /// Where a change is and whether it still exists, for a write.
     func specPlace(id: String) throws -> SpecPlace?
     /// The schema name a change's row records.
     func schemaName(specId: String) throws -> String?
-    /// A change's files by path; `content` only when `withContent`.
-    func specFiles(specId: String, withContent: Bool) throws -> [SpecFileRecord]
     /// One file of a change as last synced, content included.
     func specFile(specId: String, path: String) throws -> SpecFileRecord?
-    /// The bytes of one file of a change as last synced.
-    func fileContent(specId: String, path: String) throws -> Data?
     /// Filters, counts, sorts and pages a search of changes (see `ChangeQuery`).
     func searchChanges(_ query: ChangeQuery) throws -> ChangeSearch
 
@@ -79,13 +63,8 @@ public protocol SyncStore: AnyObject, Sendable {
 
     // MARK: History
 
-    /// History rows, newest first; `before` is the id of the last row
-    /// already seen. `started` marks only when `includeStarted`.
-    func history(projectId: String?, specId: String?, limit: Int, before: Int64?, includeStarted: Bool) throws -> [HistoryRecord]
     /// History rows after `id`, oldest first, `started` marks included: the event log.
     func history(after id: Int64, projectId: String?, limit: Int) throws -> [HistoryRecord]
-    /// The latest run summary of a project (not a `started` mark).
-    func lastRun(projectId: String) throws -> HistoryRecord?
     /// The newest history row id (0 when there is none).
     func lastHistoryId() throws -> Int64
 
@@ -99,14 +78,13 @@ public protocol SyncStore: AnyObject, Sendable {
     func conflict(id: Int64) throws -> ConflictRecord?
     /// Conflicts, newest first; only unresolved ones unless `includeResolved`.
     func conflicts(projectId: String?, specId: String?, includeResolved: Bool) throws -> [ConflictRecord]
-    /// Pending writes and unresolved conflicts of a project, or of one change of it.
-    func writeCounts(projectId: String, specId: String?) throws -> (pendingWrites: Int, openConflicts: Int)
 
-    // MARK: Change counter
+    // MARK: Snapshots
 
-    /// A number that grows with every committed write transaction, never
-    /// behind the clock in milliseconds: equal numbers mean nothing changed.
-    func changeCounter() throws -> Int64
+    /// Runs `body` with reads that all see one state of the database (one
+    /// read transaction), for a reply made of several reads. A store
+    /// without snapshots hands over itself: each read then sees its own.
+    func snapshot<T>(_ body: (any StoreReads) throws -> T) throws -> T
 }
 
 /// The calls with their usual defaults (a protocol's requirements cannot have them).
@@ -119,12 +97,8 @@ extension SyncStore {
         try forEachSpecSummary(projectId: projectId, statuses: nil, body)
     }
 
-    public func history(projectId: String? = nil, specId: String? = nil, limit: Int, before: Int64? = nil) throws -> [HistoryRecord] {
-        try history(projectId: projectId, specId: specId, limit: limit, before: before, includeStarted: false)
-    }
-
-    public func writeCounts(projectId: String) throws -> (pendingWrites: Int, openConflicts: Int) {
-        try writeCounts(projectId: projectId, specId: nil)
+    public func snapshot<T>(_ body: (any StoreReads) throws -> T) throws -> T {
+        try body(self)
     }
 
     /// The SQLite store behind this one, for what only SQLite has (its log,

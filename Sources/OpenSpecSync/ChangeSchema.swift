@@ -5,8 +5,8 @@ extension SyncEngine {
     /// The workflow schema of a change: the name its row records (resolved
     /// when it was synced) looked up in the project's schemas as the working
     /// tree has them now.
-    func resolvedSchema(projectId: String, folder: String, schemaName: String?) throws -> ResolvedSchema {
-        guard let project = try store.project(id: projectId) else { throw SyncError.unknownProject(projectId) }
+    func resolvedSchema(projectId: String, folder: String, schemaName: String?, reading reads: (any StoreReads)? = nil) throws -> ResolvedSchema {
+        guard let project = try (reads ?? store).project(id: projectId) else { throw SyncError.unknownProject(projectId) }
         let table = SchemaTable.load(fs: fileSystem, openspecRoot: project.repoPath + "/" + project.openspecPath,
                                      limit: maxFileBytes)
         return table.resolve(changeSchema: schemaName, folder: folder)

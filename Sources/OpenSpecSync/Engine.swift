@@ -99,8 +99,9 @@ public final class SyncEngine: Sendable {
         }
     }
 
-    public func project(named name: String) throws -> ProjectRecord {
-        guard let project = try store.project(named: name) ?? store.project(id: name) else {
+    public func project(named name: String, reading reads: (any StoreReads)? = nil) throws -> ProjectRecord {
+        let reads = reads ?? store
+        guard let project = try reads.project(named: name) ?? reads.project(id: name) else {
             throw SyncError.unknownProject(name)
         }
         return project
@@ -125,26 +126,27 @@ public final class SyncEngine: Sendable {
     /// A spec named by row id, change id or folder path (`changes/x`,
     /// `changes/archive/2026-01-01-x`, or `project:path`).
     /// The change `key`, within the project named `projectName` when one is given.
-    public func resolveSpec(_ key: String, inProjectNamed projectName: String?) throws -> SpecSummary {
-        try resolveSpec(key, projectId: projectName.map { try project(named: $0).id })
+    public func resolveSpec(_ key: String, inProjectNamed projectName: String?, reading reads: (any StoreReads)? = nil) throws -> SpecSummary {
+        try resolveSpec(key, projectId: projectName.map { try project(named: $0, reading: reads).id }, reading: reads)
     }
 
-    public func resolveSpec(_ key: String, projectId: String? = nil) throws -> SpecSummary {
+    public func resolveSpec(_ key: String, projectId: String? = nil, reading reads: (any StoreReads)? = nil) throws -> SpecSummary {
+        let reads = reads ?? store
         var scope = projectId
         var lookup = key
         if scope == nil, let colon = key.firstIndex(of: ":"),
-           let project = try store.project(named: String(key[..<colon])) {
+           let project = try reads.project(named: String(key[..<colon])) {
             scope = project.id
             lookup = String(key[key.index(after: colon)...])
         }
-        let matches = try store.specsMatching(lookup, projectId: scope)
+        let matches = try reads.specsMatching(lookup, projectId: scope)
         if matches.count == 1 { return matches[0] }
         if matches.isEmpty { throw SyncError.unknownSpec(key) }
         // A change id shared by an active change and its archived namesakes
         // means the active one; otherwise the caller must say which.
         let live = matches.filter { $0.status == .active }
         if live.count == 1 { return live[0] }
-        let names = try projectNames()
+        let names = try projectNames(reading: reads)
         throw SyncError.ambiguousSpec(key, candidates: matches.map {
             SpecCandidate(project: names[$0.projectId] ?? $0.projectId, path: $0.path, status: $0.status.rawValue)
         })

@@ -157,8 +157,8 @@ public struct ProjectStatus: Codable, Sendable {
 
 extension SyncEngine {
     /// Project names by id.
-    func projectNames() throws -> [String: String] {
-        Dictionary(try store.projects().map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+    func projectNames(reading reads: (any StoreReads)? = nil) throws -> [String: String] {
+        Dictionary(try (reads ?? store).projects().map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
     }
 
     public func listChanges(projectId: String?, statuses: Set<SpecStatus>?) throws -> [ChangeListing] {
@@ -186,24 +186,24 @@ extension SyncEngine {
 
     /// `files`: the change's file rows when the caller has read them already
     /// (with their content, for the API), so they are not read twice.
-    public func detail(of summary: SpecSummary, files fileRows: [SpecFileRecord]? = nil) throws -> SpecDetail {
-        guard let spec = try store.spec(id: summary.id) else { throw SyncError.unknownSpec(summary.id) }
-        let names = try projectNames()
-        let decoder = JSONDecoder()
-        let issues = (try? decoder.decode([ValidationIssue].self, from: Data(spec.issues.utf8))) ?? []
-        let records = try fileRows ?? store.specFiles(specId: spec.id, withContent: false)
+    public func detail(of summary: SpecSummary, files fileRows: [SpecFileRecord]? = nil, reading reads: (any StoreReads)? = nil) throws -> SpecDetail {
+        let reads = reads ?? store
+        guard let spec = try reads.spec(id: summary.id) else { throw SyncError.unknownSpec(summary.id) }
+        let names = try projectNames(reading: reads)
+        let issues = IssuesColumn.decode(spec.issues)
+        let records = try fileRows ?? reads.specFiles(specId: spec.id, withContent: false)
         let files = records.map { SpecDetail.File(path: $0.path, blobId: $0.blobId, size: $0.size, isUTF8: $0.isUTF8) }
         // The task list is parsed from the task files when shown, not stored:
         // tasks.md's text is in the row, other files (and tasks.md when it is
         // not UTF-8) in their file rows.
-        let schema = try resolvedSchema(projectId: spec.projectId, folder: spec.path, schemaName: spec.schemaName)
+        let schema = try resolvedSchema(projectId: spec.projectId, folder: spec.path, schemaName: spec.schemaName, reading: reads)
         let paths = records.map(\.path)
         let taskFiles = schema.taskFiles(in: paths)
         var tasks: [SpecDetail.Task] = []
         for file in taskFiles {
             var bytes = file == "tasks.md" ? spec.tasksContent.map { Array($0.utf8) } : nil
             if bytes == nil, let row = records.first(where: { $0.path == file }) {
-                bytes = try (row.content ?? store.fileContent(specId: spec.id, path: row.path)).map { [UInt8]($0) }
+                bytes = try (row.content ?? reads.fileContent(specId: spec.id, path: row.path)).map { [UInt8]($0) }
             }
             guard let bytes else { continue }
             tasks += TaskList.parse(bytes, path: spec.path + "/" + file).tasks.map { SpecDetail.Task($0, file: file) }
@@ -229,11 +229,12 @@ extension SyncEngine {
     }
 
     /// History newest first; pass the last `id` seen as `before` for the next page.
-    public func history(projectId: String?, specId: String?, limit: Int, before: Int64?) throws -> [HistoryItem] {
-        let names = try projectNames()
+    public func history(projectId: String?, specId: String?, limit: Int, before: Int64?, reading reads: (any StoreReads)? = nil) throws -> [HistoryItem] {
+        let reads = reads ?? store
+        let names = try projectNames(reading: reads)
         var paths: [String: String] = [:]
-        return try store.history(projectId: projectId, specId: specId, limit: limit, before: before).map { row in
-            if let id = row.specId, paths[id] == nil { paths[id] = try store.spec(id: id)?.path }
+        return try reads.history(projectId: projectId, specId: specId, limit: limit, before: before).map { row in
+            if let id = row.specId, paths[id] == nil { paths[id] = try reads.spec(id: id)?.path }
             return item(row, project: names[row.projectId], specPath: row.specId.flatMap { paths[$0] })
         }
     }
@@ -248,29 +249,31 @@ extension SyncEngine {
     }
 
     /// The newest summary row of a project's runs, as a history item.
-    public func lastRun(projectId: String) throws -> HistoryItem? {
-        let name = try store.project(id: projectId)?.name
-        return try store.lastRun(projectId: projectId).map { item($0, project: name, specPath: nil) }
+    public func lastRun(projectId: String, reading reads: (any StoreReads)? = nil) throws -> HistoryItem? {
+        let reads = reads ?? store
+        let name = try reads.project(id: projectId)?.name
+        return try reads.lastRun(projectId: projectId).map { item($0, project: name, specPath: nil) }
     }
 
     /// What the reconciler leaves out of a project on purpose (a name that
     /// is not UTF-8, a submodule under changes/), as `status` lists it.
-    public func skippedPaths(projectId: String) throws -> [SkippedPath] {
-        SkippedPaths.decode(try store.skippedPaths(projectId: projectId)).all
+    public func skippedPaths(projectId: String, reading reads: (any StoreReads)? = nil) throws -> [SkippedPath] {
+        SkippedPaths.decode(try (reads ?? store).skippedPaths(projectId: projectId)).all
     }
 
-    public func status() throws -> [ProjectStatus] {
-        try store.projects().map { project in
-            let counts = try store.projectCounts(projectId: project.id)
-            let writes = try store.writeCounts(projectId: project.id)
-            let last = try store.lastRun(projectId: project.id).map { item($0, project: project.name, specPath: nil) }
+    public func status(reading reads: (any StoreReads)? = nil) throws -> [ProjectStatus] {
+        let reads = reads ?? store
+        return try reads.projects().map { project in
+            let counts = try reads.projectCounts(projectId: project.id)
+            let writes = try reads.writeCounts(projectId: project.id)
+            let last = try reads.lastRun(projectId: project.id).map { item($0, project: project.name, specPath: nil) }
             return ProjectStatus(
                 id: project.id, name: project.name, repoPath: project.repoPath, openspecPath: project.openspecPath,
                 lastReconciledCommit: project.lastReconciledCommit, lastReconciledAt: project.lastReconciledAt,
                 lastError: project.lastError, pendingPaths: project.pendingPathList, active: counts.active,
                 archived: counts.archived, removed: counts.removed, withErrors: counts.withErrors,
                 mainSpecs: counts.mainSpecs, pendingWrites: writes.pendingWrites, openConflicts: writes.openConflicts,
-                lastRun: last, skipped: try skippedPaths(projectId: project.id))
+                lastRun: last, skipped: try skippedPaths(projectId: project.id, reading: reads))
         }
     }
 }

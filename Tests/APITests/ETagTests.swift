@@ -49,4 +49,38 @@ struct ETagTests {
             #expect(ticked.headers["etag"] != afterTag)
         }
     }
+
+    @Test("specs.get's tag is the change counter of the snapshot its body was read in; 304 holds until a write moves it")
+    func tagFromTheSnapshot() async throws {
+        let server = try LiveServer()
+        let repo = try makeProject(server)  // kept: the toggle below writes to it
+        try await server.inProcess { api in
+            let input = json(["specId": "add-login"])
+            let first = try await api.query("specs.get", input)
+            #expect(first.status == 200, "\(first)")
+            let etag = try #require(first.headers["etag"])
+            let counter = try server.sql("SELECT value FROM changeCounter WHERE id = 1")
+            #expect(etag.hasPrefix("\"\(counter)-"), "\(etag) against counter \(counter)")
+            #expect((first.data as? [String: Any])?["completedTasks"] as? Int == 1)
+
+            let unchanged = try await api.query("specs.get", input, headers: ["If-None-Match: \(etag)"])
+            #expect(unchanged.status == 304 && unchanged.body.isEmpty && unchanged.headers["etag"] == etag, "\(unchanged)")
+            // A tag that never was: the body, with the current tag.
+            let stale = try await api.query("specs.get", input, headers: ["If-None-Match: \"1-0\""])
+            #expect(stale.status == 200 && stale.headers["etag"] == etag, "\(stale)")
+
+            let toggled = try await api.mutate("specs.toggleTask", json(["specId": "add-login", "task": "1.2", "done": true]))
+            #expect(toggled.status == 200, "\(toggled)")
+            let after = try await api.query("specs.get", input, headers: ["If-None-Match: \(etag)"])
+            #expect(after.status == 200, "\(after)")
+            let newCounter = try server.sql("SELECT value FROM changeCounter WHERE id = 1")
+            #expect(newCounter != counter)
+            #expect(after.headers["etag"]?.hasPrefix("\"\(newCounter)-") == true, "\(after.headers)")
+            #expect((after.data as? [String: Any])?["completedTasks"] as? Int == 2, "the body is read at the tag's state")
+            // An unknown change is an error without a tag.
+            let missing = try await api.query("specs.get", json(["specId": "no-such-change"]))
+            #expect(missing.status == 404 && missing.headers["etag"] == nil, "\(missing)")
+        }
+        withExtendedLifetime(repo) {}
+    }
 }

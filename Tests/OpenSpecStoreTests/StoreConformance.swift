@@ -21,6 +21,7 @@ struct StoreConformance {
         case writesQueue, conflicts
         case listingOrder, listingStops, paging, counts, staleSpecs
         case search, searchFilters
+        case snapshotReads
 
         var testDescription: String { rawValue }
     }
@@ -52,6 +53,7 @@ struct StoreConformance {
         case .staleSpecs: try staleSpecs(store)
         case .search: try search(store)
         case .searchFilters: try searchFilters(store)
+        case .snapshotReads: try snapshotReads(store)
         }
     }
 
