@@ -31,6 +31,9 @@ final class PostgresLink: @unchecked Sendable {
         do {
             let connection = try wait(future, seconds: timeout + 1, database: database, for: .connection)
             return PostgresLink(connection: connection, database: database, timeout: timeout)
+        } catch let error as PSQLError where error.code == .sslUnsupported {
+            throw PostgresFailure.tlsUnavailable(database: database, sslMode: (url.sslMode ?? .prefer).rawValue,
+                                                 reason: "the server does not offer TLS")
         } catch {
             throw PostgresFailure.from(error, database: database, connecting: true)
         }
