@@ -55,7 +55,9 @@ public final class PostgresStore: SyncStore {
             try link.execute("BEGIN")
             do {
                 try link.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.writeLock))")
-                let result = try body(PostgresTransaction(link: link, bulk: bulk))
+                let transaction = PostgresTransaction(link: link, bulk: bulk)
+                let result = try body(transaction)
+                try transaction.flush()
                 try link.execute("UPDATE changeCounter SET value = \(PostgresSchema.nextCounterValue) WHERE id = 1")
                 try link.execute("COMMIT")
                 return result
@@ -66,7 +68,8 @@ public final class PostgresStore: SyncStore {
         }
     }
 
-    /// As `write`; a first import's new file rows go in many to a statement.
+    /// As `write`; a first import's new changes, file rows and history rows
+    /// go in many to a statement (see `PostgresBulkRows`).
     public func bulkWrite<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
         try writePostgres(bulk: true) { try body($0) }
     }
@@ -80,7 +83,7 @@ public final class PostgresStore: SyncStore {
 
     public func registerProject(name: String, repoPath: String, openspecPath: String) throws -> ProjectRecord {
         try writePostgres { w in
-            let link = w.link
+            let link = w.connection
             if var existing = try link.query("SELECT * FROM projects WHERE repoPath = ?", [.text(repoPath)]).first?.project() {
                 if existing.openspecPath != openspecPath || existing.name != name {
                     if try !link.query("SELECT id FROM projects WHERE name = ? AND id <> ?", [.text(name), .text(existing.id)]).isEmpty {

@@ -16,7 +16,8 @@ extension PostgresTransaction {
 
     @discardableResult
     public func insertHistory(_ h: HistoryValues) throws -> Int64 {
-        try link.query("INSERT INTO syncHistory (\(Self.historyColumns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
+        if let held { return try held.addHistory(connection, historyValues(h, fromCommit: h.fromCommit)) }
+        return try link.query("INSERT INTO syncHistory (\(Self.historyColumns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
                        historyValues(h, fromCommit: h.fromCommit)).first?.int64("id") ?? 0
     }
 
@@ -77,16 +78,14 @@ extension PostgresTransaction {
         try link.execute("UPDATE projects SET skippedPaths = ? WHERE id = ?", [.text(json), .text(projectId)])
     }
 
+    /// The buckets to keep in one statement (a full import writes hundreds), then the deletions.
     public func saveStatCacheRows(projectId: String, rows: [Int: [UInt8]?]) throws {
-        for (bucket, bytes) in rows.sorted(by: { $0.key < $1.key }) {
-            if let bytes {
-                try link.execute("""
-                    INSERT INTO statCaches (projectId, bucket, entries) VALUES (?, ?, ?)
-                    ON CONFLICT (projectId, bucket) DO UPDATE SET entries = excluded.entries
-                    """, [.text(projectId), .int(bucket), .bytes(Data(bytes))])
-            } else {
-                try link.execute("DELETE FROM statCaches WHERE projectId = ? AND bucket = ?", [.text(projectId), .int(bucket)])
-            }
+        let sorted = rows.sorted { $0.key < $1.key }
+        let kept = sorted.compactMap { bucket, bytes in bytes.map { [PGValue.text(projectId), .int(bucket), .bytes(Data($0))] } }
+        try PostgresBulkRows.insert(link, "INSERT INTO statCaches (projectId, bucket, entries) VALUES", kept,
+                                    "ON CONFLICT (projectId, bucket) DO UPDATE SET entries = excluded.entries")
+        for (bucket, bytes) in sorted where bytes == nil {
+            try link.execute("DELETE FROM statCaches WHERE projectId = ? AND bucket = ?", [.text(projectId), .int(bucket)])
         }
     }
 

@@ -4,9 +4,25 @@ import OpenSpecStore
 /// Reads and writes inside one write transaction of a `PostgresStore`, on
 /// its write connection (see `PostgresStore.write`).
 public struct PostgresTransaction: StoreTransaction {
-    let link: PostgresLink
-    /// A first import (`bulkWrite`): new file rows go in many to a statement.
-    let bulk: Bool
+    let connection: PostgresLink
+    /// A first import's rows held back (`bulkWrite`); nil for other transactions.
+    let held: PostgresBulkRows?
+
+    init(link: PostgresLink, bulk: Bool) {
+        connection = link
+        held = bulk ? PostgresBulkRows() : nil
+    }
+
+    /// The connection, once every row held back is written.
+    var link: PostgresLink {
+        get throws {
+            try held?.flush(connection)
+            return connection
+        }
+    }
+
+    /// Writes the rows held back (before the commit).
+    func flush() throws { try held?.flush(connection) }
 
     public func project(id: String) throws -> ProjectRecord? {
         try link.query("SELECT * FROM projects WHERE id = ?", [.text(id)]).first?.project()
@@ -105,15 +121,15 @@ public struct PostgresTransaction: StoreTransaction {
 
     public func insertSpec(projectId: String, _ v: SpecValues, at now: Date) throws -> String {
         let id = RowID.make()
-        try link.execute("""
-            INSERT INTO openspecSpecs (id, projectId, path, changeId, title, status, archivedOn,
-              proposalContent, tasksContent, designContent, completedTasks, totalTasks, taskStatus,
-              schemaName, createdOn, issues, firstSeenAt, lastSyncedAt, filesystemModifiedAt, syncError)
-            VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-            """, [.text(id), .text(projectId), .text(v.path), .text(v.changeId), .text(v.title), .text(v.status.rawValue),
-                  .text(v.archivedOn), .columnText(v.proposalContent), .columnText(v.tasksContent), .columnText(v.designContent),
-                  .int(v.completedTasks), .int(v.totalTasks), .text(v.taskStatus), .text(v.schemaName), .text(v.createdOn),
-                  .text(v.issuesJSON), .date(now), .date(now), .date(v.filesystemModifiedAt), .text(v.syncError)])
+        let values: [PGValue] = [
+            .text(id), .text(projectId), .text(v.path), .text(v.changeId), .text(v.title), .text(v.status.rawValue),
+            .text(v.archivedOn), .columnText(v.proposalContent), .columnText(v.tasksContent), .columnText(v.designContent),
+            .int(v.completedTasks), .int(v.totalTasks), .text(v.taskStatus), .text(v.schemaName), .text(v.createdOn),
+            .text(v.issuesJSON), .date(now), .date(now), .date(v.filesystemModifiedAt), .text(v.syncError),
+        ]
+        if let held { held.addSpec(values) } else {
+            try PostgresBulkRows.insert(connection, "INSERT INTO openspecSpecs (\(PostgresBulkRows.specColumns)) VALUES", [values], "")
+        }
         return id
     }
 
@@ -138,8 +154,13 @@ public struct PostgresTransaction: StoreTransaction {
     }
 
     public func replaceFiles(specId: String, files: [FileValues], previous: [String: String]) throws {
-        let changed = files.filter { previous[$0.path] != $0.blobId || $0.syncError != nil }
-        try PostgresFileRows.upsert(link, specId: specId, changed, batched: bulk)
+        for file in files where previous[file.path] != file.blobId || file.syncError != nil {
+            let values: [PGValue] = [.text(specId), .text(file.path), .text(file.blobId), .int(file.size), .bool(file.isUTF8),
+                                     .bytes(file.content), .text(file.syncError)]
+            if let held { held.addFile(values) } else {
+                try PostgresBulkRows.insert(link, PostgresBulkRows.fileInsert, [values], PostgresBulkRows.fileUpsert)
+            }
+        }
         let present = Set(files.map(\.path))
         let gone = previous.keys.filter { !present.contains($0) }.sorted()
         for path in gone {
