@@ -12,8 +12,12 @@ final class PostgresConnectionSet: @unchecked Sendable {
     let url: DatabaseURL
     let group: any EventLoopGroup
     let timeout: TimeInterval
-    /// How many idle readers are kept open; more are opened while needed.
+    /// How many idle readers are kept open; more are opened while needed,
+    /// up to `maxReaders` at once (a server's threads must not open a
+    /// connection each and exhaust the server's).
     let keptReaders: Int
+    let maxReaders: Int
+    private let readerSlots: DispatchSemaphore
     private let lock = NSLock()
     private var idleReaders: [PostgresLink] = []
     private let writerTurn = DispatchSemaphore(value: 1)
@@ -24,6 +28,8 @@ final class PostgresConnectionSet: @unchecked Sendable {
         self.group = group
         self.timeout = timeout
         self.keptReaders = keptReaders
+        maxReaders = keptReaders * 4
+        readerSlots = DispatchSemaphore(value: keptReaders * 4)
     }
 
     /// `body` with the write connection, once no other thread of this process holds it.
@@ -44,6 +50,10 @@ final class PostgresConnectionSet: @unchecked Sendable {
 
     /// `body` with a reader of its own (an idle one, or a new one).
     func withReader<T>(_ body: (PostgresLink) throws -> T) throws -> T {
+        guard readerSlots.wait(timeout: .now() + timeout) == .success else {
+            throw PostgresFailure.timedOut(database: url.redacted, waitingFor: .connection, seconds: Int(timeout))
+        }
+        defer { readerSlots.signal() }
         let idle = lock.withLock { idleReaders.popLast() }
         let link = try idle.flatMap { $0.isUsable ? $0 : nil } ?? PostgresLink.open(url, group: group, timeout: timeout)
         defer { putBack(link) }
