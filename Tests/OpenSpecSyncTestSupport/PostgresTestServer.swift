@@ -56,8 +56,9 @@ public enum PostgresTestServer {
                     : try runProcess(bin + "/" + program, arguments)
             }
             let data = folder + "/data"
-            try checked(server("initdb", ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"]), "initdb")
+            // Watched from the start: whatever fails below, the folder goes with this process.
             try watch(folder: folder, data: data, bin: bin, asRoot: asRoot)
+            try checked(server("initdb", ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"]), "initdb")
             // fsync off: a test server's files are thrown away with the folder.
             let options = "-c listen_addresses='' -c unix_socket_directories='\(folder)' -c fsync=off -c max_connections=200"
             let start = (asRoot ? "/usr/sbin/runuser -u postgres -- " : "")
