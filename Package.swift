@@ -4,7 +4,8 @@ import PackageDescription
 // Layering (enforced by target dependencies):
 //   OpenSpecFormat  pure parsing of the OpenSpec folder format, no I/O policy
 //   OpenSpecGit     the only module that imports libgit2 (CLibgit2, CGitSupport)
-//   OpenSpecStore   the store interface (SyncStore) and its SQLite kind, the only module that speaks SQL (GRDB, CSQLiteSupport)
+//   OpenSpecStore   the store interface (SyncStore) and its SQLite kind (GRDB, CSQLiteSupport)
+//   OpenSpecPostgres the PostgreSQL kind of the store (PostgresNIO); with OpenSpecStore, the only modules that speak SQL
 //   OpenSpecSync    the reconciler and everything that drives it
 //   OpenSpecServer  the HTTP API (tRPC wire format) on Hummingbird
 //   openspec-sync   thin ArgumentParser executable
@@ -22,6 +23,7 @@ let package = Package(
         .library(name: "OpenSpecGit", targets: ["OpenSpecGit"]),
         .library(name: "OpenSpecSync", targets: ["OpenSpecSync"]),
         .library(name: "OpenSpecServer", targets: ["OpenSpecServer"]),
+        .library(name: "OpenSpecPostgres", targets: ["OpenSpecPostgres"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
@@ -38,6 +40,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.0"),
         // Markdown to HTML for the dashboard's rendered documents (MarkdownRenderer makes it safe).
         .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
+        // The PostgreSQL store (OPENSPEC_SYNC_DATABASE_URL), one database shared by several hosts.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -54,6 +58,16 @@ let package = Package(
         .target(
             name: "OpenSpecStore",
             dependencies: ["CSQLiteSupport", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
+            name: "OpenSpecPostgres",
+            dependencies: [
+                "OpenSpecStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(
             name: "OpenSpecSync",
@@ -81,7 +95,7 @@ let package = Package(
         .executableTarget(
             name: "openspec-sync",
             dependencies: [
-                "OpenSpecSync", "OpenSpecServer",
+                "OpenSpecSync", "OpenSpecServer", "OpenSpecPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -94,8 +108,8 @@ let package = Package(
         ),
         .testTarget(name: "OpenSpecFormatTests", dependencies: ["OpenSpecFormat"]),
         .testTarget(name: "OpenSpecGitTests", dependencies: ["OpenSpecGit", "OpenSpecSyncTestSupport"]),
-        .testTarget(name: "OpenSpecStoreTests", dependencies: ["OpenSpecStore"]),
-        .testTarget(name: "OpenSpecSyncTests", dependencies: ["OpenSpecSync", "OpenSpecSyncTestSupport"]),
+        .testTarget(name: "OpenSpecStoreTests", dependencies: ["OpenSpecStore", "OpenSpecPostgres", "OpenSpecSyncTestSupport"]),
+        .testTarget(name: "OpenSpecSyncTests", dependencies: ["OpenSpecSync", "OpenSpecPostgres", "OpenSpecSyncTestSupport"]),
         // The binary is what most CLI tests run; its table of error messages is tested directly.
         .testTarget(name: "CLITests", dependencies: ["OpenSpecSyncTestSupport", "openspec-sync"]),
         .testTarget(

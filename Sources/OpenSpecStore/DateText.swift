@@ -6,8 +6,8 @@ import Glibc
 
 /// Dates as GRDB stores them ("yyyy-MM-dd HH:mm:ss.SSS", UTC), formatted by
 /// hand: Foundation's DateFormatter showed up in profiles of a full import.
-enum DateText {
-    static func string(_ date: Date?) -> String? {
+package enum DateText {
+    package static func string(_ date: Date?) -> String? {
         guard let date else { return nil }
         let interval = date.timeIntervalSince1970
         var seconds = time_t(interval.rounded(.down))
@@ -27,7 +27,7 @@ enum DateText {
     /// and milliseconds optional), as UTC with `timegm`. GRDB's default decoding
     /// goes through Foundation's Calendar, whose first use loads ICU's time
     /// zone data: tens of milliseconds in every short-lived process.
-    static func date(_ text: String) -> Date? {
+    package static func date(_ text: String) -> Date? {
         var digits: [Int] = []
         var current = 0, count = 0, fraction = 0.0, scale = 1.0, inFraction = false
         for byte in text.utf8 {

@@ -4,7 +4,7 @@ import Foundation
 /// for every history row, so it avoids JSONEncoder's per-call cost, and
 /// copies runs of plain bytes rather than appending scalar by scalar.
 package enum JSONArray {
-    static func encode(_ strings: [String]) -> String {
+    package static func encode(_ strings: [String]) -> String {
         var out: [UInt8] = [UInt8(ascii: "[")]
         out.reserveCapacity(strings.reduce(2) { $0 + $1.utf8.count + 3 })
         for (index, string) in strings.enumerated() {

@@ -6,14 +6,14 @@ import Foundation
 /// the indexes that hold them instead of inserting all over them; the
 /// last 62 bits are random. (Foundation's `UUID()` also opened and read
 /// /dev/urandom for every id.)
-enum RowID {
+package enum RowID {
     private final class Clock: @unchecked Sendable {
         let lock = NSLock()
         var last: UInt64 = 0  // milliseconds << 12 | counter
     }
     private static let clock = Clock()
 
-    static func make() -> String {
+    package static func make() -> String {
         let millis = UInt64(max(0, Date().timeIntervalSince1970 * 1000))
         let stamp = clock.lock.withLock {
             clock.last = max(millis << 12, clock.last + 1)

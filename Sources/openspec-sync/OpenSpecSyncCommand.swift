@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OpenSpecPostgres
 import OpenSpecSync
 
 @main
@@ -33,6 +34,8 @@ struct OpenSpecSyncCommand: AsyncParsableCommand {
 
     static func main() async {
         let argv = CommandLine.arguments
+        // Database URLs open a PostgresStore (only stored here: nothing connects until one is given).
+        StoreOpener.registerPostgres { url, concurrentReads in try PostgresStore(url: url, concurrentReads: concurrentReads) }
         if Hook.runIfScripted(argv) || Reconcile.runIfPlain(argv) || Init.runIfPlain(argv) { return }
         await main(nil)
     }
