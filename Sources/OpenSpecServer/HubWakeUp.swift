@@ -15,10 +15,12 @@ final class HubWakeUp: Sendable {
     }
 
     private let interval: Duration
+    private let hasSignals: Bool
     private let state: Mutex<State>
 
     init(signals: AsyncStream<Int64>?, poll: Duration, fallback: Duration) {
-        interval = signals == nil ? poll : fallback
+        hasSignals = signals != nil
+        interval = hasSignals ? fallback : poll
         state = Mutex(State(due: .now + interval))
         guard let signals else { return }
         let follower = Task { [weak self] in
@@ -31,7 +33,11 @@ final class HubWakeUp: Sendable {
     /// whichever comes first; true when the hub should look.
     func wait(atMost limit: Duration) async -> Bool {
         let remaining = state.withLock { $0.signalled ? .zero : $0.due - .now }
-        if remaining > .zero { await sleep(min(limit, remaining)) }
+        if remaining > .zero {
+            let duration = min(limit, remaining)
+            // Without signals nothing ends a wait early: a plain sleep will do.
+            if hasSignals { await sleep(duration) } else { try? await Task.sleep(for: duration) }
+        }
         return state.withLock { state in
             let now = ContinuousClock.now
             guard state.signalled || now >= state.due else { return false }
