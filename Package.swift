@@ -115,7 +115,7 @@ let package = Package(
         .testTarget(
             name: "APITests",
             dependencies: [
-                "OpenSpecSyncTestSupport", "OpenSpecServer",
+                "OpenSpecSyncTestSupport", "OpenSpecServer", "OpenSpecPostgres",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

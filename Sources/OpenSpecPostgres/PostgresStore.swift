@@ -14,6 +14,7 @@ public final class PostgresStore: SyncStore {
     public let url: DatabaseURL
     let group: MultiThreadedEventLoopGroup
     let connections: PostgresConnectionSet
+    let listener: PostgresHistoryListener
 
     /// How long any one wait lasts (a connection, the write turn, a reply)
     /// before it fails rather than hang.
@@ -25,6 +26,7 @@ public final class PostgresStore: SyncStore {
         self.url = url
         group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         connections = PostgresConnectionSet(url: url, group: group, timeout: timeout, keptReaders: concurrentReads ? 4 : 1)
+        listener = PostgresHistoryListener(url: url, group: group)
         do {
             try connections.withWriter { try PostgresSchema.migrate($0) }
         } catch {
@@ -37,6 +39,7 @@ public final class PostgresStore: SyncStore {
 
     /// Closes the connections and stops the event loops; the store is not used after.
     public func close() {
+        listener.stopAll()
         connections.closeAll()
         group.shutdownGracefully { _ in }
     }
@@ -58,6 +61,10 @@ public final class PostgresStore: SyncStore {
                 let transaction = PostgresTransaction(link: link, bulk: bulk)
                 let result = try body(transaction)
                 try transaction.flush()
+                if let newest = transaction.added.newest {
+                    // Delivered on commit only: a rolled-back transaction announces nothing.
+                    try link.execute("NOTIFY \(PostgresHistoryListener.channel), '\(newest)'")
+                }
                 try link.execute("UPDATE changeCounter SET value = \(PostgresSchema.nextCounterValue) WHERE id = 1")
                 try link.execute("COMMIT")
                 return result
@@ -72,6 +79,12 @@ public final class PostgresStore: SyncStore {
     /// go in many to a statement (see `PostgresBulkRows`).
     public func bulkWrite<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
         try writePostgres(bulk: true) { try body($0) }
+    }
+
+    /// Signals from a connection of their own that listens to what every
+    /// host's write transactions announce (see `PostgresHistoryListener`).
+    public func historySignals() -> AsyncStream<Int64>? {
+        listener.signals()
     }
 
     /// `body` with a read connection.

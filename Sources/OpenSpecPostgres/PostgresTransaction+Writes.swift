@@ -16,9 +16,9 @@ extension PostgresTransaction {
 
     @discardableResult
     public func insertHistory(_ h: HistoryValues) throws -> Int64 {
-        if let held { return try held.addHistory(connection, historyValues(h, fromCommit: h.fromCommit)) }
-        return try link.query("INSERT INTO syncHistory (\(Self.historyColumns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
-                       historyValues(h, fromCommit: h.fromCommit)).first?.int64("id") ?? 0
+        if let held { return added.note(try held.addHistory(connection, historyValues(h, fromCommit: h.fromCommit))) }
+        return added.note(try link.query("INSERT INTO syncHistory (\(Self.historyColumns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
+                                         historyValues(h, fromCommit: h.fromCommit)).first?.int64("id") ?? 0)
     }
 
     /// As `SQLiteTransaction.insertRunSummary`: a run that repeats the
@@ -41,9 +41,9 @@ extension PostgresTransaction {
             try deleteHistory(id: try last.int64("id"))
             if let startMark { try deleteHistory(id: startMark) }
         }
-        return try link.query("""
+        return added.note(try link.query("""
             INSERT INTO syncHistory (\(Self.historyColumns), runs, firstSyncedAt) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id
-            """, historyValues(h, fromCommit: fromCommit) + [.int(runs), .text(first)]).first?.int64("id") ?? 0
+            """, historyValues(h, fromCommit: fromCommit) + [.int(runs), .text(first)]).first?.int64("id") ?? 0)
     }
 
     @discardableResult

@@ -7,10 +7,23 @@ public struct PostgresTransaction: StoreTransaction {
     let connection: PostgresLink
     /// A first import's rows held back (`bulkWrite`); nil for other transactions.
     let held: PostgresBulkRows?
+    /// The newest history row this transaction added, which its commit announces.
+    let added = AddedHistory()
 
     init(link: PostgresLink, bulk: Bool) {
         connection = link
         held = bulk ? PostgresBulkRows() : nil
+    }
+
+    /// The newest history id a transaction added (nil: none).
+    final class AddedHistory {
+        private(set) var newest: Int64?
+
+        /// Notes `id` and returns it.
+        func note(_ id: Int64) -> Int64 {
+            newest = max(newest ?? id, id)
+            return id
+        }
     }
 
     /// The connection, once every row held back is written.

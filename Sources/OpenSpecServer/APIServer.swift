@@ -19,6 +19,9 @@ public struct ServerOptions: Sendable {
     /// How often the server looks for new history rows for its event streams
     /// (one look for them all).
     public var pollInterval: Duration = .milliseconds(50)
+    /// How often it still looks when the store signals new rows (PostgreSQL's
+    /// NOTIFY, from every host): a safety net for a signal lost.
+    public var fallbackPollInterval: Duration = .seconds(1)
     /// How often an idle event stream sends tRPC's `ping` event.
     public var pingInterval: Duration = .seconds(5)
     /// Most calls in one batch.
@@ -175,6 +178,7 @@ struct RequestHandler: Sendable {
         procedures = Procedures(engine: engine, workers: workers, mapper: mapper)
         loopback = ServerOptions.isLoopback(options.host)
         self.sessions = sessions
-        hub = EventHub(engine: engine, workers: workers, poll: options.pollInterval, ping: options.pingInterval)
+        hub = EventHub(engine: engine, workers: workers, poll: options.pollInterval, fallback: options.fallbackPollInterval,
+                       ping: options.pingInterval)
     }
 }

@@ -4,8 +4,9 @@ import OpenSpecSync
 import Synchronization
 
 /// One look at the sync history for every open event stream: a thousand
-/// subscribers cost one indexed query per poll interval, not a thousand,
-/// and each new event is encoded once.
+/// subscribers cost one indexed query per look, not a thousand, and each
+/// new event is encoded once. It looks every poll interval, or, on a store
+/// that signals new rows (PostgreSQL), when a signal comes (see `HubWakeUp`).
 ///
 /// The hub runs while someone listens. What it hands out says which part of
 /// the log it covers (`after`, `through`), so a stream that missed a piece
@@ -57,18 +58,23 @@ final class EventHub: Sendable {
         var cursor: Int64?
         /// Reads of the history so far, whatever the number of listeners.
         var looks = 0
+        /// What wakes the running hub.
+        var wake: HubWakeUp?
     }
 
     private let engine: SyncEngine
     private let workers: EngineWorkers
     private let poll: Duration
+    private let fallback: Duration
     private let ping: Duration
     private let state = Mutex(State())
 
-    init(engine: SyncEngine, workers: EngineWorkers, poll: Duration, ping: Duration) {
+    /// `poll`: how often to look without the store's signals; `fallback`: with them.
+    init(engine: SyncEngine, workers: EngineWorkers, poll: Duration, fallback: Duration = .seconds(1), ping: Duration) {
         self.engine = engine
         self.workers = workers
         self.poll = poll
+        self.fallback = fallback
         self.ping = ping
     }
 
@@ -88,24 +94,33 @@ final class EventHub: Sendable {
     }
 
     func leave(_ key: UInt64) {
-        let continuation = state.withLock { $0.streams.removeValue(forKey: key) }
+        let (continuation, idle) = state.withLock { state in
+            let continuation = state.streams.removeValue(forKey: key)
+            return (continuation, state.streams.isEmpty ? state.wake : nil)
+        }
         continuation?.finish()
+        idle?.wakeNow()  // the hub stops now, not at its next look
     }
 
     var listeners: Int { state.withLock { $0.streams.count } }
     var looks: Int { state.withLock { $0.looks } }
 
-    /// Looks every poll interval while anyone listens; stops (and is started
-    /// again by the next `join`) when the last one has left.
+    /// Looks when woken (see `HubWakeUp`) while anyone listens; stops (and
+    /// is started again by the next `join`) when the last one has left.
     private func run() async {
+        let wake = HubWakeUp(signals: engine.store.historySignals(), poll: poll, fallback: fallback)
+        state.withLock { $0.wake = wake }
+        defer { wake.stop() }
         var lastTick = ContinuousClock.now
+        var look = true
         while true {
-            let more: Bool
-            do {
-                more = try await lookOnce()
-            } catch {
-                send(.failed(error))
-                more = false
+            var more = false
+            if look {
+                do {
+                    more = try await lookOnce()
+                } catch {
+                    send(.failed(error))
+                }
             }
             if ContinuousClock.now - lastTick >= ping / 5 {
                 send(.tick)
@@ -115,11 +130,13 @@ final class EventHub: Sendable {
                 if state.streams.isEmpty {
                     state.running = false
                     state.cursor = nil  // a later start begins at the newest row
+                    state.wake = nil
                 }
                 return !state.running
             }
             if stop { return }
-            if !more { try? await Task.sleep(for: poll) }
+            look = more
+            if !more { look = await wake.wait(atMost: ping / 5) }
         }
     }
 

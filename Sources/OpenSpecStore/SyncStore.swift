@@ -67,6 +67,12 @@ public protocol SyncStore: StoreReads, AnyObject, Sendable {
     func history(after id: Int64, projectId: String?, limit: Int) throws -> [HistoryRecord]
     /// The newest history row id (0 when there is none).
     func lastHistoryId() throws -> Int64
+    /// A signal (the newest history id) whenever a write transaction that
+    /// added history rows commits, in any process sharing the database, and
+    /// once each time the signals (re)start, since some may have been missed.
+    /// Ends when the consumer stops or the store closes. Nil for a store
+    /// without such signals: its readers poll `history(after:)`.
+    func historySignals() -> AsyncStream<Int64>?
 
     // MARK: Writes to files and conflicts
 
@@ -100,6 +106,8 @@ extension SyncStore {
     public func snapshot<T>(_ body: (any StoreReads) throws -> T) throws -> T {
         try body(self)
     }
+
+    public func historySignals() -> AsyncStream<Int64>? { nil }
 
     /// The SQLite store behind this one, for what only SQLite has (its log,
     /// its integrity check); nil for any other kind of store.

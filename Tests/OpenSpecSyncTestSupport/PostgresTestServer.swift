@@ -41,6 +41,19 @@ public enum PostgresTestServer {
         return "postgres://postgres@/\(name)?host=\(folder)"
     }
 
+    /// Runs `statement` with psql in the database `url` names (one made by
+    /// `newDatabaseURL`) and returns its rows, one a line, fields split by `|`.
+    public static func sql(_ url: String, _ statement: String) throws -> String {
+        let folder = try started.get()
+        guard let bin = binFolder else { throw Failure(description: unavailableReason) }
+        let path = url.split(separator: "?").first.map(String.init) ?? url
+        let database = String(path.split(separator: "/").last ?? "")
+        let result = try runProcess(bin + "/psql", ["-X", "-q", "-A", "-t", "-h", folder, "-U", "postgres", "-d", database,
+                                                    "-c", statement])
+        guard result.status == 0 else { throw Failure(description: "psql failed: \(result.stderr)") }
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     private static func start() throws(Failure) -> String {
         guard let bin = binFolder else { throw Failure(description: unavailableReason) }
         do {
