@@ -21,7 +21,8 @@ takes a Context and returns Rows (see the three below); `--only` picks it up
 by name and the table gets its rows.
 
 Standard library only; needs `git` and `sqlite3` (with fsdir(), as the
-sqlite3 shell has) on PATH.
+sqlite3 shell has) on PATH, and for the `postgres` family PostgreSQL's
+programs (`make deps` installs them).
 """
 import argparse
 import csv
