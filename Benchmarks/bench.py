@@ -21,9 +21,11 @@ takes a Context and returns Rows (see the three below); `--only` picks it up
 by name and the table gets its rows.
 
 Standard library only; needs `git` and `sqlite3` (with fsdir(), as the
-sqlite3 shell has) on PATH.
+sqlite3 shell has) on PATH, and for the `postgres` family PostgreSQL's
+programs (`make deps` installs them).
 """
 import argparse
+import csv
 import dataclasses
 import datetime
 import hashlib
@@ -47,6 +49,7 @@ sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import gen_corpus  # noqa: E402  (same folder; reused for the benchmark edits)
 import wrk_load  # noqa: E402  (same folder; wrk and nginx for the API figures)
+import pg_server  # noqa: E402  (same folder; the private PostgreSQL server)
 
 KiB_PER_MiB = 1024
 DEFAULT_SIZES = "2000,20000"
@@ -1651,6 +1654,131 @@ def bench_dashboard(ctx):
             target=Target(DASHBOARD_LIST_TARGET, on="value"), **common),
         Row(key="dashboard.change", figure="Dashboard: the list to a rendered change page", samples=samples["change"],
             target=Target(DASHBOARD_CHANGE_TARGET, on="value"), **common),
+    ]
+
+
+POSTGRES_SIZE = 2000  # the size issue 17 names; others only when --sizes names them
+FLOOR_PG_COPY_NAME = "psql \\copy (path, content)"
+FLOOR_PG_COPY_TABLE = "CREATE TABLE files(path text PRIMARY KEY, content text NOT NULL)"
+FLOOR_PG_COPY_CMD = "\\copy files(path, content) FROM '{}' WITH (FORMAT csv)"
+
+
+def pg_copy_data(ctx):
+    """Every regular file under openspec/ as one CSV file of (path, content)
+    rows, made once, untimed: the floor is what PostgreSQL itself takes."""
+    out = os.path.join(ctx.work, "pg-floor.csv")
+    with open(out, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        for d, dirs, names in os.walk(os.path.join(ctx.repo, "openspec")):
+            dirs.sort()
+            for n in sorted(names):
+                path = os.path.join(d, n)
+                if os.path.isfile(path) and not os.path.islink(path):
+                    with open(path, encoding="utf-8") as src:
+                        writer.writerow([os.path.relpath(path, ctx.repo), src.read()])
+    return out
+
+
+def pg_copy_floor(server, name, data):
+    """Seconds for one psql process to create a table in a fresh database and
+    COPY the CSV file data into it; returns (seconds, rows stored). The
+    database is made untimed."""
+    server.fresh_database(name)
+    seconds, _ = run(server.psql_cmd(name, "-c", FLOOR_PG_COPY_TABLE, "-c", FLOOR_PG_COPY_CMD.format(data)))
+    return seconds, int(server.psql(name, "SELECT count(*) FROM files"))
+
+
+def pg_tool(ctx, url, *argv):
+    """Run `openspec-sync argv --database-url url` (isolated environment, no
+    SQLite file named); returns seconds."""
+    env = ctx.tool_env(os.path.join(ctx.work, "unused.db"), isolated=True)
+    del env["OPENSPEC_SYNC_DB"]
+    return run([ctx.binary, *argv, "--database-url", url], cwd=ctx.repo, env=env)[0]
+
+
+def pg_changes(ctx, url):
+    """Ids of every change `list --all --json` shows from the database url."""
+    cmd = [ctx.binary, "list", "--repo", ctx.repo, "--all", "--json", "--database-url", url]
+    env = ctx.tool_env(os.path.join(ctx.work, "unused.db"), isolated=True)
+    del env["OPENSPEC_SYNC_DB"]
+    r = subprocess.run(cmd, cwd=ctx.repo, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                       text=True, timeout=COMMAND_TIMEOUT)
+    if r.returncode != 0:
+        raise BenchError(f"`{show_cmd(cmd)}` failed (exit status {r.returncode}):\n" + indent(r.stderr.strip()))
+    return sorted(change_key(c) for c in json.loads(r.stdout)["changes"])
+
+
+def change_key(c):
+    """What must agree between the two engines for one change of `list --json`."""
+    return (c["path"], c["status"], c["title"], c["completedTasks"], c["totalTasks"])
+
+
+@benchmark("postgres", "PostgreSQL: first import and reconcile after a commit")
+def bench_postgres(ctx):
+    """A private PostgreSQL server (default durability settings): the first
+    import (init + reconcile, fresh database each run) vs psql COPYing the
+    same files' contents into a table; then reconcile after a commit touching
+    5 changes on PostgreSQL vs on SQLite, alternating, in the same run."""
+    if ctx.size != POSTGRES_SIZE and not ctx.args.sizes_given:
+        log(f"[{ctx.label}] postgres: skipped (runs at {size_label(POSTGRES_SIZE)}; name other sizes"
+            " with --sizes to measure it there)")
+        return []
+    sqlite_db = ctx.state_db
+    try:
+        with pg_server.PrivateServer() as server:
+            return pg_rows(ctx, server, sqlite_db)
+    except pg_server.ServerError as e:
+        raise BenchError(str(e)) from None
+
+
+def sqlite_changes(ctx, db):
+    return sorted(change_key(c) for c in
+                  ctx.tool_output("list", "--repo", ctx.repo, "--all", "--json", db=db)["changes"])
+
+
+def pg_rows(ctx, server, sqlite_db):
+    ctx.reconcile(sqlite_db)  # settle: the SQLite database at HEAD, the reference for both checks
+    expected = sqlite_changes(ctx, sqlite_db)
+    data = pg_copy_data(ctx)
+    runs = min(3, ctx.runs)
+    floors, totals, recs = [], [], []
+    for i in range(1, runs + 1):
+        seconds, stored = pg_copy_floor(server, "copyfloor", data)
+        if stored != ctx.facts["files"]:
+            raise BenchError(f"the COPY floor stored {stored} files, corpus has {ctx.facts['files']}")
+        floors.append(seconds)
+        url = server.fresh_database("import")
+        t_init = pg_tool(ctx, url, "init", "--repo", ctx.repo)
+        t_rec = pg_tool(ctx, url, "reconcile", "--repo", ctx.repo)
+        totals.append(t_init + t_rec)
+        recs.append(t_rec)
+        ctx.progress("postgres import", i, runs, floor=floors[-1], init=t_init, reconcile=t_rec)
+    got = pg_changes(ctx, url)
+    if got != expected:
+        raise BenchError(f"PostgreSQL holds {len(got)} changes after the import, SQLite {len(expected)}"
+                         f" (first differences: {sorted(set(got) ^ set(expected))[:5]})")
+    pg_commit, sqlite_commit = [], []
+    for i in range(1, ctx.runs + 1):
+        ctx.edit_and_commit(5, f"postgres-commit-{i}")
+        pair = [("pg", lambda: pg_tool(ctx, url, "reconcile", "--repo", ctx.repo)),
+                ("sqlite", lambda: ctx.reconcile(sqlite_db)[0])]
+        times = dict((name, fn()) for name, fn in (pair if i % 2 else pair[::-1]))
+        pg_commit.append(times["pg"])
+        sqlite_commit.append(times["sqlite"])
+        ctx.progress("postgres commit", i, ctx.runs, postgres=times["pg"], sqlite=times["sqlite"])
+    got, expected = pg_changes(ctx, url), sqlite_changes(ctx, sqlite_db)
+    if got != expected:
+        raise BenchError(f"PostgreSQL and SQLite disagree after the commits ({len(got)} and {len(expected)} changes,"
+                         f" first differences: {sorted(set(got) ^ set(expected))[:3]})")
+    common = dict(size=ctx.size, family="postgres", unit="s")
+    return [
+        Row(key="postgres.import", figure="PostgreSQL: first import (init + reconcile)", samples=totals,
+            floor_name=FLOOR_PG_COPY_NAME, floor_samples=floors, target=Target(3.0), **common),
+        Row(key="postgres.import.reconcile", figure="PostgreSQL: first import, reconcile alone", samples=recs,
+            floor_name=FLOOR_PG_COPY_NAME, floor_samples=floors, **common),
+        Row(key="postgres.commit", figure="PostgreSQL: reconcile after a commit touching 5 changes",
+            samples=pg_commit, floor_name="the same on SQLite", floor_samples=sqlite_commit,
+            target=Target(2.0), **common),
     ]
 
 

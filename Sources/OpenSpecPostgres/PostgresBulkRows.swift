@@ -4,7 +4,9 @@ import Foundation
 /// statement: new changes, their file rows and history rows. They are
 /// written, in that order (files and history refer to changes), before any
 /// other statement of the transaction runs and before it commits, so every
-/// read in the transaction still sees them.
+/// read in the transaction still sees them. Rows that cannot meet a row
+/// already stored (new changes, their files, history) go by `COPY`; the
+/// files of changes stored before go by `INSERT ... ON CONFLICT`.
 final class PostgresBulkRows {
     /// Rows to a statement: at most 20 arguments each, well under PostgreSQL's 65,535.
     static let batchSize = 500
@@ -12,6 +14,8 @@ final class PostgresBulkRows {
     private var specs: [[PGValue]] = []
     private var files: [[PGValue]] = []
     private var history: [[PGValue]] = []
+    /// Ids of the changes this transaction added: their files are new rows too.
+    private var newSpecIds: Set<String> = []
     /// History ids drawn ahead from the table's sequence: writers take turns,
     /// so they come in the order of the commits, as ids drawn one at a time do.
     private var historyIds: [Int64] = []
@@ -26,7 +30,8 @@ final class PostgresBulkRows {
         fromCommit, toCommit, durationMs
         """
 
-    static let fileInsert = "INSERT INTO specFiles (specId, path, blobId, size, isUTF8, content, syncError) VALUES"
+    static let fileColumns = "specId, path, blobId, size, isUTF8, content, syncError"
+    static let fileInsert = "INSERT INTO specFiles (\(fileColumns)) VALUES"
     static let fileUpsert = """
         ON CONFLICT (specId, path) DO UPDATE SET blobId = excluded.blobId, size = excluded.size, \
         isUTF8 = excluded.isUTF8, content = excluded.content, syncError = excluded.syncError
@@ -34,7 +39,10 @@ final class PostgresBulkRows {
 
     var isEmpty: Bool { specs.isEmpty && files.isEmpty && history.isEmpty }
 
-    func addSpec(_ values: [PGValue]) { specs.append(values) }
+    func addSpec(id: String, _ values: [PGValue]) {
+        newSpecIds.insert(id)
+        specs.append(values)
+    }
     func addFile(_ values: [PGValue]) { files.append(values) }
 
     /// Holds a history row back; returns the id it will have.
@@ -54,9 +62,21 @@ final class PostgresBulkRows {
         guard !isEmpty else { return }
         let (specRows, fileRows, historyRows) = (specs, files, history)
         (specs, files, history) = ([], [], [])
-        try Self.insert(link, "INSERT INTO openspecSpecs (\(Self.specColumns)) VALUES", specRows, "")
-        try Self.insert(link, Self.fileInsert, fileRows, Self.fileUpsert)
-        try Self.insert(link, "INSERT INTO syncHistory (\(Self.historyColumns)) VALUES", historyRows, "")
+        let isNew = { (row: [PGValue]) -> Bool in
+            if case let .text(id?) = row.first { return self.newSpecIds.contains(id) }
+            return false
+        }
+        try Self.copy(link, "openspecSpecs", Self.specColumns, specRows)
+        try Self.copy(link, "specFiles", Self.fileColumns, fileRows.filter(isNew))
+        try Self.insert(link, Self.fileInsert, fileRows.filter { !isNew($0) }, Self.fileUpsert)
+        try Self.copy(link, "syncHistory", Self.historyColumns, historyRows)
+    }
+
+    /// `COPY table (columns) FROM STDIN` of rows, when there are any.
+    static func copy(_ link: PostgresLink, _ table: String, _ columns: String, _ rows: [[PGValue]]) throws {
+        guard !rows.isEmpty else { return }
+        let names = columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        try link.copy(into: table, columns: names, data: PostgresCopyText.encode(rows))
     }
 
     /// `prefix (?,...),(?,...) suffix` for every `batchSize` rows.

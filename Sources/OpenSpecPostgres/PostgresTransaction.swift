@@ -140,7 +140,7 @@ public struct PostgresTransaction: StoreTransaction {
             .int(v.completedTasks), .int(v.totalTasks), .text(v.taskStatus), .text(v.schemaName), .text(v.createdOn),
             .text(v.issuesJSON), .date(now), .date(now), .date(v.filesystemModifiedAt), .text(v.syncError),
         ]
-        if let held { held.addSpec(values) } else {
+        if let held { held.addSpec(id: id, values) } else {
             try PostgresBulkRows.insert(connection, "INSERT INTO openspecSpecs (\(PostgresBulkRows.specColumns)) VALUES", [values], "")
         }
         return id

@@ -16,7 +16,7 @@ struct StoreConformance {
     enum Check: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case projects, projectState
         case specsAndFiles, specLookups, mainSpecs
-        case rollback, changeCounter
+        case rollback, changeCounter, bulkImport
         case history, runSummaries, pruning
         case writesQueue, conflicts
         case listingOrder, listingStops, paging, counts, staleSpecs
@@ -41,6 +41,7 @@ struct StoreConformance {
         case .mainSpecs: try mainSpecs(store)
         case .rollback: try rollback(store)
         case .changeCounter: try changeCounter(store)
+        case .bulkImport: try bulkImport(store)
         case .history: try history(store)
         case .runSummaries: try runSummaries(store)
         case .pruning: try pruning(store)
