@@ -22,7 +22,7 @@ extension PostgresStore {
         if let projectId = query.projectId { clauses.append("s.projectId = ?"); values.append(.text(projectId)) }
         if let statuses = query.statuses { clauses.append(PostgresSQL.statusIn(statuses, column: "s.status")) }
         if let text = query.text, !text.isEmpty {
-            let pattern = "%" + Self.likeEscaped(text) + "%"
+            let pattern = "%" + ChangeQuery.likeEscaped(text) + "%"
             let like = "ILIKE ? ESCAPE '\\'"
             clauses.append("""
                 (s.changeId \(like) OR s.title \(like) OR s.proposalContent \(like) OR s.tasksContent \(like) \
@@ -58,15 +58,7 @@ extension PostgresStore {
             pageSQL += " WHERE \"column\" = ?"
             pageValues.append(.text(column.rawValue))
         }
-        if query.sort != .created {
-            let direction = query.descending ? "DESC" : "ASC"
-            let key: String
-            switch query.sort {
-            case .id, .created: key = "changeId \(direction), path"
-            case .title: key = "lower(title) \(direction), changeId, path"
-            case .progress: key = "progress \(direction), changeId, path"
-            case .changed: key = "changedAt \(direction), changeId, path"
-            }
+        if let key = query.orderKey(titleKey: "lower(title)") {
             pageSQL += " ORDER BY \(key) LIMIT ? OFFSET ?"
             pageValues += [.int(query.limit), .int(query.offset)]
         }
@@ -82,13 +74,4 @@ extension PostgresStore {
         }
     }
 
-    /// `%`, `_` and `\` matched as themselves in a LIKE pattern.
-    static func likeEscaped(_ text: String) -> String {
-        var result = ""
-        for character in text {
-            if character == "%" || character == "_" || character == "\\" { result.append("\\") }
-            result.append(character)
-        }
-        return result
-    }
 }

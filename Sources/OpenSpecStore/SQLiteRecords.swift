@@ -42,11 +42,7 @@ extension SpecRecord {
         path = row["path"]
         changeId = row["changeId"]
         title = row["title"]
-        let statusText: String = row["status"]
-        guard let status = SpecStatus(rawValue: statusText) else {
-            throw DatabaseError(message: "openspecSpecs.status of \(id) is \"\(statusText)\", not active, archived or removed")
-        }
-        self.status = status
+        status = try SpecStatus(row: row, id: id)
         archivedOn = row["archivedOn"]
         proposalContent = row["proposalContent"]
         tasksContent = row["tasksContent"]
@@ -80,11 +76,7 @@ extension SpecSummary: FetchableRecord, DateTextColumns {
         path = row["path"]
         changeId = row["changeId"]
         title = row["title"]
-        let statusText: String = row["status"]
-        guard let status = SpecStatus(rawValue: statusText) else {
-            throw DatabaseError(message: "openspecSpecs.status of \(id) is \"\(statusText)\", not active, archived or removed")
-        }
-        self.status = status
+        status = try SpecStatus(row: row, id: id)
         archivedOn = row["archivedOn"]
         completedTasks = row["completedTasks"]
         totalTasks = row["totalTasks"]
@@ -114,3 +106,14 @@ extension HistoryRecord: FetchableRecord, DateTextColumns {}
 extension PendingWriteRecord: FetchableRecord, DateTextColumns {}
 extension ConflictRecord: FetchableRecord, DateTextColumns {}
 extension ChangeSearchRow: FetchableRecord, DateTextColumns {}
+
+extension SpecStatus {
+    /// A change row's status column, which only these three words may hold.
+    init(row: Row, id: String) throws {
+        let text: String = row["status"]
+        guard let status = SpecStatus(rawValue: text) else {
+            throw DatabaseError(message: "openspecSpecs.status of \(id) is \"\(text)\", not active, archived or removed")
+        }
+        self = status
+    }
+}

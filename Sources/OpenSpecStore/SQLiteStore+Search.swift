@@ -21,7 +21,7 @@ extension SQLiteStore {
                 clauses.append("s.status IN (" + statuses.map { "'\($0.rawValue)'" }.sorted().joined(separator: ",") + ")")
             }
             if let text = query.text, !text.isEmpty {
-                let pattern = "%" + Self.likeEscaped(text) + "%"
+                let pattern = "%" + ChangeQuery.likeEscaped(text) + "%"
                 clauses.append("""
                     (s.changeId LIKE ?1 ESCAPE '\\' OR s.title LIKE ?1 ESCAPE '\\' OR s.proposalContent LIKE ?1 ESCAPE '\\' \
                     OR s.tasksContent LIKE ?1 ESCAPE '\\' OR s.designContent LIKE ?1 ESCAPE '\\' \
@@ -63,15 +63,7 @@ extension SQLiteStore {
                 pageArguments += [column.rawValue]
             }
             let total = query.column.map { columns[$0] ?? 0 } ?? columns.values.reduce(0, +)
-            if query.sort != .created {
-                let direction = query.descending ? "DESC" : "ASC"
-                let key: String
-                switch query.sort {
-                case .id, .created: key = "changeId \(direction), path"
-                case .title: key = "title COLLATE NOCASE \(direction), changeId, path"
-                case .progress: key = "progress \(direction), changeId, path"
-                case .changed: key = "changedAt \(direction), changeId, path"
-                }
+            if let key = query.orderKey(titleKey: "title COLLATE NOCASE") {
                 pageSQL += " ORDER BY \(key) LIMIT ? OFFSET ?"
                 pageArguments += [query.limit, query.offset]
             }
@@ -80,15 +72,6 @@ extension SQLiteStore {
         }
     }
 
-    /// `%`, `_` and `\` matched as themselves in a LIKE pattern.
-    static func likeEscaped(_ text: String) -> String {
-        var result = ""
-        for character in text {
-            if character == "%" || character == "_" || character == "\\" { result.append("\\") }
-            result.append(character)
-        }
-        return result
-    }
 
     /// One main spec with its content, or nil.
     public func mainSpec(projectId: String, capability: String) throws -> MainSpecRecord? {

@@ -147,3 +147,29 @@ public struct SchemaDependentColumns: Sendable, Equatable {
         self.schemaName = schemaName; self.issues = issues
     }
 }
+
+/// The SQL both stores build for a search, from the same query.
+extension ChangeQuery {
+    /// `%`, `_` and `\` matched as themselves in a LIKE pattern (`ESCAPE '\'`).
+    package static func likeEscaped(_ text: String) -> String {
+        var result = ""
+        for character in text {
+            if character == "%" || character == "_" || character == "\\" { result.append("\\") }
+            result.append(character)
+        }
+        return result
+    }
+
+    /// The page's ORDER BY key, or nil for `.created` (sorted after the page
+    /// is read); `titleKey` is the store's expression for a title ignoring case.
+    package func orderKey(titleKey: String) -> String? {
+        let direction = descending ? "DESC" : "ASC"
+        switch sort {
+        case .created: return nil
+        case .id: return "changeId \(direction), path"
+        case .title: return "\(titleKey) \(direction), changeId, path"
+        case .progress: return "progress \(direction), changeId, path"
+        case .changed: return "changedAt \(direction), changeId, path"
+        }
+    }
+}
