@@ -7,7 +7,12 @@ final class RawConnection {
     private let fd: Int32
 
     init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        fd = try Self.connectLoopback(port: port)
+    }
+
+    /// A socket connected to 127.0.0.1:`port`; the caller closes it.
+    static func connectLoopback(port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -15,7 +20,12 @@ final class RawConnection {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard fd >= 0, connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+        guard fd >= 0, connected == 0 else {
+            let code = POSIXErrorCode(rawValue: errno) ?? .ECONNREFUSED
+            if fd >= 0 { close(fd) }
+            throw POSIXError(code)
+        }
+        return fd
     }
 
     deinit { close(fd) }
