@@ -4,7 +4,7 @@ import Hummingbird
 import Synchronization
 
 /// `ETag` and `If-None-Match` for the reads a client polls. The tag is the
-/// store's change counter (kept by triggers in every writing transaction)
+/// store's change counter (moved once by every write transaction)
 /// with the procedure and its input. A procedure that reads in one snapshot
 /// (`Procedures.snapshotRead`) reads the counter in it, so tag and body
 /// agree; one that does not reads the counter before its body, so a write
