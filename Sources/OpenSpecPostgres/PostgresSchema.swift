@@ -176,6 +176,32 @@ enum PostgresSchema {
             CREATE INDEX mainSpecs_projectStatus ON mainSpecs(projectId, status);
             CREATE INDEX syncHistory_runs ON syncHistory(projectId, id) WHERE specId IS NULL;
             """),
+        // Every host has its own paths: two hosts' projects may live at the
+        // same path, so a path names a project only together with its host.
+        ("v9-hosts-and-owners", sql("""
+            ALTER TABLE projects DROP CONSTRAINT projects_repopath_key;
+            CREATE INDEX projects_repoPath ON projects(repoPath);
+            CREATE TABLE projectOwners (
+                projectId TXT PRIMARY KEY NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+                projectKey TXT NOT NULL UNIQUE,
+                ownerHost TXT,
+                leaseRenewedAt TXT,
+                leaseExpiresAt TXT,
+                epoch BIGINT NOT NULL DEFAULT 0
+            );
+            CREATE INDEX projectOwners_owner ON projectOwners(ownerHost);
+            CREATE TABLE projectHosts (
+                projectId TXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+                host TXT NOT NULL,
+                repoPath TXT NOT NULL,
+                registeredAt TXT NOT NULL,
+                seenAt TXT NOT NULL,
+                PRIMARY KEY (projectId, host)
+            );
+            CREATE UNIQUE INDEX projectHosts_clone ON projectHosts(host, repoPath);
+            ALTER TABLE pendingWrites ADD COLUMN claimedBy TXT;
+            ALTER TABLE pendingWrites ADD COLUMN claimedAt TXT;
+            """)),
     ]
 
     /// Brings the database up to date in one transaction under `migrationLock`.

@@ -53,7 +53,7 @@ public final class PostgresStore: SyncStore {
         try writePostgres { try body($0) }
     }
 
-    func writePostgres<T>(bulk: Bool = false, _ body: (PostgresTransaction) throws -> T) throws -> T {
+    func writePostgres<T>(bulk: Bool = false, countsAsChange: Bool = true, _ body: (PostgresTransaction) throws -> T) throws -> T {
         try connections.withWriter { link in
             try link.execute("BEGIN")
             do {
@@ -65,7 +65,9 @@ public final class PostgresStore: SyncStore {
                     // Delivered on commit only: a rolled-back transaction announces nothing.
                     try link.execute("NOTIFY \(PostgresHistoryListener.channel), '\(newest)'")
                 }
-                try link.execute("UPDATE changeCounter SET value = \(PostgresSchema.nextCounterValue) WHERE id = 1")
+                if countsAsChange {
+                    try link.execute("UPDATE changeCounter SET value = \(PostgresSchema.nextCounterValue) WHERE id = 1")
+                }
                 try link.execute("COMMIT")
                 return result
             } catch {
@@ -96,37 +98,11 @@ public final class PostgresStore: SyncStore {
 
     public func registerProject(name: String, repoPath: String, openspecPath: String) throws -> ProjectRecord {
         try writePostgres { w in
-            let link = w.connection
-            if var existing = try link.query("SELECT * FROM projects WHERE repoPath = ?", [.text(repoPath)]).first?.project() {
-                if existing.openspecPath != openspecPath || existing.name != name {
-                    if try !link.query("SELECT id FROM projects WHERE name = ? AND id <> ?", [.text(name), .text(existing.id)]).isEmpty {
-                        throw StoreError.projectNameTaken(name: name, repoPath: repoPath)
-                    }
-                    let moved = existing.openspecPath != openspecPath
-                    existing.name = name
-                    existing.openspecPath = openspecPath
-                    if moved { existing.reconciledOnce = false; existing.lastReconciledCommit = nil }
-                    try link.execute("""
-                        UPDATE projects SET name = ?, openspecPath = ?, reconciledOnce = ?, lastReconciledCommit = ? WHERE id = ?
-                        """, [.text(name), .text(openspecPath), .bool(existing.reconciledOnce),
-                              .text(existing.lastReconciledCommit), .text(existing.id)])
-                    if moved { try link.execute("DELETE FROM statCaches WHERE projectId = ?", [.text(existing.id)]) }
-                }
-                return existing
+            if let existing = try w.connection.query("SELECT * FROM projects WHERE repoPath = ? ORDER BY createdAt LIMIT 1",
+                                                     [.text(repoPath)]).first?.project() {
+                return try w.updateProject(existing, name: name, openspecPath: openspecPath)
             }
-            if let other = try link.query("SELECT repoPath FROM projects WHERE name = ?", [.text(name)]).first {
-                throw StoreError.projectNameTaken(name: name, repoPath: try other.string("repoPath"))
-            }
-            let record = ProjectRecord(
-                id: UUID().uuidString.lowercased(), name: name, repoPath: repoPath, openspecPath: openspecPath,
-                createdAt: Date(), lastReconciledCommit: nil, lastReconciledAt: nil, reconciledOnce: false,
-                pendingPaths: "[]", lastError: nil)
-            try link.execute("""
-                INSERT INTO projects (id, name, repoPath, openspecPath, createdAt, reconciledOnce, pendingPaths)
-                VALUES (?, ?, ?, ?, ?, FALSE, '[]')
-                """, [.text(record.id), .text(name), .text(repoPath), .text(openspecPath), .date(record.createdAt)])
-            // What is stored, to the millisecond.
-            return try link.query("SELECT * FROM projects WHERE id = ?", [.text(record.id)]).first?.project() ?? record
+            return try w.insertProject(name: name, repoPath: repoPath, openspecPath: openspecPath, at: Date())
         }
     }
 

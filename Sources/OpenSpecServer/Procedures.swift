@@ -122,6 +122,8 @@ struct Procedures: Sendable {
             var summaries: [ReconcileSummary] = []
             var waiting: [String] = []
             for project in projects {
+                // Every project: those this host owns; one named: its owner must be this host.
+                if spec == nil, scope == nil, !(try engine.role(in: project).isOwner) { continue }
                 // Edits waiting to be written go first, as `openspec-sync reconcile` does.
                 let outcomes = (try? engine.flushPendingWrites(project: project, trigger: SyncTrigger.manual.rawValue)) ?? []
                 for case let .pending(reason) in outcomes { waiting.append(mapper.scrub(reason)) }

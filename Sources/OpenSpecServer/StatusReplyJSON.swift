@@ -42,6 +42,30 @@ extension ProjectStatus {
             json.field("openConflicts", openConflicts)
             if let lastRun { json.key("lastRun"); lastRun.write(to: &json) }
             json.key("skipped"); json.array(skipped) { json, skipped in skipped.write(to: &json) }
+            if let owner { json.key("owner"); owner.write(to: &json) }
+            if let standbys {
+                json.key("standbys")
+                json.array(standbys) { json, host in
+                    json.object { json in
+                        json.field("host", host.host)
+                        json.field("repoPath", host.repoPath)
+                        json.field("seenAt", host.seenAt)
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension OwnerStatus {
+    func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("host", ifPresent: host)
+            json.field("leaseRenewedAt", ifPresent: leaseRenewedAt)
+            json.field("leaseAgeMs", ifPresent: leaseAgeMs)
+            json.field("leaseExpiresAt", ifPresent: leaseExpiresAt)
+            json.field("held", held)
+            json.field("isThisHost", isThisHost)
         }
     }
 }

@@ -135,6 +135,8 @@ struct ErrorMapper: Sendable {
             return TRPCError(.internalServerError, "\(procedure) failed: more to sync than a limited run does (\(limit))")
         case .unsupportedObjectFormat:
             return TRPCError(.internalServerError, "\(procedure) failed: the project's repository uses SHA-256 object ids, which libgit2 1.5 cannot open")
+        case let .notOwner(project, role):
+            return TRPCError(.preconditionFailed, "\(procedure): \(project) is \(role.ownerPhrase); only its owner can do this (its edits are still taken here and written by the owner)")
         }
     }
 

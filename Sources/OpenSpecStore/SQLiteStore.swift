@@ -220,29 +220,10 @@ public final class SQLiteStore: SyncStore {
     /// Registers a repository, or returns it unchanged when already registered.
     public func registerProject(name: String, repoPath: String, openspecPath: String) throws -> ProjectRecord {
         try writeSQLite { w in
-            if var existing = try ProjectRecord.filter(sql: "repoPath = ?", arguments: [repoPath]).fetchOne(w.db) {
-                if existing.openspecPath != openspecPath || existing.name != name {
-                    if try ProjectRecord.filter(sql: "name = ? AND id <> ?", arguments: [name, existing.id]).fetchCount(w.db) > 0 {
-                        throw StoreError.projectNameTaken(name: name, repoPath: repoPath)
-                    }
-                    let moved = existing.openspecPath != openspecPath
-                    existing.name = name
-                    existing.openspecPath = openspecPath
-                    if moved { existing.reconciledOnce = false; existing.lastReconciledCommit = nil }
-                    try existing.update(w.db)
-                    if moved { try w.db.execute(sql: "DELETE FROM statCaches WHERE projectId = ?", arguments: [existing.id]) }
-                }
-                return existing
+            if let existing = try ProjectRecord.filter(sql: "repoPath = ?", arguments: [repoPath]).fetchOne(w.db) {
+                return try w.updateProject(existing, name: name, openspecPath: openspecPath)
             }
-            if let other = try ProjectRecord.filter(sql: "name = ?", arguments: [name]).fetchOne(w.db) {
-                throw StoreError.projectNameTaken(name: name, repoPath: other.repoPath)
-            }
-            let record = ProjectRecord(
-                id: UUID().uuidString.lowercased(), name: name, repoPath: repoPath,
-                openspecPath: openspecPath, createdAt: Date(), lastReconciledCommit: nil,
-                lastReconciledAt: nil, reconciledOnce: false, pendingPaths: "[]", lastError: nil)
-            try record.insert(w.db)
-            return record
+            return try w.insertProject(name: name, repoPath: repoPath, openspecPath: openspecPath, at: Date())
         }
     }
 

@@ -221,6 +221,34 @@ enum Schema {
                 CREATE INDEX syncHistory_runs ON syncHistory(projectId, id) WHERE specId IS NULL;
                 """)
         }
+        migrator.registerMigration("v9-hosts-and-owners") { db in
+            // Many hosts on one database (docs/scaling.md): every host with a
+            // clone of a project has a row; one of them owns the project and
+            // holds a lease, renewed by its daemon; the others stand by. A
+            // waiting edit records which owner claimed it.
+            try db.execute(sql: """
+                CREATE TABLE projectOwners (
+                    projectId TEXT PRIMARY KEY NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+                    projectKey TEXT NOT NULL UNIQUE,
+                    ownerHost TEXT,
+                    leaseRenewedAt DATETIME,
+                    leaseExpiresAt DATETIME,
+                    epoch INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE INDEX projectOwners_owner ON projectOwners(ownerHost);
+                CREATE TABLE projectHosts (
+                    projectId TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+                    host TEXT NOT NULL,
+                    repoPath TEXT NOT NULL,
+                    registeredAt DATETIME NOT NULL,
+                    seenAt DATETIME NOT NULL,
+                    PRIMARY KEY (projectId, host)
+                );
+                CREATE UNIQUE INDEX projectHosts_clone ON projectHosts(host, repoPath);
+                ALTER TABLE pendingWrites ADD COLUMN claimedBy TEXT;
+                ALTER TABLE pendingWrites ADD COLUMN claimedAt DATETIME;
+                """)
+        }
         return migrator
     }
 }

@@ -77,6 +77,43 @@ public protocol StoreTransaction {
     /// Writes the given stat cache buckets (nil bytes: delete the bucket).
     func saveStatCacheRows(projectId: String, rows: [Int: [UInt8]?]) throws
 
+    // MARK: Hosts and owners
+
+    /// A project registered before hosts were recorded (no owner row) at `repoPath`.
+    func legacyProject(repoPath: String) throws -> ProjectRecord?
+    /// The clone `host` registered at `repoPath`, if any.
+    func projectHost(host: String, repoPath: String) throws -> ProjectHostRecord?
+    /// A new project row. Throws `StoreError.projectNameTaken` when another project has `name`.
+    func insertProject(name: String, repoPath: String, openspecPath: String, at now: Date) throws -> ProjectRecord
+    /// Renames a project or moves its OpenSpec folder (which forgets where
+    /// its reconciles stood); returns it as stored. Throws
+    /// `StoreError.projectNameTaken` when another project has `name`.
+    func updateProject(_ project: ProjectRecord, name: String, openspecPath: String) throws -> ProjectRecord
+    /// The time by the database's clock.
+    func databaseNow() throws -> Date
+    func projectOwner(projectId: String) throws -> ProjectOwnerRecord?
+    func projectOwner(key: String) throws -> ProjectOwnerRecord?
+    /// Inserts or replaces a project's owner row.
+    func saveProjectOwner(_ record: ProjectOwnerRecord) throws
+    func projectHost(projectId: String, host: String) throws -> ProjectHostRecord?
+    /// Inserts or replaces one host's clone of a project.
+    func saveProjectHost(_ record: ProjectHostRecord) throws
+    /// A new owner's clone: the project's files are now at `repoPath`, and
+    /// what the last run knew of the old clone (its commit, its stat cache,
+    /// its paths to re-check) is forgotten, so the next run compares everything.
+    func moveProject(projectId: String, repoPath: String) throws
+    /// Extends every lease `host` still holds to `until` and marks its
+    /// clones seen; returns the ids of the projects it holds.
+    func renewLeases(host: String, until: Date, at now: Date) throws -> [String]
+    /// Lets go of every lease `host` holds (a daemon that stops): each ends
+    /// now, and the host stays named as the project's last owner.
+    func releaseLeases(host: String) throws
+    /// Claims the waiting edits of the projects whose lease `host` holds at
+    /// `now` that no live owner claimed yet (in PostgreSQL with `FOR UPDATE
+    /// SKIP LOCKED`, so two claimers never take the same edit); returns the
+    /// ids of the projects with edits newly claimed.
+    func claimQueuedWrites(host: String, at now: Date, limit: Int) throws -> [String]
+
     // MARK: Writes to files and conflicts
 
     /// Queues an edit and stamps the change's `dbModifiedAt`; returns the edit's id.

@@ -85,6 +85,22 @@ public protocol SyncStore: StoreReads, AnyObject, Sendable {
     /// Conflicts, newest first; only unresolved ones unless `includeResolved`.
     func conflicts(projectId: String?, specId: String?, includeResolved: Bool) throws -> [ConflictRecord]
 
+    // MARK: Hosts and owners
+
+    /// Like `write`, for a transaction that only records hosts, leases and
+    /// claims of queued edits: it leaves the change counter (and with it
+    /// every reply's ETag) where it was, since no reply's content changes.
+    func ownershipWrite<T>(_ body: (any StoreTransaction) throws -> T) throws -> T
+    /// Every project's owner row.
+    func projectOwners() throws -> [ProjectOwnerRecord]
+    func projectOwner(projectId: String) throws -> ProjectOwnerRecord?
+    /// The hosts with a clone of a project (of every project when nil), by project then host.
+    func projectHosts(projectId: String?) throws -> [ProjectHostRecord]
+    /// The clone `host` registered at `repoPath`, if any.
+    func projectHost(host: String, repoPath: String) throws -> ProjectHostRecord?
+    /// The time by the database's clock, which every host's leases are measured by.
+    func databaseNow() throws -> Date
+
     // MARK: Snapshots
 
     /// Runs `body` with reads that all see one state of the database (one

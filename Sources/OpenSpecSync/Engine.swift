@@ -18,15 +18,22 @@ public final class SyncEngine: Sendable {
     let writeOutcomes = WriteOutcomeBoard()
     /// The write path's open repository per project.
     let repositories = RepositoryCache()
+    /// This host's name among the hosts sharing the database (`Settings.host`).
+    public let host: String
+    /// How long an edit of a project another host owns waits for it (`Settings.ownerTimeout`).
+    public let ownerTimeout: TimeInterval
 
     /// An engine on `store`; `lockBase` as for `ProjectLock`.
     public init(store: any SyncStore, lockBase: String, maxFileBytes: Int = Settings.defaultMaxFileBytes,
-                fileSystem: FileSystem = PosixFileSystem(), writeFileSystem: WriteFileSystem = PosixWriteFileSystem()) {
+                fileSystem: FileSystem = PosixFileSystem(), writeFileSystem: WriteFileSystem = PosixWriteFileSystem(),
+                host: String = HostIdentity.machineName, ownerTimeout: TimeInterval = Ownership.defaultOwnerTimeout) {
         self.store = store
         self.lockBase = lockBase
         self.maxFileBytes = maxFileBytes
         self.fileSystem = fileSystem
         self.writeFileSystem = writeFileSystem
+        self.host = host
+        self.ownerTimeout = ownerTimeout
     }
 
     /// An engine on the SQLite file at `databasePath`. `concurrentReads`
@@ -42,7 +49,8 @@ public final class SyncEngine: Sendable {
     /// The engine for `settings`' database (see `StoreOpener`) and size cap.
     public convenience init(settings: Settings, concurrentReads: Bool = false) throws {
         self.init(store: try StoreOpener.open(settings.database, concurrentReads: concurrentReads),
-                  lockBase: settings.databasePath, maxFileBytes: settings.maxFileBytes)
+                  lockBase: settings.databasePath, maxFileBytes: settings.maxFileBytes,
+                  host: settings.host, ownerTimeout: settings.ownerTimeout)
     }
 
     public var reconciler: Reconciler { Reconciler(store: store, fileSystem: fileSystem) }
@@ -59,7 +67,9 @@ public final class SyncEngine: Sendable {
         }
     }
 
-    /// Registers a repository (idempotent). The name defaults to the folder's name.
+    /// Registers a repository (idempotent). The name defaults to the
+    /// folder's name. A clone of a project another host registered (the
+    /// same `ProjectKey`) joins it as a standby; see `register(root:...)`.
     public func register(repo: String?, name: String?, openspecDir: String?) throws -> ProjectRecord {
         let root = try Self.repositoryRoot(around: repo)
         let folder = (openspecDir ?? "openspec").trimmingCharacters(in: CharacterSet(charactersIn: "/"))
@@ -69,17 +79,25 @@ public final class SyncEngine: Sendable {
         guard fileSystem.kind(of: root + "/" + folder) == .directory else {
             throw SyncError.noOpenSpecFolder(repo: root, folder: folder)
         }
-        let projectName = name ?? (try? store.project(repoPath: root))?.name ?? URL(fileURLWithPath: root).lastPathComponent
-        return try store.registerProject(name: projectName, repoPath: root, openspecPath: folder)
+        return try register(root: root, folder: folder, name: name)
     }
 
     /// The registered project for the repository around `repo`.
     public func project(forRepo repo: String?) throws -> ProjectRecord {
         // A registered root given exactly (as hooks give it) needs no discovery.
-        if let repo, let project = try store.project(repoPath: Configuration.absolute(repo)) { return project }
+        if let repo, let project = try project(atRoot: Configuration.absolute(repo)) { return project }
         if let project = try registeredProject(above: repo) { return project }
         let root = try Self.repositoryRoot(around: repo)
-        guard let project = try store.project(repoPath: root) else { throw SyncError.notRegistered(repo: root) }
+        guard let project = try project(atRoot: root) else { throw SyncError.notRegistered(repo: root) }
+        return project
+    }
+
+    /// The project whose clone on this host is at `root`: this host's clone,
+    /// else a project registered at that path before hosts were recorded.
+    func project(atRoot root: String) throws -> ProjectRecord? {
+        if let clone = try store.projectHost(host: host, repoPath: root) { return try store.project(id: clone.projectId) }
+        guard let project = try store.project(repoPath: root),
+              try store.projectOwner(projectId: project.id) == nil else { return nil }
         return project
     }
 
@@ -93,7 +111,7 @@ public final class SyncEngine: Sendable {
         var folder = String(cString: resolved)
         free(resolved)
         while true {
-            if fileSystem.kind(of: folder + "/.git") != nil { return try store.project(repoPath: folder) }
+            if fileSystem.kind(of: folder + "/.git") != nil { return try project(atRoot: folder) }
             guard folder != "/", let slash = folder.lastIndex(of: "/") else { return nil }
             folder = slash == folder.startIndex ? "/" : String(folder[..<slash])
         }

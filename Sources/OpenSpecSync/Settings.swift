@@ -19,6 +19,8 @@ public struct Settings: Sendable, Equatable {
         case scanBatch = "OPENSPEC_SYNC_BATCH"
         case projectsDirectory = "OPENSPEC_PROJECTS_DIR"
         case fileWatcher = "FILE_WATCHER_ENABLED"
+        case host = "OPENSPEC_SYNC_HOST"
+        case ownerTimeout = "OPENSPEC_SYNC_OWNER_TIMEOUT"
     }
 
     /// The size cap for one file when nothing says otherwise: 8 MiB.
@@ -62,6 +64,13 @@ public struct Settings: Sendable, Equatable {
     public var projectsDirectory: String?
     /// `FILE_WATCHER_ENABLED=true` (any case).
     public var watchFiles: Bool
+    /// This host's name among the hosts sharing a database:
+    /// `OPENSPEC_SYNC_HOST`, else the machine's host name (see `HostIdentity`).
+    public var host: String
+    /// How long an edit of a project another host owns waits for that host to
+    /// write it before the caller hears "waiting": `OPENSPEC_SYNC_OWNER_TIMEOUT`
+    /// (seconds, above 0), default 10.
+    public var ownerTimeout: TimeInterval
 
     /// The settings from `environment` and the `--db` and `--database-url` flags.
     public init(environment: [String: String], databaseFlag: String? = nil, databaseURLFlag: String? = nil) throws(SettingsError) {
@@ -94,5 +103,7 @@ public struct Settings: Sendable, Equatable {
         scanBatch = value(.scanBatch)
         projectsDirectory = value(.projectsDirectory)
         watchFiles = value(.fileWatcher)?.lowercased() == "true"
+        host = value(.host) ?? HostIdentity.machineName
+        ownerTimeout = value(.ownerTimeout).flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil } ?? Ownership.defaultOwnerTimeout
     }
 }

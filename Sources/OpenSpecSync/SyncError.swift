@@ -43,6 +43,8 @@ public enum SyncError: Error, CustomStringConvertible, Sendable {
     case rollbackRefused(RollbackRefusal)
     /// A repository (absolute path) with SHA-256 object ids, which libgit2 1.5 cannot open.
     case unsupportedObjectFormat(path: String)
+    /// Work only a project's owner does, asked of another host.
+    case notOwner(project: String, role: ProjectRole)
 
     public var description: String {
         switch self {
@@ -84,6 +86,8 @@ public enum SyncError: Error, CustomStringConvertible, Sendable {
             return "cannot roll back: \(refusal)" + (refusal.changedNothing ? "; nothing was changed" : "")
         case let .unsupportedObjectFormat(path):
             return "\(path) is a SHA-256 repository, which libgit2 1.5 cannot open"
+        case let .notOwner(project, role):
+            return "\(project) is \(role.ownerPhrase); only its owner reconciles it and writes to its files"
         }
     }
 

@@ -153,6 +153,32 @@ public struct ProjectStatus: Codable, Sendable {
     public var lastRun: HistoryItem?
     /// Paths under `changes/` left out on purpose: names that are not UTF-8, submodules.
     public var skipped: [SkippedPath]
+    /// With `status(owners: true)`: the host that holds the project (absent
+    /// for one registered before hosts were recorded and not adopted yet),
+    /// and the other hosts with a clone.
+    public var owner: OwnerStatus?
+    public var standbys: [HostStatus]?
+}
+
+/// The owner of a project in `status --json`.
+public struct OwnerStatus: Codable, Sendable {
+    public var host: String?
+    /// When the owner last renewed its lease, how long ago that was (ms), and until when the lease runs.
+    public var leaseRenewedAt: Date?
+    public var leaseAgeMs: Int?
+    public var leaseExpiresAt: Date?
+    /// Whether the lease still runs (a standby takes a project whose lease ran out).
+    public var held: Bool
+    /// Whether the owner is the host that asked.
+    public var isThisHost: Bool
+}
+
+/// A host with a clone of a project.
+public struct HostStatus: Codable, Sendable {
+    public var host: String
+    public var repoPath: String
+    /// When the host last said it was alive.
+    public var seenAt: Date
 }
 
 extension SyncEngine {
@@ -261,9 +287,21 @@ extension SyncEngine {
         SkippedPaths.decode(try (reads ?? store).skippedPaths(projectId: projectId)).all
     }
 
-    public func status(reading reads: (any StoreReads)? = nil) throws -> [ProjectStatus] {
+    /// Every project's state; with `owners`, who holds each (three more
+    /// reads, which `projects.list` leaves out).
+    public func status(reading reads: (any StoreReads)? = nil, owners withOwners: Bool = false) throws -> [ProjectStatus] {
         let reads = reads ?? store
+        let now = withOwners ? try store.databaseNow() : Date()
+        let owners = withOwners ? Dictionary(try store.projectOwners().map { ($0.projectId, $0) }, uniquingKeysWith: { a, _ in a }) : [:]
+        let clones = withOwners ? Dictionary(grouping: try store.projectHosts(projectId: nil), by: \.projectId) : [:]
         return try reads.projects().map { project in
+            let owner = owners[project.id].map { owner in
+                OwnerStatus(host: owner.ownerHost, leaseRenewedAt: owner.leaseRenewedAt,
+                            leaseAgeMs: owner.leaseRenewedAt.map { max(0, Int(now.timeIntervalSince($0) * 1000)) },
+                            leaseExpiresAt: owner.leaseExpiresAt, held: !owner.isFree(at: now), isThisHost: owner.ownerHost == host)
+            }
+            let standbys = withOwners ? (clones[project.id] ?? []).filter { $0.host != owner?.host }
+                .map { HostStatus(host: $0.host, repoPath: $0.repoPath, seenAt: $0.seenAt) } : nil
             let counts = try reads.projectCounts(projectId: project.id)
             let writes = try reads.writeCounts(projectId: project.id)
             let last = try reads.lastRun(projectId: project.id).map { item($0, project: project.name, specPath: nil) }
@@ -273,7 +311,8 @@ extension SyncEngine {
                 lastError: project.lastError, pendingPaths: project.pendingPathList, active: counts.active,
                 archived: counts.archived, removed: counts.removed, withErrors: counts.withErrors,
                 mainSpecs: counts.mainSpecs, pendingWrites: writes.pendingWrites, openConflicts: writes.openConflicts,
-                lastRun: last, skipped: try skippedPaths(projectId: project.id, reading: reads))
+                lastRun: last, skipped: try skippedPaths(projectId: project.id, reading: reads),
+                owner: owner, standbys: standbys)
         }
     }
 }

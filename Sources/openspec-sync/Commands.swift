@@ -7,7 +7,15 @@ struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
         abstract: "Register a git repository's OpenSpec folder as a project.",
-        discussion: "Idempotent: registering the same repository again keeps its history. Run `reconcile` next.")
+        discussion: """
+            Idempotent: registering the same repository again keeps its history. Run `reconcile` next.
+
+            A project is known on every host sharing a database by its key: its `origin` remote \
+            (normalised) and OpenSpec folder; without an origin, --name. A clone of a project another \
+            host registered joins it as a standby: that host owns it, and this one takes it over when \
+            the owner stops (see docs/scaling.md). OPENSPEC_SYNC_HOST names this host (default: the \
+            machine's host name).
+            """)
 
     @OptionGroup var global: GlobalOptions
     @Option(help: "The repository (default: the one around the current directory).") var repo: String?
@@ -43,12 +51,20 @@ struct InitRun {
 
     func execute() throws {
         try perform {
-            let project = try GlobalOptions.engine(GlobalOptions.settings(db: db, databaseURL: databaseURL)).register(repo: repo, name: name, openspecDir: openspecDir)
+            let engine = try GlobalOptions.engine(GlobalOptions.settings(db: db, databaseURL: databaseURL))
+            let project = try engine.register(repo: repo, name: name, openspecDir: openspecDir)
             if json {
                 try printJSON(project)
-            } else {
+                return
+            }
+            switch try engine.role(in: project) {
+            case .owner:
                 print("Registered \(project.name): \(project.repoPath)/\(project.openspecPath) (id \(project.id))")
                 print("Next: openspec-sync reconcile --repo \(project.repoPath)")
+            case let role:
+                let root = try SyncEngine.repositoryRoot(around: repo)
+                print("Registered \(root) as a clone of \(project.name), which is \(role.ownerPhrase) (id \(project.id))")
+                print("This host takes it over when its owner stops or its lease runs out (`openspec-sync run` here watches for that)")
             }
         }
     }
@@ -121,6 +137,10 @@ struct ReconcileRun {
             Trace.mark("project found")
             var summaries: [ReconcileSummary] = []
             for project in projects {
+                if all, case let role = try engine.role(in: project), !role.isOwner {
+                    if !json { print("\(project.name): \(role.ownerPhrase); skipped") }
+                    continue
+                }
                 // Edits waiting to be written (a merge or index.lock held them back) go first.
                 if !coalesce {
                     do {
@@ -287,9 +307,17 @@ struct Status: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Print the projects as JSON.") var json = false
 
+    /// "host-a (this host), lease renewed 0.4 s ago", or why nobody holds it.
+    static func ownerLine(_ owner: OwnerStatus) -> String {
+        var line = (owner.host ?? "(none)") + (owner.isThisHost ? " (this host)" : "")
+        if let age = owner.leaseAgeMs { line += ", lease renewed \(String(format: "%.1f", Double(age) / 1000)) s ago" }
+        if !owner.held { line += "; the lease ran out: a standby with a clone takes the project at its next scan" }
+        return line
+    }
+
     func run() throws {
         try perform {
-            let projects = try global.engine().status()
+            let projects = try global.engine().status(owners: true)
             if json { try printJSON(["projects": projects]); return }
             if projects.isEmpty { print("No projects. Register one with `openspec-sync init --repo PATH`."); return }
             for p in projects {
@@ -312,6 +340,10 @@ struct Status: ParsableCommand {
                     }
                 }
                 if !p.pendingPaths.isEmpty { print("  uncommitted or failed paths re-checked next run: \(p.pendingPaths.count)") }
+                if let owner = p.owner { print("  owner: " + Self.ownerLine(owner)) }
+                for standby in p.standbys ?? [] {
+                    print("  standby: \(standby.host) at \(standby.repoPath), last seen \(standby.seenAt)")
+                }
             }
         }
     }

@@ -79,6 +79,10 @@ extension CLIErrorWording {
         case let .unsupportedObjectFormat(path):
             self.init(message: "\(path) is a SHA-256 repository (extensions.objectformat = sha256): SHA-256 repositories are not supported by libgit2 1.5, which openspec-sync uses",
                       hint: "keep the OpenSpec folder in a SHA-1 repository (what `git init` makes unless told otherwise)", exit: .failure)
+        case let .notOwner(project, role):
+            self.init(message: "\(project) is \(role.ownerPhrase); only its owner reconciles it, rolls it back and writes its files",
+                      hint: "run this on the owner host; edits made here are written by the owner (`openspec-sync status` shows owners)",
+                      exit: .failure)
         }
     }
 

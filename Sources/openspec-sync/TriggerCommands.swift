@@ -136,6 +136,8 @@ struct Hook: ParsableCommand {
                                       maxFileBytes: settings.maxFileBytes) {
             case .marked, .upToDate, .synced:
                 Trace.mark("done")
+            case let .standingBy(role):
+                print("\(name): \(project.name) is \(role.ownerPhrase); its owner syncs it")
             case let .background(reason):
                 print("\(name): \(reason); the sync continues in the background")
                 try continueInBackground(project: project, name: name, database: settings.database)

@@ -156,11 +156,21 @@ struct HandWrittenJSONTests {
         let skipped = [SkippedPath(path: "changes/\\xff", reason: .nameNotUTF8)]
         let full = ProjectStatus(id: "i", name: "n", repoPath: "/r", openspecPath: "openspec", lastReconciledCommit: "c",
                                  lastReconciledAt: when, lastError: "e", pendingPaths: Self.awkward, active: 1, archived: 2, removed: 3,
-                                 withErrors: 4, mainSpecs: 5, pendingWrites: 6, openConflicts: 7, lastRun: item, skipped: skipped)
+                                 withErrors: 4, mainSpecs: 5, pendingWrites: 6, openConflicts: 7, lastRun: item, skipped: skipped,
+                                 owner: OwnerStatus(host: "h\"1", leaseRenewedAt: when, leaseAgeMs: 412, leaseExpiresAt: when,
+                                                    held: true, isThisHost: false),
+                                 standbys: [HostStatus(host: "h2", repoPath: "/b/\u{1}r", seenAt: when)])
         let empty = ProjectStatus(id: "j", name: "m", repoPath: "/s", openspecPath: "o", lastReconciledCommit: nil,
                                   lastReconciledAt: nil, lastError: nil, pendingPaths: [], active: 0, archived: 0, removed: 0,
-                                  withErrors: 0, mainSpecs: 0, pendingWrites: 0, openConflicts: 0, lastRun: nil, skipped: [])
-        #expect(try canonical(StatusReplyJSON.write([full, empty])) == canonical(try encode([full, empty])))
+                                  withErrors: 0, mainSpecs: 0, pendingWrites: 0, openConflicts: 0, lastRun: nil, skipped: [],
+                                  owner: OwnerStatus(host: nil, leaseRenewedAt: nil, leaseAgeMs: nil, leaseExpiresAt: nil,
+                                                     held: false, isThisHost: false),
+                                  standbys: [])
+        let legacy = ProjectStatus(id: "k", name: "q", repoPath: "/t", openspecPath: "o", lastReconciledCommit: nil,
+                                 lastReconciledAt: nil, lastError: nil, pendingPaths: [], active: 0, archived: 0, removed: 0,
+                                 withErrors: 0, mainSpecs: 0, pendingWrites: 0, openConflicts: 0, lastRun: nil, skipped: [],
+                                 owner: nil, standbys: nil)
+        #expect(try canonical(StatusReplyJSON.write([full, empty, legacy])) == canonical(try encode([full, empty, legacy])))
 
         let projects = [ProjectSyncStatus(projectId: "i", project: "n", lastSyncedAt: when, lastCommit: "c", syncError: "e",
                                           pendingWrites: 1, openConflicts: 2, pendingPaths: 3, lastRun: item, skipped: skipped),

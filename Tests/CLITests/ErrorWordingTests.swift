@@ -31,6 +31,7 @@ struct ErrorWordingTests {
         .notAtRevision(change: "add-login", revision: "abc123"),
         .rollbackRefused(.cannotCommit(cause: gitFailure, restored: false)),
         .unsupportedObjectFormat(path: "/srv/x"),
+        .notOwner(project: "app", role: .standby(owner: "host-b", leaseExpiresAt: nil)),
     ]
 
     /// docs/cli.md, "Exit codes".
@@ -42,7 +43,7 @@ struct ErrorWordingTests {
         case .invalidWritePath, .severalConflicts:
             64
         case .notARepository, .noOpenSpecFolder, .symlinkInPath, .contentTooLarge, .staleVersion, .tooMuchWork,
-             .rollbackRefused, .unsupportedObjectFormat:
+             .rollbackRefused, .unsupportedObjectFormat, .notOwner:
             1
         }
     }

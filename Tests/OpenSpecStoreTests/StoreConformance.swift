@@ -22,6 +22,7 @@ struct StoreConformance {
         case listingOrder, listingStops, paging, counts, staleSpecs
         case search, searchFilters
         case snapshotReads
+        case owners, queuedWriteClaims
 
         var testDescription: String { rawValue }
     }
@@ -55,6 +56,8 @@ struct StoreConformance {
         case .search: try search(store)
         case .searchFilters: try searchFilters(store)
         case .snapshotReads: try snapshotReads(store)
+        case .owners: try owners(store)
+        case .queuedWriteClaims: try queuedWriteClaims(store)
         }
     }
 

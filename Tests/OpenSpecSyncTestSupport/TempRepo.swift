@@ -89,6 +89,13 @@ public final class TempRepo: @unchecked Sendable {
         try git("init", "-q", "-b", initialBranch)
     }
 
+    /// A clone of the repository at `origin` (its `origin` remote), as another host would have.
+    public init(cloning origin: String) throws {
+        path = try makeTemporaryDirectory(prefix: "clone")
+        let result = try runProcess("/usr/bin/git", ["clone", "-q", origin, path], environment: gitTestEnvironment())
+        guard result.status == 0 else { throw ProcessFailure(command: "git clone \(origin)", result: result) }
+    }
+
     deinit {
         if ProcessInfo.processInfo.environment["KEEP_TEST_REPOS"] == nil {
             try? FileManager.default.removeItem(atPath: path)

@@ -31,6 +31,8 @@ public struct ScanRound: Sendable, Codable {
     public var rechecked = 0
     public var handedOff = 0
     public var skipped = 0
+    /// Projects another host owns, whose clone here stands by.
+    public var standby = 0
     public var failures: [String] = []
     public var warnings: [String] = []
     public var durationMs = 0
@@ -38,6 +40,7 @@ public struct ScanRound: Sendable, Codable {
     public var line: String {
         var text = "scan: \(projects) project(s), \(changed) change(s) synced, \(rechecked) re-checked"
         if handedOff > 0 { text += ", \(handedOff) left to a running sync" }
+        if standby > 0 { text += ", \(standby) standing by for another host" }
         if skipped > 0 { text += ", \(skipped) waiting to retry" }
         text += ", \(failures.count) failed (\(durationMs) ms)"
         return text
@@ -99,7 +102,8 @@ extension SyncEngine {
         }
         var warnings: [String] = []
         let registered = (try? store.projects()) ?? []
-        let known = Set(registered.map(\.repoPath))
+        let clones = ((try? store.projectHosts(projectId: nil)) ?? []).filter { $0.host == host }.map(\.repoPath)
+        let known = Set(registered.map(\.repoPath) + clones)
         let names = Set(registered.map(\.name))
         for repo in Self.discoverRepositories(in: folder) where !known.contains(repo) {
             var name = URL(fileURLWithPath: repo).lastPathComponent
@@ -110,15 +114,26 @@ extension SyncEngine {
         return warnings
     }
 
-    /// One round: each project reconciled (behind its lock, handing off to a
-    /// sync already running), then up to `batch` of its specs not verified
-    /// for an interval re-read and compared. One failure never stops the round.
+    /// One round: each project this host owns (taking those whose owner's
+    /// lease ran out) reconciled (behind its lock, handing off to a sync
+    /// already running), then up to `batch` of its specs not verified for an
+    /// interval re-read and compared. One failure never stops the round.
+    /// Projects without a clone here are not this host's to scan.
     func scanRound(_ options: ScanOptions, retries: RetrySchedule) -> ScanRound {
         let started = Date()
         var round = ScanRound()
         if let folder = options.projectsDirectory { round.warnings += registerProjects(in: folder) }
-        let projects = (try? store.projects()) ?? []
-        round.projects = projects.count
+        var projects: [ProjectRecord] = []
+        for project in (try? store.projects()) ?? [] {
+            switch Result(catching: { try role(in: project, lease: options.interval) }) {
+            // Re-read: a project just taken over now stands at this host's clone.
+            case .success(.owner): projects.append((try? store.project(id: project.id)).flatMap { $0 } ?? project)
+            case .success(.standby): round.standby += 1
+            case .success(.elsewhere): continue
+            case let .failure(error): round.failures.append("\(project.name): could not settle its owner: \(error)")
+            }
+        }
+        round.projects = projects.count + round.standby
         let results = RoundResults()
         let due = projects.filter { retries.isDue($0.id, now: started) }
         round.skipped = projects.count - due.count
@@ -176,7 +191,7 @@ private final class RoundResults: @unchecked Sendable {
     func fill(_ round: inout ScanRound) {
         lock.withLock {
             round.changed = changed; round.rechecked = rechecked; round.handedOff = handedOff
-            round.failures = failures
+            round.failures += failures
             round.warnings += warnings
         }
     }

@@ -18,6 +18,8 @@ public final class SyncDaemon: Service, @unchecked Sendable {
     /// pool, so signal handling never waits behind them; two threads, so a
     /// watched edit is not held up by a long round.
     private let workers = EngineWorkers(readThreads: 0, writeThreads: 2)
+    /// The heartbeat's own thread: a long round never holds back a lease renewal.
+    private let heartbeats = EngineWorkers(readThreads: 0, writeThreads: 1)
     private var watcher: FileWatcher?
 
     public init(engine: SyncEngine, options: ScanOptions, watch: Bool, logger: Logger) {
@@ -29,6 +31,7 @@ public final class SyncDaemon: Service, @unchecked Sendable {
 
     public func run() async throws {
         if watch { startWatcher() }
+        let beating = Task { [self] in await beat() }
         logger.info("openspec-sync: scanning every \(options.interval) s\(watch ? ", watching for edits" : ""); Ctrl-C or SIGTERM stops")
         var pruned: Date?
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
@@ -51,8 +54,47 @@ public final class SyncDaemon: Service, @unchecked Sendable {
             }
         }
         watcher?.stop()
+        beating.cancel()
+        await beating.value
         await workers.shutdown()
+        // Standbys take the projects at their next round instead of waiting for the leases to run out.
+        if (try? await heartbeats.write { [engine] in try engine.releaseLeases() }) == nil {
+            logger.warning("openspec-sync: could not let go of this host's leases; standbys take over when they run out")
+        }
+        await heartbeats.shutdown()
         logger.info("openspec-sync: stopped")
+    }
+
+    /// Every second (a third of the interval when that is shorter): renews
+    /// this host's leases for one interval, and writes the edits other hosts
+    /// queued for its projects. A lease lost is logged.
+    private func beat() async {
+        let period = min(1, options.interval / 3)
+        var held: Set<String> = []
+        while !Task.isCancelled {
+            do {
+                let beat = try await heartbeats.write { [engine, options] in try engine.heartbeat(lease: options.interval) }
+                for lost in held.subtracting(beat.held) { logger.warning("openspec-sync: this host no longer holds project \(lost)") }
+                held = beat.held
+                for projectId in beat.claimed { flushClaimed(projectId) }
+            } catch {
+                logger.error("openspec-sync: heartbeat: \(error)")
+            }
+            try? await Task.sleep(nanoseconds: UInt64(period * 1_000_000_000))
+        }
+    }
+
+    /// Writes the edits another host queued for a project this host owns.
+    private func flushClaimed(_ projectId: String) {
+        _ = workers.startWrite { [engine, logger] in
+            do {
+                guard let project = try engine.store.project(id: projectId) else { return }
+                let outcomes = try engine.flushPendingWrites(project: project, trigger: SyncTrigger.userEdit.rawValue)
+                if !outcomes.isEmpty { logger.info("openspec-sync: \(project.name): \(outcomes.count) queued edit(s) carried out") }
+            } catch {
+                logger.error("openspec-sync: queued edits of project \(projectId): \(error)")
+            }
+        }
     }
 
     /// Drops history rows past the retention (see `HistoryRetention`); a
@@ -69,11 +111,7 @@ public final class SyncDaemon: Service, @unchecked Sendable {
     // MARK: File watcher
 
     private func openspecRoots() -> [String: ProjectRecord] {
-        var roots: [String: ProjectRecord] = [:]
-        for project in (try? engine.store.projects()) ?? [] {
-            roots[project.repoPath + "/" + project.openspecPath] = project
-        }
-        return roots
+        (try? engine.localOpenSpecRoots()) ?? [:]
     }
 
     private func startWatcher() {
@@ -99,6 +137,8 @@ public final class SyncDaemon: Service, @unchecked Sendable {
                     let changed = summaries.reduce(0) { $0 + $1.changedCount }
                     if changed > 0 { logger.info("watcher: \(project.name): \(changed) change(s) synced") }
                 }
+            } catch SyncError.notOwner {
+                // A standby's clone: its owner syncs the project.
             } catch {
                 logger.error("watcher: \(project.name): \(error)")
             }

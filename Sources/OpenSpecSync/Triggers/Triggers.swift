@@ -12,6 +12,7 @@ extension SyncEngine {
     /// one and then runs; `.coalesce` hands off to it (see `ProjectLock`).
     public func reconcileExclusively(_ project: ProjectRecord, options: ReconcileOptions, mode: ProjectLock.Mode,
                                      progress: Reconciler.Progress? = nil) throws -> ProjectLock.Outcome {
+        try requireOwner(project)
         // Under the lock, HEAD from the files only: when they do not answer, a run is the safe side.
         func syncedAtHead(_ current: ProjectRecord) -> Bool {
             Self.isSyncedAtHead(current) { Repository.peekHead(workdir: current.repoPath) }
@@ -44,7 +45,8 @@ extension SyncEngine {
     /// post-rewrite once, which syncs); otherwise sync what the commits
     /// changed, in the foreground when that is at most `foregroundLimit`
     /// paths, else report `.background` for the caller to start a process.
-    public enum HookOutcome: Sendable { case marked, upToDate, synced(ProjectLock.Outcome), background(String) }
+    /// `standingBy`: another host owns the project; its owner syncs it.
+    public enum HookOutcome: Sendable { case marked, upToDate, synced(ProjectLock.Outcome), background(String), standingBy(ProjectRole) }
 
     /// Synced at HEAD with nothing left over: all a git hook asks for.
     /// `head` reads HEAD's commit; nil (unborn, or unknown) is not synced.
@@ -63,8 +65,12 @@ extension SyncEngine {
         }
     }
 
-    public func runHook(_ name: String, project: ProjectRecord, arguments: [String] = [], foregroundLimit: Int = 500,
+    public func runHook(_ name: String, project found: ProjectRecord, arguments: [String] = [], foregroundLimit: Int = 500,
                         maxFileBytes: Int) throws -> HookOutcome {
+        let role = try role(in: found)
+        guard role.isOwner else { return .standingBy(role) }
+        // As stored now: a project just taken over stands at this host's clone.
+        let project = try store.project(id: found.id) ?? found
         // Read from the git folder when it is a plain one: libgit2 is started
         // by the sync itself, on another core, only if there is one to do.
         var opened: Repository?

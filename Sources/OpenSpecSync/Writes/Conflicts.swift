@@ -81,7 +81,8 @@ extension SyncEngine {
             }
             spec = found
             // The database must match the file the edit is now based on.
-            if let project = try store.project(id: conflict.projectId) {
+            // (On another host's project, its owner reconciles as it writes the edit.)
+            if let project = try store.project(id: conflict.projectId), try role(in: project).isOwner {
                 _ = try reconcileExclusively(project, options: ReconcileOptions(trigger: trigger, maxFileBytes: maxFileBytes), mode: .wait)
             }
         }

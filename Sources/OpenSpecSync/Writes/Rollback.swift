@@ -60,10 +60,12 @@ extension SyncEngine {
     /// `changes/<id>`. The repository mid-merge or locked refuses, changing nothing.
     public func rollback(spec: SpecSummary, to revision: String,
                          trigger: String = SyncTrigger.userEdit.rawValue) throws -> RollbackResult {
-        guard let project = try store.project(id: spec.projectId) else { throw SyncError.unknownProject(spec.projectId) }
+        guard let found = try store.project(id: spec.projectId) else { throw SyncError.unknownProject(spec.projectId) }
         guard let current = try store.spec(id: spec.id), current.status != .removed else {
             throw SyncError.changeGone(spec.path)
         }
+        try requireOwner(found)
+        let project = try store.project(id: found.id) ?? found
         let repo: Repository
         do { repo = try Repository(path: project.repoPath) } catch {
             throw SyncError.notARepository(path: project.repoPath, cause: error as? GitError)

@@ -25,7 +25,7 @@ extension SyncEngine {
 
     /// What the database says became of a write another process attempted:
     /// the commit of its history row, its conflict, or why it is not done.
-    private func recordedOutcome(of write: PendingWriteRecord) throws -> WriteOutcome {
+    func recordedOutcome(of write: PendingWriteRecord) throws -> WriteOutcome {
         switch write.status {
         case .written:
             let run = "write-\(write.id)-"

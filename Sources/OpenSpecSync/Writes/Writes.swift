@@ -50,7 +50,7 @@ extension SyncEngine {
         try WritePath.validate(file)
         let limit = maxFileBytes
         if content.count > limit { throw SyncError.contentTooLarge(path: file, size: content.count, limit: limit) }
-        let project = try writableProject(spec: spec, file: file)
+        let (project, owned) = try writableProject(spec: spec, file: file)
         let writeId = try store.write { w in
             // Read inside the write transaction, so no other edit can land between the check and the queueing.
             let synced = try w.specFileBlobId(specId: spec.id, path: file)
@@ -67,6 +67,7 @@ extension SyncEngine {
                                             content: Data(content), baseBlobId: expected?.blobId ?? base, at: Date())
         }
         Trace.mark("edit stored")
+        guard owned else { return try ownerOutcome(of: writeId, project: project) }
         return try written(writeId, file: WriteFileKey(specId: spec.id, path: file), project: project, trigger: trigger)
     }
 
@@ -81,8 +82,9 @@ extension SyncEngine {
     public func toggleTask(spec: SpecSummary, task: String, done: Bool,
                            trigger: String = SyncTrigger.userEdit.rawValue) throws -> WriteOutcome {
         let taskFiles = try self.taskFiles(of: spec)
-        let project = try writableProject(spec: spec, file: taskFiles[0])
-        let folder = try store.specPlace(id: spec.id).map { project.repoPath + "/" + project.openspecPath + "/" + $0.path }
+        let (project, owned) = try writableProject(spec: spec, file: taskFiles[0])
+        // The files are read only where they are: on the owner's clone.
+        let folder = owned ? try store.specPlace(id: spec.id).map { project.repoPath + "/" + project.openspecPath + "/" + $0.path } : nil
         let (writeId, file) = try store.write { w -> (Int64, String) in
             // The task must exist in its file as the edits waiting before it
             // leave it; with none waiting, in the file on disk, which the toggle
@@ -108,19 +110,25 @@ extension SyncEngine {
             return (id, found.file)
         }
         Trace.mark("edit stored")
+        guard owned else { return try ownerOutcome(of: writeId, project: project) }
         return try written(writeId, file: WriteFileKey(specId: spec.id, path: file), project: project, trigger: trigger)
     }
 
-    /// The project of `spec`, once the change is known to exist and no link is in the path to `file`.
-    private func writableProject(spec: SpecSummary, file: String) throws -> ProjectRecord {
-        guard let project = try store.project(id: spec.projectId) else { throw SyncError.unknownProject(spec.projectId) }
+    /// The project of `spec`, once the change is known to exist, and whether
+    /// this host owns it (and writes the edit itself); for the owner, once no
+    /// link is in the path to `file` (the owner checks that again as it writes).
+    private func writableProject(spec: SpecSummary, file: String) throws -> (ProjectRecord, owned: Bool) {
+        guard let found = try store.project(id: spec.projectId) else { throw SyncError.unknownProject(spec.projectId) }
         guard let current = try store.specPlace(id: spec.id), current.status != .removed else {
             throw SyncError.changeGone(spec.path)
         }
+        guard try role(in: found).isOwner else { return (found, false) }
+        // As stored now: a project just taken over stands at this host's clone.
+        let project = try store.project(id: found.id) ?? found
         try WritePath.refuseLinks(repo: project.repoPath,
                                   relative: project.openspecPath + "/" + current.path + "/" + file,
                                   fileSystem: writeFileSystem)
-        return project
+        return (project, true)
     }
 
     /// Waits for the project lock, then the outcome of stored write `id`:

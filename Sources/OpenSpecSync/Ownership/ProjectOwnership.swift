@@ -1,0 +1,63 @@
+import Foundation
+import OpenSpecStore
+
+/// Leases: only a project's owner reconciles it and writes its edits; a
+/// host with a clone takes the project when nobody holds it or its owner's
+/// lease ran out. The database's clock measures every lease, so hosts'
+/// clocks need not agree.
+extension SyncEngine {
+    /// This host's role in `project`, taking or renewing the lease when this
+    /// host may hold it. A lease held with more than half of `lease` left is
+    /// not written again (one read).
+    public func role(in project: ProjectRecord, lease: TimeInterval = Ownership.defaultLease) throws -> ProjectRole {
+        if let owner = try store.projectOwner(projectId: project.id), owner.ownerHost == host,
+           let expires = owner.leaseExpiresAt, expires.timeIntervalSinceNow > lease / 2 {
+            return .owner
+        }
+        return try store.ownershipWrite { w in try settleRole(project, lease: lease, in: w) }
+    }
+
+    /// Throws `SyncError.notOwner` unless this host owns `project` (taking it when it may).
+    func requireOwner(_ project: ProjectRecord) throws {
+        let role = try role(in: project)
+        guard role.isOwner else { throw SyncError.notOwner(project: project.name, role: role) }
+    }
+
+    private func settleRole(_ project: ProjectRecord, lease: TimeInterval, in w: any StoreTransaction) throws -> ProjectRole {
+        let now = try w.databaseNow()
+        guard var owner = try w.projectOwner(projectId: project.id) else { return try adopt(project, at: now, lease: lease, in: w) }
+        guard var clone = try w.projectHost(projectId: project.id, host: host) else { return .elsewhere(owner: owner.ownerHost) }
+        clone.seenAt = now
+        try w.saveProjectHost(clone)
+        let previous = owner.ownerHost
+        guard previous == host || owner.isFree(at: now) else {
+            return .standby(owner: previous, leaseExpiresAt: owner.leaseExpiresAt)
+        }
+        if previous != host { owner.epoch += 1 }
+        owner.ownerHost = host
+        owner.leaseRenewedAt = now
+        owner.leaseExpiresAt = now.addingTimeInterval(lease)
+        try w.saveProjectOwner(owner)
+        // Another clone: what the last run knew of the old one does not hold here.
+        let stored = try w.project(id: project.id)?.repoPath ?? project.repoPath
+        if previous != host || clone.repoPath != stored {
+            try w.moveProject(projectId: project.id, repoPath: clone.repoPath)
+        }
+        return .owner
+    }
+
+    /// A project registered before hosts were recorded: the host where its
+    /// clone is takes it, under the key its clone gives.
+    private func adopt(_ project: ProjectRecord, at now: Date, lease: TimeInterval, in w: any StoreTransaction) throws -> ProjectRole {
+        guard fileSystem.kind(of: project.repoPath + "/.git") != nil else { return .elsewhere(owner: nil) }
+        var key = ProjectKey.make(repo: project.repoPath, folder: project.openspecPath, name: nil, host: host)
+        if try w.projectOwner(key: key) != nil {
+            key = Self.pathKey(project.repoPath, project.openspecPath, host)
+        }
+        try w.saveProjectOwner(ProjectOwnerRecord(projectId: project.id, projectKey: key, ownerHost: host, leaseRenewedAt: now,
+                                                  leaseExpiresAt: now.addingTimeInterval(lease), epoch: 1))
+        try w.saveProjectHost(ProjectHostRecord(projectId: project.id, host: host, repoPath: project.repoPath,
+                                                registeredAt: now, seenAt: now))
+        return .owner
+    }
+}

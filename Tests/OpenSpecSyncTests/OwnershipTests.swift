@@ -1,0 +1,170 @@
+import Foundation
+import OpenSpecPostgres
+import OpenSpecStore
+import OpenSpecSyncTestSupport
+import Testing
+@testable import OpenSpecSync
+
+/// Hosts sharing one database, each an engine with its own host name and
+/// its own clone of one origin: who owns a project, how a standby takes
+/// over, and how an edit made where there is no clone reaches the owner.
+@Suite("Project owners and standbys")
+struct OwnershipTests {
+    /// An origin with one change, two clones of it, and a database.
+    final class Hosts: @unchecked Sendable {
+        let origin: TempRepo
+        let cloneA: TempRepo
+        let cloneB: TempRepo
+        let folder: TempFolder
+        let store: any SyncStore
+
+        init(store makeStore: ((TempFolder) throws -> any SyncStore)? = nil) throws {
+            origin = try TempRepo()
+            try origin.write("openspec/changes/add-login/proposal.md", "# Change: Add login\n\n## Why\nUsers.\n")
+            try origin.write("openspec/changes/add-login/tasks.md", "## 1. Work\n- [ ] 1.1 Form\n")
+            try origin.commitAll("openspec")
+            cloneA = try TempRepo(cloning: origin.path)
+            cloneB = try TempRepo(cloning: origin.path)
+            folder = try TempFolder(prefix: "owners")
+            store = try makeStore?(folder) ?? SQLiteStore(path: folder.file("sync.sqlite"))
+        }
+
+        func engine(_ host: String, ownerTimeout: TimeInterval = 10) -> SyncEngine {
+            SyncEngine(store: store, lockBase: folder.file("locks-\(host)"), host: host, ownerTimeout: ownerTimeout)
+        }
+
+        /// Ends the owner's lease as if its time had run out.
+        func expireLease(_ projectId: String) throws {
+            try store.ownershipWrite { w in
+                var owner = try #require(try w.projectOwner(projectId: projectId))
+                owner.leaseExpiresAt = try w.databaseNow().addingTimeInterval(-1)
+                try w.saveProjectOwner(owner)
+            }
+        }
+    }
+
+    @Test("a second host's clone of the same origin joins the project as a standby, which takes over when the lease runs out")
+    func standbyTakesOver() throws {
+        try standbyTakesOver(Hosts())
+    }
+
+    @Test("the same on PostgreSQL", .enabled(if: PostgresTestServer.isAvailable, Comment(rawValue: PostgresTestServer.unavailableReason)))
+    func standbyTakesOverOnPostgres() throws {
+        try standbyTakesOver(Hosts { _ in try PostgresStore(url: DatabaseURL(PostgresTestServer.newDatabaseURL()), timeout: 30) })
+    }
+
+    private func standbyTakesOver(_ hosts: Hosts) throws {
+        let a = hosts.engine("host-a"), b = hosts.engine("host-b")
+        let project = try a.register(repo: hosts.cloneA.path, name: nil, openspecDir: nil)
+        let joined = try b.register(repo: hosts.cloneB.path, name: "ignored", openspecDir: nil)
+        #expect(joined.id == project.id && joined.name == project.name, "the clone made a project of its own")
+        #expect(try hosts.store.projects().count == 1)
+        #expect(try a.role(in: project) == .owner)
+        guard case let .standby(owner, _) = try b.role(in: project) else { Issue.record("host-b is not a standby"); return }
+        #expect(owner == "host-a")
+        #expect(try b.project(forRepo: hosts.cloneB.path).id == project.id, "host-b finds the project from its clone")
+        #expect(throws: SyncError.self) { _ = try b.reconcileExclusively(project, options: ReconcileOptions(), mode: .wait) }
+        #expect(try b.flushPendingWrites(project: project).isEmpty)
+
+        _ = try a.reconcileExclusively(project, options: ReconcileOptions(), mode: .wait)
+        #expect(try hosts.store.specSummaries(projectId: project.id).map(\.changeId) == ["add-login"])
+        let status = try #require(try b.status(owners: true).first)
+        #expect(status.owner?.host == "host-a" && status.owner?.held == true && status.owner?.isThisHost == false)
+        #expect(status.standbys?.map(\.host) == ["host-b"] && status.standbys?.first?.repoPath == hosts.cloneB.path)
+
+        // host-b's clone has moved on; host-a's lease runs out.
+        try hosts.cloneB.write("openspec/changes/add-logout/proposal.md", "# Change: Add logout\n\n## Why\nLeave.\n")
+        try hosts.cloneB.commitAll("logout")
+        try hosts.expireLease(project.id)
+        #expect(try b.role(in: project) == .owner)
+        let moved = try #require(try hosts.store.project(id: project.id))
+        #expect(moved.repoPath == hosts.cloneB.path && moved.lastReconciledCommit == nil, "the new owner starts from its own clone")
+        #expect(try hosts.store.projectOwner(projectId: project.id)?.epoch == 2)
+        guard case .standby(owner: "host-b", _) = try a.role(in: project) else { Issue.record("host-a did not become a standby"); return }
+        guard case let .ran(runs) = try b.reconcileExclusively(project, options: ReconcileOptions(), mode: .wait) else {
+            Issue.record("no run"); return
+        }
+        #expect(runs.first?.mode == .full, "a takeover compares everything")
+        #expect(try hosts.store.specSummaries(projectId: project.id).map(\.changeId) == ["add-login", "add-logout"])
+
+        // A host that stops lets go at once; taking back its own clone forgets nothing.
+        try b.releaseLeases()
+        #expect(try b.role(in: project) == .owner)
+        #expect(try hosts.store.project(id: project.id)?.lastReconciledCommit != nil)
+    }
+
+    @Test("an edit made on a host without a clone waits for the owner, which claims it and commits it in its clone")
+    func editsReachTheOwner() async throws {
+        let hosts = try Hosts()
+        let a = hosts.engine("host-a")
+        let project = try a.register(repo: hosts.cloneA.path, name: nil, openspecDir: nil)
+        _ = try a.reconcileExclusively(project, options: ReconcileOptions(), mode: .wait)
+        let spec = try a.resolveSpec("add-login")
+
+        // No owner at work: the caller hears that the edit waits, and it is kept.
+        let server = hosts.engine("server", ownerTimeout: 0.3)
+        #expect(try server.role(in: project) == .elsewhere(owner: "host-a"))
+        guard case let .pending(reason) = try server.edit(spec: spec, file: "tasks.md", content: Array("## 1. Work\n- [x] 1.1 Form\n".utf8)) else {
+            Issue.record("the edit did not wait"); return
+        }
+        #expect(reason.contains("host-a"), "\(reason)")
+        #expect(try hosts.cloneA.readText("openspec/changes/add-login/tasks.md") == "## 1. Work\n- [ ] 1.1 Form\n")
+        let beat = try a.heartbeat(lease: 30)
+        #expect(beat.claimed == [project.id] && beat.held == [project.id])
+        #expect(try a.heartbeat(lease: 30).claimed.isEmpty, "an edit claimed twice")
+        _ = try a.flushPendingWrites(project: project)
+        #expect(try hosts.cloneA.readText("openspec/changes/add-login/tasks.md") == "## 1. Work\n- [x] 1.1 Form\n")
+
+        // The owner at work: the caller gets the commit.
+        let owner = Task.detached {
+            while !Task.isCancelled {
+                for projectId in (try? a.heartbeat(lease: 30).claimed) ?? [] {
+                    if let claimed = try? hosts.store.project(id: projectId) { _ = try? a.flushPendingWrites(project: claimed) }
+                }
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        defer { owner.cancel() }
+        let patient = hosts.engine("server", ownerTimeout: 20)
+        let outcome = try patient.toggleTask(spec: spec, task: "1.1", done: false)
+        guard case let .written(commit) = outcome else { Issue.record("not written: \(outcome)"); return }
+        #expect(try hosts.cloneA.git("log", "-1", "--format=%H").trimmingCharacters(in: .whitespacesAndNewlines) == commit)
+        #expect(try hosts.cloneA.readText("openspec/changes/add-login/tasks.md") == "## 1. Work\n- [ ] 1.1 Form\n")
+        #expect(throws: SyncError.self) { _ = try patient.rollback(spec: spec, to: "HEAD~1") }
+    }
+
+    @Test("a project registered before hosts were recorded is adopted by the host with its clone, under its origin's key")
+    func legacyProjectsAreAdopted() throws {
+        let hosts = try Hosts()
+        let legacy = try hosts.store.registerProject(name: "old", repoPath: hosts.cloneA.path, openspecPath: "openspec")
+        #expect(try hosts.store.projectOwner(projectId: legacy.id) == nil)
+        let a = hosts.engine("host-a")
+        #expect(try a.project(forRepo: hosts.cloneA.path).id == legacy.id)
+        #expect(try a.role(in: legacy) == .owner)
+        let owner = try #require(try hosts.store.projectOwner(projectId: legacy.id))
+        #expect(owner.projectKey == ProjectKey.normalisedRemote(hosts.origin.path)! + "#openspec" && owner.ownerHost == "host-a")
+        // The other clone of the same origin now joins it.
+        let b = hosts.engine("host-b")
+        #expect(try b.register(repo: hosts.cloneB.path, name: nil, openspecDir: nil).id == legacy.id)
+        // A second clone on the same host is a project of its own.
+        let third = try TempRepo(cloning: hosts.origin.path)
+        let own = try a.register(repo: third.path, name: "third", openspecDir: nil)
+        #expect(try own.id != legacy.id && a.role(in: own) == .owner)
+    }
+
+    @Test("origin URLs of one repository give one key; without an origin, --name or the path makes it")
+    func keys() throws {
+        for url in ["git@GitHub.com:acme/app.git", "ssh://git@github.com:22/acme/app", "https://user:secret@github.com/acme/app/",
+                    "https://github.com/acme/app.git", "ssh://github.com/acme/app.git/"] {
+            #expect(ProjectKey.normalisedRemote(url) == "github.com/acme/app", "\(url)")
+        }
+        #expect(ProjectKey.normalisedRemote("file:///srv/git/app.git") == "/srv/git/app")
+        #expect(ProjectKey.normalisedRemote("/srv/git/app/") == "/srv/git/app")
+        #expect(ProjectKey.normalisedRemote("  ") == nil)
+        let bare = try TempRepo()
+        #expect(ProjectKey.make(repo: bare.path, folder: "openspec", name: "app", host: "h") == "name:app#openspec")
+        #expect(ProjectKey.make(repo: bare.path, folder: "openspec", name: nil, host: "h") == "path:h:\(bare.path)#openspec")
+        _ = try bare.git("remote", "add", "origin", "git@example.com:acme/app.git")
+        #expect(ProjectKey.make(repo: bare.path, folder: "docs/openspec", name: "app", host: "h") == "example.com/acme/app#docs/openspec")
+    }
+}
