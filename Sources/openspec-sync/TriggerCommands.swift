@@ -174,14 +174,20 @@ struct RunDaemon: AsyncParsableCommand {
         commandName: "run",
         abstract: "Keep every project in sync: the scan loop, and optionally the file watcher.",
         discussion: """
-            Every interval, each registered project (and each repository with an openspec/ folder \
-            under --projects-dir) is reconciled, and up to --batch changes not verified for an \
-            interval are re-read and compared. The loop catches what fires no git hook (reset \
+            Every interval, each registered project this host owns (and each repository with an \
+            openspec/ folder under --projects-dir) is reconciled, and up to --batch changes not \
+            verified for an interval are re-read and compared. The loop catches what fires no git hook (reset \
             --hard, stash pop, a conflicted merge). --watch adds an inotify watcher so uncommitted \
             edits reach the database within a fraction of a second. Ctrl-C or SIGTERM finishes the \
             transaction in flight and exits 0.
 
             --serve also serves the HTTP API (see `serve`).
+
+            Hosts sharing a PostgreSQL database: every second the daemon renews this host's \
+            leases for one interval and writes the edits other hosts queued for its projects; a \
+            clone of a project another host owns stands by and is taken over when that host's \
+            lease runs out (within two intervals of its stopping). Stopping lets go of the leases \
+            at once. See docs/scaling.md.
 
             Environment: OPENSPEC_SYNC_INTERVAL, OPENSPEC_SYNC_BATCH, OPENSPEC_PROJECTS_DIR, \
             FILE_WATCHER_ENABLED=true (flags win).

@@ -38,9 +38,14 @@ final class LiveServer: @unchecked Sendable {
     var folder: String { temp.path }
     var output: String { running?.output ?? "" }
 
-    init() throws {
+    /// What the server and the CLI run with besides git's test settings:
+    /// nil, a SQLite file of its own; else these variables (a database URL, a host name).
+    private let database: [String: String]?
+
+    init(database: [String: String]? = nil) throws {
         temp = try TempFolder(prefix: "api")
         dbPath = temp.file("sync.sqlite")
+        self.database = database
     }
 
     deinit {
@@ -48,8 +53,7 @@ final class LiveServer: @unchecked Sendable {
     }
 
     var environment: [String: String] {
-        var env = gitTestEnvironment()
-        env["OPENSPEC_SYNC_DB"] = dbPath
+        var env = gitTestEnvironment(extra: database ?? ["OPENSPEC_SYNC_DB": dbPath])
         env["OPENSPEC_SYNC_TOKEN"] = nil
         return env
     }

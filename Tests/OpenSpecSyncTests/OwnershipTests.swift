@@ -2,6 +2,7 @@ import Foundation
 import OpenSpecPostgres
 import OpenSpecStore
 import OpenSpecSyncTestSupport
+import Synchronization
 import Testing
 @testable import OpenSpecSync
 
@@ -94,7 +95,7 @@ struct OwnershipTests {
     }
 
     @Test("an edit made on a host without a clone waits for the owner, which claims it and commits it in its clone")
-    func editsReachTheOwner() async throws {
+    func editsReachTheOwner() throws {
         let hosts = try Hosts()
         let a = hosts.engine("host-a")
         let project = try a.register(repo: hosts.cloneA.path, name: nil, openspecDir: nil)
@@ -115,16 +116,18 @@ struct OwnershipTests {
         _ = try a.flushPendingWrites(project: project)
         #expect(try hosts.cloneA.readText("openspec/changes/add-login/tasks.md") == "## 1. Work\n- [x] 1.1 Form\n")
 
-        // The owner at work: the caller gets the commit.
-        let owner = Task.detached {
-            while !Task.isCancelled {
+        // The owner at work (a thread of its own, as the daemon's heartbeat has): the caller gets the commit.
+        let stop = Mutex(false)
+        let owner = Thread {
+            while !stop.withLock({ $0 }) {
                 for projectId in (try? a.heartbeat(lease: 30).claimed) ?? [] {
                     if let claimed = try? hosts.store.project(id: projectId) { _ = try? a.flushPendingWrites(project: claimed) }
                 }
-                try? await Task.sleep(for: .milliseconds(50))
+                Thread.sleep(forTimeInterval: 0.05)
             }
         }
-        defer { owner.cancel() }
+        owner.start()
+        defer { stop.withLock { $0 = true } }
         let patient = hosts.engine("server", ownerTimeout: 20)
         let outcome = try patient.toggleTask(spec: spec, task: "1.1", done: false)
         guard case let .written(commit) = outcome else { Issue.record("not written: \(outcome)"); return }

@@ -10,9 +10,15 @@ extension SyncEngine {
     /// host may hold it. A lease held with more than half of `lease` left is
     /// not written again (one read).
     public func role(in project: ProjectRecord, lease: TimeInterval = Ownership.defaultLease) throws -> ProjectRole {
+        try claim(project, lease: lease).role
+    }
+
+    /// `role(in:)`, and the host this one took the project from just now
+    /// (nil: it took nothing; "" when the project had no owner named).
+    func claim(_ project: ProjectRecord, lease: TimeInterval) throws -> (role: ProjectRole, takenFrom: String?) {
         if let owner = try store.projectOwner(projectId: project.id), owner.ownerHost == host,
            let expires = owner.leaseExpiresAt, expires.timeIntervalSinceNow > lease / 2 {
-            return .owner
+            return (.owner, nil)
         }
         return try store.ownershipWrite { w in try settleRole(project, lease: lease, in: w) }
     }
@@ -23,15 +29,16 @@ extension SyncEngine {
         guard role.isOwner else { throw SyncError.notOwner(project: project.name, role: role) }
     }
 
-    private func settleRole(_ project: ProjectRecord, lease: TimeInterval, in w: any StoreTransaction) throws -> ProjectRole {
+    private func settleRole(_ project: ProjectRecord, lease: TimeInterval,
+                            in w: any StoreTransaction) throws -> (role: ProjectRole, takenFrom: String?) {
         let now = try w.databaseNow()
-        guard var owner = try w.projectOwner(projectId: project.id) else { return try adopt(project, at: now, lease: lease, in: w) }
-        guard var clone = try w.projectHost(projectId: project.id, host: host) else { return .elsewhere(owner: owner.ownerHost) }
+        guard var owner = try w.projectOwner(projectId: project.id) else { return (try adopt(project, at: now, lease: lease, in: w), nil) }
+        guard var clone = try w.projectHost(projectId: project.id, host: host) else { return (.elsewhere(owner: owner.ownerHost), nil) }
         clone.seenAt = now
         try w.saveProjectHost(clone)
         let previous = owner.ownerHost
         guard previous == host || owner.isFree(at: now) else {
-            return .standby(owner: previous, leaseExpiresAt: owner.leaseExpiresAt)
+            return (.standby(owner: previous, leaseExpiresAt: owner.leaseExpiresAt), nil)
         }
         if previous != host { owner.epoch += 1 }
         owner.ownerHost = host
@@ -43,7 +50,7 @@ extension SyncEngine {
         if previous != host || clone.repoPath != stored {
             try w.moveProject(projectId: project.id, repoPath: clone.repoPath)
         }
-        return .owner
+        return (.owner, previous == host ? nil : previous ?? "")
     }
 
     /// A project registered before hosts were recorded: the host where its

@@ -124,12 +124,24 @@ extension SyncEngine {
         var round = ScanRound()
         if let folder = options.projectsDirectory { round.warnings += registerProjects(in: folder) }
         var projects: [ProjectRecord] = []
-        for project in (try? store.projects()) ?? [] {
-            switch Result(catching: { try role(in: project, lease: options.interval) }) {
-            // Re-read: a project just taken over now stands at this host's clone.
-            case .success(.owner): projects.append((try? store.project(id: project.id)).flatMap { $0 } ?? project)
-            case .success(.standby): round.standby += 1
-            case .success(.elsewhere): continue
+        let registered: [ProjectRecord]
+        do {
+            registered = try store.projects()
+        } catch {
+            round.failures.append("could not read the projects: \(error)")
+            registered = []
+        }
+        for project in registered {
+            switch Result(catching: { try claim(project, lease: options.interval) }) {
+            case let .success((.owner, takenFrom)):
+                if let takenFrom {
+                    round.warnings.append("\(project.name): taken over from host \(takenFrom.isEmpty ? "(none)" : takenFrom), "
+                                          + "whose lease ran out; comparing this host's clone with the database")
+                }
+                // Re-read: a project just taken over now stands at this host's clone.
+                projects.append((try? store.project(id: project.id)).flatMap { $0 } ?? project)
+            case .success((.standby, _)): round.standby += 1
+            case .success((.elsewhere, _)): continue
             case let .failure(error): round.failures.append("\(project.name): could not settle its owner: \(error)")
             }
         }
