@@ -58,12 +58,12 @@ struct MultiHostTests {
             return registered
         }
 
-        func startDaemon(_ host: String) throws {
+        func startDaemon(_ host: String) async throws {
             let daemon = try BackgroundProcess(openSpecSyncBinary, ["run", "--interval", "\(MultiHostTests.interval)"],
                                                environment: gitTestEnvironment(extra: environment(host)), logs: folder.path, name: host)
             daemons[host] = daemon
             // Its log is on stderr.
-            #expect(eventually(timeout: 30) { daemon.errors.contains("scan: ") || !daemon.isRunning }, "\(host) did not scan")
+            #expect(await eventually(timeout: 30) { daemon.errors.contains("scan: ") || !daemon.isRunning }, "\(host) did not scan")
             #expect(daemon.isRunning, "\(host): \(daemon.errors)")
         }
 
@@ -111,7 +111,7 @@ struct MultiHostTests {
         clones; its event stream carries every host's events; after kill -9 of an owner its standbys take over within \
         two intervals; nothing is lost or duplicated
         """)
-    func threeOwnersAndAServer() throws {
+    func threeOwnersAndAServer() async throws {
         let cluster = try Cluster()
         let owned = ["host-a": ["alpha", "beta"], "host-b": ["gamma", "delta"], "host-c": ["epsilon", "zeta"]]
         let projects = owned.values.flatMap { $0 }.sorted()
@@ -131,7 +131,7 @@ struct MultiHostTests {
         defer { server.stop() }
         let events = try EventStream(server, name: "events")
         defer { events.close() }
-        for host in owned.keys.sorted() { try cluster.startDaemon(host) }
+        for host in owned.keys.sorted() { try await cluster.startDaemon(host) }
         defer { for daemon in cluster.daemons.values { daemon.stop() } }
 
         // An edit of every project, through the server, committed by its owner in its owner's clone.
@@ -144,7 +144,7 @@ struct MultiHostTests {
             }
         }
         // The stream saw each project's write, whichever host made it.
-        #expect(eventually(timeout: 15) {
+        #expect(await eventually(timeout: 15) {
             Set(events.events.filter { $0.body["direction"] as? String == "db_to_fs" && $0.body["type"] as? String == "sync_completed" }
                 .compactMap { $0.body["project"] as? String }) == Set(projects)
         }, "\(events.text.suffix(3000))")
@@ -152,7 +152,7 @@ struct MultiHostTests {
         // host-a dies: host-b takes alpha, host-c takes beta, within two intervals.
         let killed = Date()
         try #require(cluster.daemons["host-a"]).stop(signal: SIGKILL)
-        #expect(eventually(timeout: 30, every: .milliseconds(100)) {
+        #expect(await eventually(timeout: 30, every: .milliseconds(100)) {
             let owners = (try? cluster.owners()) ?? [:]
             return owners["alpha"] == "host-b" && owners["beta"] == "host-c"
         })
@@ -164,7 +164,7 @@ struct MultiHostTests {
 
         // The new owners read their own clones, which never had host-a's edits.
         for name in ["alpha", "beta"] {
-            #expect(eventually(timeout: 10, every: .milliseconds(100)) {
+            #expect(await eventually(timeout: 10, every: .milliseconds(100)) {
                 (try? cluster.listing(["--project", name], host: "server").first?["completedTasks"]) == "0"
             }, "\(name) was not read from its new owner's clone")
         }

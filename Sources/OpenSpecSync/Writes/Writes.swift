@@ -122,9 +122,10 @@ extension SyncEngine {
         guard let current = try store.specPlace(id: spec.id), current.status != .removed else {
             throw SyncError.changeGone(spec.path)
         }
-        guard try role(in: found).isOwner else { return (found, false) }
-        // As stored now: a project just taken over stands at this host's clone.
-        let project = try store.project(id: found.id) ?? found
+        let (role, takenFrom) = try claim(found, lease: Ownership.defaultLease)
+        guard role.isOwner else { return (found, false) }
+        // A project just taken over stands at this host's clone now.
+        let project = takenFrom == nil ? found : try store.project(id: found.id) ?? found
         try WritePath.refuseLinks(repo: project.repoPath,
                                   relative: project.openspecPath + "/" + current.path + "/" + file,
                                   fileSystem: writeFileSystem)
