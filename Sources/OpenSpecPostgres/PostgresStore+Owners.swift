@@ -135,11 +135,11 @@ extension PostgresTransaction {
     }
 
     public func renewLeases(host: String, until: Date, at now: Date) throws -> [String] {
-        try link.execute("UPDATE projectOwners SET leaseRenewedAt = ?, leaseExpiresAt = ? WHERE ownerHost = ? AND leaseExpiresAt > ?",
-                         [.date(now), .date(until), .text(host), .date(now)])
+        try link.execute("UPDATE projectOwners SET leaseRenewedAt = ?, leaseExpiresAt = ? WHERE ownerHost = ?",
+                         [.date(now), .date(until), .text(host)])
         try link.execute("UPDATE projectHosts SET seenAt = ? WHERE host = ?", [.date(now), .text(host)])
-        return try link.query("SELECT projectId FROM projectOwners WHERE ownerHost = ? AND leaseExpiresAt > ? ORDER BY projectId",
-                              [.text(host), .date(now)]).map { try $0.string("projectId") }
+        return try link.query("SELECT projectId FROM projectOwners WHERE ownerHost = ? ORDER BY projectId", [.text(host)])
+            .map { try $0.string("projectId") }
     }
 
     public func releaseLeases(host: String) throws {

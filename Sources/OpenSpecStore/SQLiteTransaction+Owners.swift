@@ -81,12 +81,10 @@ extension SQLiteTransaction {
 
     public func renewLeases(host: String, until: Date, at now: Date) throws -> [String] {
         let nowText = DateText.string(now)
-        try db.execute(sql: """
-            UPDATE projectOwners SET leaseRenewedAt = ?, leaseExpiresAt = ? WHERE ownerHost = ? AND leaseExpiresAt > ?
-            """, arguments: [nowText, DateText.string(until), host, nowText])
+        try db.execute(sql: "UPDATE projectOwners SET leaseRenewedAt = ?, leaseExpiresAt = ? WHERE ownerHost = ?",
+                       arguments: [nowText, DateText.string(until), host])
         try db.execute(sql: "UPDATE projectHosts SET seenAt = ? WHERE host = ?", arguments: [nowText, host])
-        return try String.fetchAll(db, sql: "SELECT projectId FROM projectOwners WHERE ownerHost = ? AND leaseExpiresAt > ? ORDER BY projectId",
-                                   arguments: [host, nowText])
+        return try String.fetchAll(db, sql: "SELECT projectId FROM projectOwners WHERE ownerHost = ? ORDER BY projectId", arguments: [host])
     }
 
     public func releaseLeases(host: String) throws {

@@ -102,8 +102,9 @@ public protocol StoreTransaction {
     /// what the last run knew of the old clone (its commit, its stat cache,
     /// its paths to re-check) is forgotten, so the next run compares everything.
     func moveProject(projectId: String, repoPath: String) throws
-    /// Extends every lease `host` still holds to `until` and marks its
-    /// clones seen; returns the ids of the projects it holds.
+    /// Extends every lease of the projects `host` owns to `until` (one that
+    /// ran out too: nobody took the project meanwhile, or it would name
+    /// another owner) and marks its clones seen; returns their ids.
     func renewLeases(host: String, until: Date, at now: Date) throws -> [String]
     /// Lets go of every lease `host` holds (a daemon that stops): each ends
     /// now, and the host stays named as the project's last owner.

@@ -26,7 +26,7 @@ public final class SyncEngine: Sendable {
     /// An engine on `store`; `lockBase` as for `ProjectLock`.
     public init(store: any SyncStore, lockBase: String, maxFileBytes: Int = Settings.defaultMaxFileBytes,
                 fileSystem: FileSystem = PosixFileSystem(), writeFileSystem: WriteFileSystem = PosixWriteFileSystem(),
-                host: String = HostIdentity.machineName, ownerTimeout: TimeInterval = Ownership.defaultOwnerTimeout) {
+                host: String = HostIdentity.sqliteHost, ownerTimeout: TimeInterval = Ownership.defaultOwnerTimeout) {
         self.store = store
         self.lockBase = lockBase
         self.maxFileBytes = maxFileBytes

@@ -65,7 +65,7 @@ public struct Settings: Sendable, Equatable {
     /// `FILE_WATCHER_ENABLED=true` (any case).
     public var watchFiles: Bool
     /// This host's name among the hosts sharing a database:
-    /// `OPENSPEC_SYNC_HOST`, else the machine's host name (see `HostIdentity`).
+    /// `OPENSPEC_SYNC_HOST`, else see `HostIdentity.defaultName(for:)`.
     public var host: String
     /// How long an edit of a project another host owns waits for that host to
     /// write it before the caller hears "waiting": `OPENSPEC_SYNC_OWNER_TIMEOUT`
@@ -103,7 +103,7 @@ public struct Settings: Sendable, Equatable {
         scanBatch = value(.scanBatch)
         projectsDirectory = value(.projectsDirectory)
         watchFiles = value(.fileWatcher)?.lowercased() == "true"
-        host = value(.host) ?? HostIdentity.machineName
+        host = value(.host) ?? HostIdentity.defaultName(for: database)
         ownerTimeout = value(.ownerTimeout).flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil } ?? Ownership.defaultOwnerTimeout
     }
 }

@@ -159,7 +159,9 @@ struct MultiHostTests {
         let takeover = Date().timeIntervalSince(killed)
         #expect(takeover <= 2 * Self.interval + 1, "the standbys took \(takeover) s")
         for host in ["host-b", "host-c"] {
-            #expect(try #require(cluster.daemons[host]).errors.contains("taken over from host host-a"), "\(host) did not say so")
+            // Said when the round that took over ends.
+            let daemon = try #require(cluster.daemons[host])
+            #expect(await eventually(timeout: 10) { daemon.errors.contains("taken over from host host-a") }, "\(host) did not say so")
         }
 
         // The new owners read their own clones, which never had host-a's edits.
@@ -200,5 +202,43 @@ struct MultiHostTests {
         }
         let status = try cluster.cli("server", ["status", "--json"]).stdout
         #expect(!status.contains("\"pendingWrites\":1") && !status.contains("\"pendingWrites\" : 1"), "\(status)")
+    }
+}
+
+/// The database out of reach for a while (connections refused and cut),
+/// then back: the daemon keeps running and catches up.
+@Suite("A daemon while its PostgreSQL database is away", .serialized,
+       .enabled(if: PostgresTestServer.isAvailable, Comment(rawValue: PostgresTestServer.unavailableReason)))
+struct DatabaseAwayTests {
+    @Test("commits made while the database is unreachable are synced when it is back; an edit tried meanwhile fails whole")
+    func catchesUp() async throws {
+        let cluster = try MultiHostTests.Cluster()
+        try cluster.makeOrigin("alpha")
+        _ = try cluster.clone("alpha", on: "host-a", owner: true)
+        let clone = try #require(cluster.clones["host-a"]?["alpha"])
+        try await cluster.startDaemon("host-a")
+        defer { for daemon in cluster.daemons.values { daemon.stop() } }
+        let daemon = try #require(cluster.daemons["host-a"])
+        let database = String(try #require(cluster.url.split(separator: "?").first?.split(separator: "/").last))
+        let admin = cluster.url.replacingOccurrences(of: "/\(database)?", with: "/postgres?")
+
+        _ = try PostgresTestServer.sql(admin, "ALTER DATABASE \(database) ALLOW_CONNECTIONS false")
+        _ = try PostgresTestServer.sql(admin, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(database)'")
+        try clone.write("openspec/changes/alpha-more/proposal.md", "# Change: More\n\n## Why\nWhile away.\n")
+        try clone.commitAll("while the database is away")
+        let before = try clone.readText("openspec/changes/alpha-change/tasks.md")
+        let edit = try runProcess(openSpecSyncBinary, ["task", "alpha:alpha-change", "1.1", "--done"],
+                                  environment: gitTestEnvironment(extra: cluster.environment("host-a")))
+        #expect(edit.status != 0, "an edit was acknowledged without its database: \(edit.stdout)")
+        #expect(try clone.readText("openspec/changes/alpha-change/tasks.md") == before, "the file was touched")
+        try await Task.sleep(for: .seconds(3 * MultiHostTests.interval))
+        #expect(daemon.isRunning, "the daemon stopped: \(daemon.errors.suffix(2000))")
+
+        _ = try PostgresTestServer.sql(admin, "ALTER DATABASE \(database) ALLOW_CONNECTIONS true")
+        #expect(await eventually(timeout: 30, every: .milliseconds(200)) {
+            ((try? cluster.listing(["--project", "alpha"], host: "server")) ?? []).map { $0["changeId"] } == ["alpha-change", "alpha-more"]
+        }, "the commit made meanwhile was not synced: \(daemon.errors.suffix(3000))")
+        #expect(daemon.isRunning)
+        #expect(await eventually(timeout: 10) { (try? cluster.owners()["alpha"]) == "host-a" }, "the owner lost its project")
     }
 }

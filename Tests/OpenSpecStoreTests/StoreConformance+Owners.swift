@@ -37,12 +37,13 @@ extension StoreConformance {
         #expect(Self.same(try store.projectOwner(projectId: app.id)?.leaseExpiresAt, later.addingTimeInterval(30)))
         #expect(try store.projectHosts(projectId: app.id).allSatisfy { Self.same($0.seenAt, later) })
         #expect(try store.changeCounter() == counter, "a lease renewal moved the change counter")
-        // Let go: it ends, the name stays, and it is not renewed again.
+        // Let go: it ends and the name stays; the same host (a daemon started again) renews it while nobody took it.
         try store.ownershipWrite { try $0.releaseLeases(host: "host-a") }
         let released = try #require(try store.projectOwner(projectId: app.id))
         #expect(try released.ownerHost == "host-a" && released.isFree(at: store.databaseNow().addingTimeInterval(0.01)))
         let after = try store.databaseNow().addingTimeInterval(1)
-        #expect(try store.ownershipWrite { try $0.renewLeases(host: "host-a", until: after.addingTimeInterval(30), at: after) } == [])
+        #expect(try store.ownershipWrite { try $0.renewLeases(host: "host-a", until: after.addingTimeInterval(30), at: after) } == [app.id])
+        #expect(try store.projectOwner(projectId: app.id)?.isHeld(by: "host-a", at: after) == true)
 
         // host-b takes it: its clone, with nothing remembered of the other one.
         try store.write { w in

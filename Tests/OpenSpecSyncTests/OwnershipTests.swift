@@ -69,6 +69,12 @@ struct OwnershipTests {
 
         _ = try a.reconcileExclusively(project, options: ReconcileOptions(), mode: .wait)
         #expect(try hosts.store.specSummaries(projectId: project.id).map(\.changeId) == ["add-login"])
+        // The daemon's heartbeat sets the lease; a command beside it does not stretch it.
+        #expect(try a.heartbeat(lease: 2).held == [project.id])
+        let beaten = try hosts.store.projectOwner(projectId: project.id)?.leaseExpiresAt
+        _ = try a.reconcileExclusively(project, options: ReconcileOptions(), mode: .wait)
+        #expect(try a.role(in: project) == .owner)
+        #expect(try hosts.store.projectOwner(projectId: project.id)?.leaseExpiresAt == beaten, "a command stretched the daemon's lease")
         let status = try #require(try b.status(owners: true).first)
         #expect(status.owner?.host == "host-a" && status.owner?.held == true && status.owner?.isThisHost == false)
         #expect(status.standbys?.map(\.host) == ["host-b"] && status.standbys?.first?.repoPath == hosts.cloneB.path)
@@ -118,22 +124,34 @@ struct OwnershipTests {
 
         // The owner at work (a thread of its own, as the daemon's heartbeat has): the caller gets the commit.
         let stop = Mutex(false)
-        let owner = Thread {
+        let stopped = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
             while !stop.withLock({ $0 }) {
                 for projectId in (try? a.heartbeat(lease: 30).claimed) ?? [] {
                     if let claimed = try? hosts.store.project(id: projectId) { _ = try? a.flushPendingWrites(project: claimed) }
                 }
                 Thread.sleep(forTimeInterval: 0.05)
             }
+            stopped.signal()
         }
-        owner.start()
-        defer { stop.withLock { $0 = true } }
+        defer {
+            stop.withLock { $0 = true }
+            stopped.wait()
+        }
         let patient = hosts.engine("server", ownerTimeout: 20)
         let outcome = try patient.toggleTask(spec: spec, task: "1.1", done: false)
         guard case let .written(commit) = outcome else { Issue.record("not written: \(outcome)"); return }
         #expect(try hosts.cloneA.git("log", "-1", "--format=%H").trimmingCharacters(in: .whitespacesAndNewlines) == commit)
         #expect(try hosts.cloneA.readText("openspec/changes/add-login/tasks.md") == "## 1. Work\n- [ ] 1.1 Form\n")
         #expect(throws: SyncError.self) { _ = try patient.rollback(spec: spec, to: "HEAD~1") }
+
+        // The file changed on the owner's disk meanwhile: the file wins, the edit is kept, and the caller hears so.
+        try hosts.cloneA.write("openspec/changes/add-login/tasks.md", "## 1. Work\n- [ ] 1.1 Form, changed on disk\n")
+        let version = try hosts.store.specFile(specId: spec.id, path: "tasks.md")?.blobId
+        let lost = try patient.edit(spec: spec, file: "tasks.md", content: Array("mine\n".utf8), expecting: ExpectedVersion(blobId: version))
+        guard case let .conflict(id) = lost else { Issue.record("not a conflict: \(lost)"); return }
+        #expect(try hosts.store.conflict(id: id)?.dbContent == Data("mine\n".utf8))
+        #expect(try hosts.cloneA.readText("openspec/changes/add-login/tasks.md") == "## 1. Work\n- [ ] 1.1 Form, changed on disk\n")
     }
 
     @Test("a project registered before hosts were recorded is adopted by the host with its clone, under its origin's key")

@@ -70,13 +70,13 @@ struct PostgresEngineTests {
         let postgres = SyncEngine(store: store, lockBase: folder.file("postgres-locks"))
         let engines = [sqlite, postgres]
         let projects = try engines.map { try $0.register(repo: repo.path, name: "demo", openspecDir: nil) }
-        for (engine, project) in zip(engines, projects) { try engine.reconcile(project) }
+        for (engine, project) in zip(engines, projects) { _ = try engine.reconcile(project) }
         let first = try zip(engines, projects).map { try listing($0, $1) }
         #expect(first[0].summaries.count == 4 && first[0].files.contains { $0.contains("logo.png") })
         #expect(first[1] == first[0])
 
         try laterCommit(repo)
-        for (engine, project) in zip(engines, projects) { try engine.reconcile(project) }
+        for (engine, project) in zip(engines, projects) { _ = try engine.reconcile(project) }
         let second = try zip(engines, projects).map { try listing($0, $1) }
         #expect(second[0].summaries.contains { $0.hasPrefix("changes/archive/2026-02-03-add-logout") })
         #expect(second[0].actions.contains { $0.hasPrefix("archived") } && second[0].actions.contains { $0.hasPrefix("removed") })

@@ -19,6 +19,8 @@ struct SettingsTests {
             "OPENSPEC_SYNC_BATCH": "9",
             "OPENSPEC_PROJECTS_DIR": "/src",
             "FILE_WATCHER_ENABLED": "TRUE",
+            "OPENSPEC_SYNC_HOST": "build-7",
+            "OPENSPEC_SYNC_OWNER_TIMEOUT": "2.5",
         ])
         #expect(settings.databasePath == "/data/sync.sqlite")
         #expect(settings.home == "/home/someone")
@@ -29,6 +31,7 @@ struct SettingsTests {
         #expect(settings.scanInterval == "5" && settings.scanBatch == "9")
         #expect(settings.projectsDirectory == "/src")
         #expect(settings.watchFiles)
+        #expect(settings.host == "build-7" && settings.ownerTimeout == 2.5)
     }
 
     @Test("defaults: nothing set, empty values and values out of range count as unset")
@@ -42,6 +45,17 @@ struct SettingsTests {
         #expect(settings.historyRetention == HistoryRetention(days: 90))
         #expect(!settings.trace && !settings.watchFiles)
         #expect(settings.apiToken == nil && settings.projectsDirectory == nil && settings.scanInterval == nil)
+        #expect(settings.ownerTimeout == 10)
+    }
+
+    @Test("the host's name: OPENSPEC_SYNC_HOST, else one fixed name for a SQLite file and the machine's name for a database URL")
+    func hostName() throws {
+        #expect(try Settings(environment: ["HOME": "/h"]).host == "local")
+        #expect(try Settings(environment: ["HOME": "/h", "OPENSPEC_SYNC_HOST": ""]).host == "local")
+        let shared = try Settings(environment: ["OPENSPEC_SYNC_DATABASE_URL": "postgres://u@db/x"])
+        #expect(shared.host == HostIdentity.machineName && !shared.host.isEmpty)
+        #expect(try Settings(environment: ["OPENSPEC_SYNC_DATABASE_URL": "postgres://u@db/x", "OPENSPEC_SYNC_HOST": "h2"]).host == "h2")
+        #expect(try Settings(environment: ["OPENSPEC_SYNC_OWNER_TIMEOUT": "-1"]).ownerTimeout == 10)
     }
 
     @Test("the database: --db, else OPENSPEC_SYNC_DB, else an absolute XDG_DATA_HOME, else HOME")

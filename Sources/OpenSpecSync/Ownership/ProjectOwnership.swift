@@ -6,9 +6,11 @@ import OpenSpecStore
 /// lease ran out. The database's clock measures every lease, so hosts'
 /// clocks need not agree.
 extension SyncEngine {
-    /// This host's role in `project`, taking or renewing the lease when this
-    /// host may hold it. A lease held with more than half of `lease` left is
-    /// not written again (one read).
+    /// This host's role in `project`, taking the lease for `lease` when this
+    /// host may hold it and nobody does. A lease this host holds is left as
+    /// it is (one read): the daemon's heartbeat alone extends it, by its own
+    /// interval, so that a command run beside the daemon never stretches the
+    /// time a standby waits after the daemon dies.
     public func role(in project: ProjectRecord, lease: TimeInterval = Ownership.defaultLease) throws -> ProjectRole {
         try claim(project, lease: lease).role
     }
@@ -17,7 +19,7 @@ extension SyncEngine {
     /// (nil: it took nothing; "" when the project had no owner named).
     func claim(_ project: ProjectRecord, lease: TimeInterval) throws -> (role: ProjectRole, takenFrom: String?) {
         if let owner = try store.projectOwner(projectId: project.id), owner.ownerHost == host,
-           let expires = owner.leaseExpiresAt, expires.timeIntervalSinceNow > lease / 2 {
+           let expires = owner.leaseExpiresAt, expires.timeIntervalSinceNow > 0 {
             return (.owner, nil)
         }
         return try store.ownershipWrite { w in try settleRole(project, lease: lease, in: w) }
@@ -40,6 +42,7 @@ extension SyncEngine {
         guard previous == host || owner.isFree(at: now) else {
             return (.standby(owner: previous, leaseExpiresAt: owner.leaseExpiresAt), nil)
         }
+        if previous == host, !owner.isFree(at: now) { return (.owner, nil) }
         if previous != host { owner.epoch += 1 }
         owner.ownerHost = host
         owner.leaseRenewedAt = now

@@ -23,8 +23,9 @@ public enum ProjectRole: Sendable, Equatable {
 
 /// How long leases run and edits wait.
 public enum Ownership {
-    /// A lease taken by a command (a hook, `sync`, an edit) outside the
-    /// daemon, which renews its own leases every second for one scan interval.
+    /// A lease taken by a command (a hook, `reconcile`, an edit) when nobody
+    /// holds the project; the daemon renews its host's leases every second
+    /// for one scan interval.
     public static let defaultLease: TimeInterval = 30
     /// How long an edit waits for another host to write it (`Settings.ownerTimeout`).
     public static let defaultOwnerTimeout: TimeInterval = 10
