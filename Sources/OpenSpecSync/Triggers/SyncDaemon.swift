@@ -74,7 +74,10 @@ public final class SyncDaemon: Service, @unchecked Sendable {
         while !Task.isCancelled {
             do {
                 let beat = try await heartbeats.write { [engine, options] in try engine.heartbeat(lease: options.interval) }
-                for lost in held.subtracting(beat.held) { logger.warning("openspec-sync: this host no longer holds project \(lost)") }
+                for lost in held.subtracting(beat.held) {
+                    let name = (try? engine.store.project(id: lost))?.map(\.name) ?? lost
+                    logger.warning("openspec-sync: this host no longer holds project \(name): another host took it over")
+                }
                 held = beat.held
                 for projectId in beat.claimed { flushClaimed(projectId) }
             } catch {
