@@ -53,7 +53,7 @@ public final class SyncEngine: Sendable {
                   host: settings.host, ownerTimeout: settings.ownerTimeout)
     }
 
-    public var reconciler: Reconciler { Reconciler(store: store, fileSystem: fileSystem) }
+    public var reconciler: Reconciler { Reconciler(store: store, fileSystem: fileSystem, host: host) }
 
     // MARK: Projects
 

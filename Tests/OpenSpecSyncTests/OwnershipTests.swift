@@ -93,6 +93,12 @@ struct OwnershipTests {
         }
         #expect(runs.first?.mode == .full, "a takeover compares everything")
         #expect(try hosts.store.specSummaries(projectId: project.id).map(\.changeId) == ["add-login", "add-logout"])
+        // An old owner that stalled past its check (as if frozen in mid-run) writes nothing over the new one.
+        let history = try hosts.store.history(projectId: project.id, limit: 1000).count
+        #expect(throws: SyncError.self) { _ = try a.reconciler.reconcile(projectId: project.id, options: ReconcileOptions(full: true)) }
+        #expect(try hosts.store.specSummaries(projectId: project.id).map(\.changeId) == ["add-login", "add-logout"])
+        #expect(try hosts.store.history(projectId: project.id, limit: 1000).count == history, "the stale run left rows")
+        #expect(try hosts.store.project(id: project.id)?.lastError == nil)
 
         // A host that stops lets go at once; taking back its own clone forgets nothing.
         try b.releaseLeases()

@@ -7,12 +7,16 @@ import OpenSpecStore
 public struct Reconciler: Sendable {
     public let store: any SyncStore
     public let fileSystem: FileSystem
+    /// The host running it: a run of a project another host owns (taken
+    /// over since this host checked) writes nothing. nil: no such check.
+    public let host: String?
     /// Called after each change folder is written: (done, total).
     public typealias Progress = (Int, Int) -> Void
 
-    public init(store: any SyncStore, fileSystem: FileSystem = PosixFileSystem()) {
+    public init(store: any SyncStore, fileSystem: FileSystem = PosixFileSystem(), host: String? = nil) {
         self.store = store
         self.fileSystem = fileSystem
+        self.host = host
     }
 
     public func reconcile(projectId: String, options: ReconcileOptions = ReconcileOptions(),
@@ -29,6 +33,11 @@ public struct Reconciler: Sendable {
                 guard let project = try writer.project(id: projectId) else {
                     throw SyncError.unknownProject(projectId)
                 }
+                // Under the write lock, which a take-over needs too: an owner
+                // that stalled past its lease cannot write over the new one.
+                if let host, let owner = try writer.projectOwner(projectId: projectId), owner.ownerHost != host {
+                    throw SyncError.notOwner(project: project.name, role: .standby(owner: owner.ownerHost, leaseExpiresAt: owner.leaseExpiresAt))
+                }
                 var run = ReconcileRun(reconciler: self, writer: writer, project: project, options: options,
                                        started: started, runId: runId, startMark: start?.row, progress: progress)
                 let result = try run.execute()
@@ -41,6 +50,10 @@ public struct Reconciler: Sendable {
             // the background run logs its own start and end.
             if let row = start?.row { try? store.write { try $0.deleteHistory(id: row) } }
             throw SyncError.tooMuchWork(reason)
+        } catch let SyncError.notOwner(project, role) {
+            // Not this host's run to log: the new owner's runs are the project's history now.
+            if let row = start?.row { try? store.write { try $0.deleteHistory(id: row) } }
+            throw SyncError.notOwner(project: project, role: role)
         } catch {
             logFailure(error, projectId: projectId, runId: runId, trigger: options.trigger, started: started,
                        startMark: start?.row)
