@@ -157,7 +157,8 @@ struct MultiHostTests {
             return owners["alpha"] == "host-b" && owners["beta"] == "host-c"
         })
         let takeover = Date().timeIntervalSince(killed)
-        #expect(takeover <= 2 * Self.interval + 1, "the standbys took \(takeover) s")
+        // Two intervals, and the time to notice: a `status` process per poll, on a machine busy with the rest.
+        #expect(takeover <= 2 * Self.interval + 2, "the standbys took \(takeover) s")
         for host in ["host-b", "host-c"] {
             // Said when the round that took over ends.
             let daemon = try #require(cluster.daemons[host])
