@@ -14,7 +14,7 @@ struct Init: ParsableCommand {
             (normalised) and OpenSpec folder; without an origin, --name. A clone of a project another \
             host registered joins it as a standby: that host owns it, and this one takes it over when \
             the owner stops (see docs/scaling.md). OPENSPEC_SYNC_HOST names this host (default: the \
-            machine's host name).
+            machine's host name with a database URL, `local` with a SQLite file).
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -311,7 +311,7 @@ struct Status: ParsableCommand {
     static func ownerLine(_ owner: OwnerStatus) -> String {
         var line = (owner.host ?? "(none)") + (owner.isThisHost ? " (this host)" : "")
         if let age = owner.leaseAgeMs { line += ", lease renewed \(String(format: "%.1f", Double(age) / 1000)) s ago" }
-        if !owner.held { line += "; the lease ran out: a standby with a clone takes the project at its next scan" }
+        if !owner.held { line += "; the lease ran out: the next host with a clone to look (a standby's scan, the owner's daemon or a command) takes it" }
         return line
     }
 
