@@ -43,16 +43,7 @@ extension ProjectStatus {
             if let lastRun { json.key("lastRun"); lastRun.write(to: &json) }
             json.key("skipped"); json.array(skipped) { json, skipped in skipped.write(to: &json) }
             if let owner { json.key("owner"); owner.write(to: &json) }
-            if let standbys {
-                json.key("standbys")
-                json.array(standbys) { json, host in
-                    json.object { json in
-                        json.field("host", host.host)
-                        json.field("repoPath", host.repoPath)
-                        json.field("seenAt", host.seenAt)
-                    }
-                }
-            }
+            if let standbys { json.key("standbys"); json.array(standbys) { json, host in host.write(to: &json) } }
         }
     }
 }
@@ -66,6 +57,16 @@ extension OwnerStatus {
             json.field("leaseExpiresAt", ifPresent: leaseExpiresAt)
             json.field("held", held)
             json.field("isThisHost", isThisHost)
+        }
+    }
+}
+
+extension HostStatus {
+    func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("host", host)
+            json.field("repoPath", repoPath)
+            json.field("seenAt", seenAt)
         }
     }
 }

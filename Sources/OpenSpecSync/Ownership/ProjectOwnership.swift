@@ -25,10 +25,22 @@ extension SyncEngine {
         return try store.ownershipWrite { w in try settleRole(project, lease: lease, in: w) }
     }
 
-    /// Throws `SyncError.notOwner` unless this host owns `project` (taking it when it may).
-    func requireOwner(_ project: ProjectRecord) throws {
-        let role = try role(in: project)
+    /// `claim`, and the project as this host must use it: re-read after a
+    /// take-over, which moved it to this host's clone; as given otherwise.
+    func ownership(of project: ProjectRecord, lease: TimeInterval = Ownership.defaultLease) throws
+        -> (role: ProjectRole, project: ProjectRecord, takenFrom: String?) {
+        let (role, takenFrom) = try claim(project, lease: lease)
+        let current = takenFrom == nil ? project : try store.project(id: project.id) ?? project
+        return (role, current, takenFrom)
+    }
+
+    /// The project as this host must use it (see `ownership(of:)`); throws
+    /// `SyncError.notOwner` unless this host owns it (taking it when it may).
+    @discardableResult
+    func requireOwner(_ project: ProjectRecord) throws -> ProjectRecord {
+        let (role, current, _) = try ownership(of: project)
         guard role.isOwner else { throw SyncError.notOwner(project: project.name, role: role) }
+        return current
     }
 
     private func settleRole(_ project: ProjectRecord, lease: TimeInterval,

@@ -132,16 +132,15 @@ extension SyncEngine {
             registered = []
         }
         for project in registered {
-            switch Result(catching: { try claim(project, lease: options.interval) }) {
-            case let .success((.owner, takenFrom)):
+            switch Result(catching: { try ownership(of: project, lease: options.interval) }) {
+            case let .success((.owner, current, takenFrom)):
                 if let takenFrom {
                     round.warnings.append("\(project.name): taken over from host \(takenFrom.isEmpty ? "(none)" : takenFrom), "
                                           + "whose lease ran out; comparing this host's clone with the database")
                 }
-                // Re-read: a project just taken over now stands at this host's clone.
-                projects.append((try? store.project(id: project.id)).flatMap { $0 } ?? project)
-            case .success((.standby, _)): round.standby += 1
-            case .success((.elsewhere, _)): continue
+                projects.append(current)
+            case .success((.standby, _, _)): round.standby += 1
+            case .success((.elsewhere, _, _)): continue
             case let .failure(error): round.failures.append("\(project.name): could not settle its owner: \(error)")
             }
         }

@@ -67,10 +67,8 @@ extension SyncEngine {
 
     public func runHook(_ name: String, project found: ProjectRecord, arguments: [String] = [], foregroundLimit: Int = 500,
                         maxFileBytes: Int) throws -> HookOutcome {
-        let (role, takenFrom) = try claim(found, lease: Ownership.defaultLease)
+        let (role, project, _) = try ownership(of: found)
         guard role.isOwner else { return .standingBy(role) }
-        // A project just taken over stands at this host's clone now.
-        let project = takenFrom == nil ? found : try store.project(id: found.id) ?? found
         // Read from the git folder when it is a plain one: libgit2 is started
         // by the sync itself, on another core, only if there is one to do.
         var opened: Repository?

@@ -64,8 +64,7 @@ extension SyncEngine {
         guard let current = try store.spec(id: spec.id), current.status != .removed else {
             throw SyncError.changeGone(spec.path)
         }
-        try requireOwner(found)
-        let project = try store.project(id: found.id) ?? found
+        let project = try requireOwner(found)
         let repo: Repository
         do { repo = try Repository(path: project.repoPath) } catch {
             throw SyncError.notARepository(path: project.repoPath, cause: error as? GitError)

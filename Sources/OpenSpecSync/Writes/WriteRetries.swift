@@ -12,7 +12,8 @@ extension SyncEngine {
                                    trigger: String = SyncTrigger.periodic.rawValue) throws -> [WriteOutcome] {
         guard try !store.duePendingWrites(projectId: project.id, now: now).isEmpty else { return [] }
         // Another host's edits to write: its owner writes them.
-        guard try role(in: project).isOwner, let project = try store.project(id: project.id) else { return [] }
+        let (role, project, _) = try ownership(of: project)
+        guard role.isOwner else { return [] }
         return try underLock(project) {
             try attemptProject(project, including: nil, due: now, trigger: trigger).map(\.outcome)
         }

@@ -122,10 +122,8 @@ extension SyncEngine {
         guard let current = try store.specPlace(id: spec.id), current.status != .removed else {
             throw SyncError.changeGone(spec.path)
         }
-        let (role, takenFrom) = try claim(found, lease: Ownership.defaultLease)
+        let (role, project, _) = try ownership(of: found)
         guard role.isOwner else { return (found, false) }
-        // A project just taken over stands at this host's clone now.
-        let project = takenFrom == nil ? found : try store.project(id: found.id) ?? found
         try WritePath.refuseLinks(repo: project.repoPath,
                                   relative: project.openspecPath + "/" + current.path + "/" + file,
                                   fileSystem: writeFileSystem)
