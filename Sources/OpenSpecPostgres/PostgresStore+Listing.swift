@@ -73,17 +73,8 @@ extension PostgresStore {
     }
 
     public func specsMatching(_ key: String, projectId: String?) throws -> [SpecSummary] {
-        let projects = projectId == nil ? "SELECT id FROM projects" : "?"
-        let columns = PGColumns.spec
-        let sql = """
-            SELECT * FROM (
-              SELECT \(columns) FROM openspecSpecs WHERE id = ? AND projectId IN (\(projects))
-              UNION SELECT \(columns) FROM openspecSpecs WHERE projectId IN (\(projects)) AND changeId = ?
-              UNION SELECT \(columns) FROM openspecSpecs WHERE projectId IN (\(projects)) AND path IN (?, ?)
-            ) AS matches ORDER BY status, path
-            """
-        let values: [PGValue] = projectId.map { [.text(key), .text($0), .text($0), .text(key), .text($0), .text(key), .text("changes/" + key)] }
-            ?? [.text(key), .text(key), .text(key), .text("changes/" + key)]
+        let sql = SpecLookup.sql(columns: PGColumns.spec, scoped: projectId != nil)
+        let values = SpecLookup.arguments(key: key, projectId: projectId).map { PGValue.text($0) }
         return try read { try $0.query(sql, values).map { try $0.specSummary() } }
     }
 

@@ -54,20 +54,9 @@ extension SQLiteStore {
     }
 
     static func specsMatching(_ db: Database, key: String, projectId: String?) throws -> [SpecSummary] {
-        // One indexed lookup per way of naming a change: an OR of the three
-        // would scan every row (the content columns included) on each command.
-        let projects = projectId == nil ? "SELECT id FROM projects" : "?"
-        let columns = SpecSummary.columns
-        let sql = """
-            SELECT * FROM (
-              SELECT \(columns) FROM openspecSpecs WHERE id = ? AND projectId IN (\(projects))
-              UNION SELECT \(columns) FROM openspecSpecs WHERE projectId IN (\(projects)) AND changeId = ?
-              UNION SELECT \(columns) FROM openspecSpecs WHERE projectId IN (\(projects)) AND path IN (?, ?)
-            ) ORDER BY status, path
-            """
-        let arguments: StatementArguments = projectId.map { [key, $0, $0, key, $0, key, "changes/" + key] }
-            ?? [key, key, key, "changes/" + key]
-        return try SpecSummary.fetchAll(db.cachedStatement(sql: sql), arguments: arguments)
+        let sql = SpecLookup.sql(columns: SpecSummary.columns, scoped: projectId != nil)
+        return try SpecSummary.fetchAll(db.cachedStatement(sql: sql),
+                                        arguments: StatementArguments(SpecLookup.arguments(key: key, projectId: projectId)))
     }
 
     static func specFiles(_ db: Database, specId: String, withContent: Bool) throws -> [SpecFileRecord] {

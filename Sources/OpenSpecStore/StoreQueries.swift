@@ -173,3 +173,25 @@ extension ChangeQuery {
         }
     }
 }
+
+/// The query of `StoreReads.specsMatching`, the same on every store: one
+/// indexed lookup per way of naming a change (row id, change id, folder
+/// path), since an OR of the three would scan every row, content included.
+public enum SpecLookup {
+    /// Selects `columns` of the matches, by status then path.
+    public static func sql(columns: String, scoped: Bool) -> String {
+        let projects = scoped ? "?" : "SELECT id FROM projects"
+        return """
+            SELECT * FROM (
+              SELECT \(columns) FROM openspecSpecs WHERE id = ? AND projectId IN (\(projects))
+              UNION SELECT \(columns) FROM openspecSpecs WHERE projectId IN (\(projects)) AND changeId = ?
+              UNION SELECT \(columns) FROM openspecSpecs WHERE projectId IN (\(projects)) AND path IN (?, ?)
+            ) AS matches ORDER BY status, path
+            """
+    }
+
+    /// The values for `sql(columns:scoped:)`'s placeholders, in order.
+    public static func arguments(key: String, projectId: String?) -> [String] {
+        projectId.map { [key, $0, $0, key, $0, key, "changes/" + key] } ?? [key, key, key, "changes/" + key]
+    }
+}
