@@ -164,7 +164,7 @@ extension SyncEngine {
                                                      limit: options.batch).map(\.path)
                     let reconcileOptions = ReconcileOptions(trigger: SyncTrigger.periodic.rawValue,
                                                             maxFileBytes: options.maxFileBytes, recheck: stale)
-                    switch try reconcileExclusively(project, options: reconcileOptions, mode: .coalesce) {
+                    switch try reconcileOwned(project, options: reconcileOptions, mode: .coalesce) {
                     case let .ran(summaries):
                         let changed = summaries.reduce(0) { $0 + $1.changedCount }
                         let problems = summaries.flatMap(\.problems).map { "\(project.name): \($0.message)" }

@@ -10,9 +10,16 @@ extension SyncEngine {
 
     /// A reconcile behind the project's lock: `.wait` queues behind a running
     /// one and then runs; `.coalesce` hands off to it (see `ProjectLock`).
+    /// Throws `SyncError.notOwner` for a project another host owns.
     public func reconcileExclusively(_ project: ProjectRecord, options: ReconcileOptions, mode: ProjectLock.Mode,
                                      progress: Reconciler.Progress? = nil) throws -> ProjectLock.Outcome {
-        try requireOwner(project)
+        try reconcileOwned(requireOwner(project), options: options, mode: mode, progress: progress)
+    }
+
+    /// `reconcileExclusively` for a project this host was just found to own
+    /// (`ownership(of:)`): the run itself checks again under the write lock.
+    func reconcileOwned(_ project: ProjectRecord, options: ReconcileOptions, mode: ProjectLock.Mode,
+                        progress: Reconciler.Progress? = nil) throws -> ProjectLock.Outcome {
         // Under the lock, HEAD from the files only: when they do not answer, a run is the safe side.
         func syncedAtHead(_ current: ProjectRecord) -> Bool {
             Self.isSyncedAtHead(current) { Repository.peekHead(workdir: current.repoPath) }
@@ -96,7 +103,7 @@ extension SyncEngine {
         options.committedOnly = !fileCheckout
         options.workLimit = foregroundLimit
         do {
-            return .synced(try reconcileExclusively(project, options: options, mode: .coalesce))
+            return .synced(try reconcileOwned(project, options: options, mode: .coalesce))
         } catch let SyncError.tooMuchWork(reason) {
             return .background("\(reason)")
         }
