@@ -31,6 +31,7 @@ from selenium.common.exceptions import (ElementClickInterceptedException, Javasc
                                         StaleElementReferenceException)
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.select import Select
 
@@ -363,7 +364,8 @@ def edit_in_page(t, change, file, text):
     area = t.find("#editor-text")
     area.clear()
     area.send_keys(text)
-    assert t.driver.execute_script("return document.getElementById('editor-text').value") == text
+    typed = t.driver.execute_script("return document.getElementById('editor-text').value")
+    assert typed == text, f"the editor holds {typed!r}, not the {text!r} typed"
 
 
 def test_an_edit_of_a_file_changed_on_disk_shows_the_conflict_and_both_resolutions_work(t):
@@ -392,6 +394,27 @@ def test_an_edit_of_a_file_changed_on_disk_shows_the_conflict_and_both_resolutio
             expected = "Edited in the page" if resolution == "reapply" else "Changed on disk"
             assert expected in f.read()
     git(t.small, "commit", "-q", "-am", "Keep the proposal as it is on disk")
+
+
+def test_typing_in_the_editor_goes_on_through_a_live_refresh(t):
+    t.open("#/change/demo/improve-offline-mode", "change")
+    Select(t.find("#editor-file")).select_by_value("proposal.md")
+    area = t.find("#editor-text")
+    original = area.get_attribute("value")
+    area.send_keys(" first")
+    live = t.driver.execute_script("return window.openspecLive || 0")
+    with open(os.path.join(t.small, "openspec", "changes", "improve-offline-mode", "tasks.md"), "a") as f:
+        f.write("- [ ] 9.9 Added while the editor is open\n")
+    git(t.small, "commit", "-q", "-am", "Add a task while the page is open")
+    wait_for(lambda: t.driver.execute_script("return window.openspecLive || 0") > live
+             and "Added while the editor is open" in t.find(".change-side").text, 10, "the live refresh")
+    assert t.driver.execute_script("return document.activeElement.id") == "editor-text", \
+        t.driver.execute_script("return document.activeElement.outerHTML.slice(0, 80)")
+    ActionChains(t.driver).send_keys(" second").perform()  # to whatever has the focus now
+    typed = t.driver.execute_script("return document.getElementById('editor-text').value")
+    assert typed == original + " first second", typed[-40:]
+    t.click("#editor-revert")  # nothing is saved
+    assert t.driver.execute_script("return document.getElementById('editor-text').value") == original
 
 
 def test_a_commit_made_with_git_shows_in_an_open_page_within_2_s(t):
@@ -506,6 +529,7 @@ TESTS = [
     test_board_has_four_columns,
     test_ticking_a_task_changes_one_byte_and_makes_one_commit,
     test_an_edit_of_a_file_changed_on_disk_shows_the_conflict_and_both_resolutions_work,
+    test_typing_in_the_editor_goes_on_through_a_live_refresh,
     test_a_commit_shows_its_diff_and_a_rollback_after_confirmation_makes_one_commit,
     test_main_specs_are_listed_and_rendered,
     test_a_commit_made_with_git_shows_in_an_open_page_within_2_s,

@@ -191,13 +191,19 @@ function sameAsLast(memo, data) {
   return false;
 }
 
-/** Replaces the view's content unless the user has moved on to another view. A control that
- *  had focus and is kept (the file editor) gets it back, with its caret, so typing goes on. */
+/** Replaces the view's content unless the user has moved on to another view. */
 function show(view, ...nodes) {
+  showBuilt(view, () => nodes);
+}
+
+/** The same, for a view that puts a node of its last draw (the file editor) into the new one.
+ *  `build` runs after the focus and caret are noted: moving a kept node into its new parent
+ *  takes the browser's focus from it. The control then gets both back, so typing goes on. */
+function showBuilt(view, build) {
   if (!view.alive()) return;
   const focused = document.activeElement;
   const caret = focused && 'selectionStart' in focused ? [focused.selectionStart, focused.selectionEnd] : null;
-  main.replaceChildren(...nodes.flat().filter((node) => node !== null && node !== undefined && node !== false));
+  main.replaceChildren(...build().flat().filter((node) => node !== null && node !== undefined && node !== false));
   if (focused && focused !== document.body && focused.isConnected && document.activeElement !== focused) {
     focused.focus({ preventScroll: true });
     if (caret) { try { focused.setSelectionRange(...caret); } catch { /* not a text control */ } }
@@ -398,7 +404,7 @@ async function mountChange(view, [projectId, specId]) {
     state.editor = editor;
     state.versions = versions;
     const scroll = window.scrollY;
-    show(view,
+    showBuilt(view, () => [
       changeHeader(spec, conflicts),
       h('div', { class: 'change-layout' },
         h('div', { class: 'change-main' },
@@ -409,7 +415,7 @@ async function mountChange(view, [projectId, specId]) {
         h('aside', { class: 'change-side' },
           tasksSection(spec, ids, refresh),
           issuesSection(spec, rendered),
-          historySection(history))));
+          historySection(history)))]);
     window.scrollTo(0, scroll);
   };
   await draw();
@@ -524,7 +530,7 @@ function editorSection(spec, ids, state, refresh) {
     result.replaceChildren(outcomeNode(outcome));
     if (outcome.outcome !== 'error') { state.editor = null; state.last = null; state.outcome = { file: state.editorFile, outcome }; await refresh(); }
   } });
-  const revert = h('button', { type: 'button', text: 'Revert', onclick: () => { area.value = file().content; } });
+  const revert = h('button', { type: 'button', id: 'editor-revert', text: 'Revert', onclick: () => { area.value = file().content; } });
   return append(section, [h('div', { class: 'editor-bar' }, h('label', {}, 'File ', picker), save, revert, result), area]);
 }
 
