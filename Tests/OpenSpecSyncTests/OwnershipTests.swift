@@ -160,6 +160,108 @@ struct OwnershipTests {
         #expect(try hosts.cloneA.readText("openspec/changes/add-login/tasks.md") == "## 1. Work\n- [ ] 1.1 Form, changed on disk\n")
     }
 
+    @Test("an owner that stalls past its lease in the middle of a write leaves the edit to the new owner, which writes it in its clone")
+    func staleWriteIsFenced() throws {
+        try staleWriteIsFenced(Hosts())
+    }
+
+    @Test("the same on PostgreSQL (stalled write)", .enabled(if: PostgresTestServer.isAvailable, Comment(rawValue: PostgresTestServer.unavailableReason)))
+    func staleWriteIsFencedOnPostgres() throws {
+        try staleWriteIsFenced(Hosts { _ in try PostgresStore(url: DatabaseURL(PostgresTestServer.newDatabaseURL()), timeout: 30) })
+    }
+
+    private func staleWriteIsFenced(_ hosts: Hosts) throws {
+        let stall = StallingWriteFileSystem()
+        let a = SyncEngine(store: hosts.store, lockBase: hosts.folder.file("locks-host-a"), writeFileSystem: stall, host: "host-a")
+        let b = hosts.engine("host-b")
+        let project = try a.register(repo: hosts.cloneA.path, name: nil, openspecDir: nil)
+        _ = try b.register(repo: hosts.cloneB.path, name: nil, openspecDir: nil)
+        _ = try a.reconcileExclusively(project, options: ReconcileOptions(), mode: .wait)
+        let spec = try a.resolveSpec("add-login")
+        let path = "openspec/changes/add-login/proposal.md"
+        let edited = "# Change: Add login\n\n## Why\nUsers, edited.\n"
+
+        // host-a stalls as it swaps the file in; meanwhile its lease runs out and host-b takes the project.
+        stall.onStall = {
+            try hosts.expireLease(project.id)
+            _ = try b.role(in: project)
+        }
+        let outcome = try a.edit(spec: spec, file: "proposal.md", content: Array(edited.utf8))
+        guard case let .pending(reason) = outcome else { Issue.record("not left waiting: \(outcome)"); return }
+        #expect(reason.contains("host host-b took the project over"), "\(reason)")
+        #expect(stall.stalls == 1)
+        #expect(try hosts.cloneA.readText(path) == edited, "host-a's own clone keeps its commit")
+        let waiting = try hosts.store.pendingWrites(specId: spec.id, path: "proposal.md")
+        #expect(waiting.count == 1 && waiting.first?.status == .pending, "the stale owner counted the edit done")
+        #expect(try hosts.store.history(projectId: project.id, limit: 10).first?.action == WriteAction.pending.rawValue)
+
+        // The new owner writes it in its own clone, and the database follows that clone.
+        let moved = try #require(try hosts.store.project(id: project.id))
+        let flushed = try b.flushPendingWrites(project: moved)
+        guard flushed.count == 1, case let .written(commit) = flushed[0] else { Issue.record("not written: \(flushed)"); return }
+        #expect(try hosts.cloneB.readText(path) == edited)
+        #expect(try hosts.cloneB.git("log", "-1", "--format=%H").trimmingCharacters(in: .whitespacesAndNewlines) == commit)
+        #expect(try hosts.store.pendingWrite(id: waiting[0].id)?.status == .written)
+        #expect(try hosts.store.specFile(specId: spec.id, path: "proposal.md")?.content == Data(edited.utf8))
+    }
+
+    @Test("an edit that a stalled owner finds already made in its own clone is not counted done either")
+    func staleUnchangedEditIsFenced() throws {
+        let hosts = try Hosts()
+        let stall = StallingWriteFileSystem(stallAt: .read(suffix: "/proposal.md"))
+        let a = SyncEngine(store: hosts.store, lockBase: hosts.folder.file("locks-host-a"), writeFileSystem: stall, host: "host-a")
+        let b = hosts.engine("host-b")
+        let project = try a.register(repo: hosts.cloneA.path, name: nil, openspecDir: nil)
+        _ = try b.register(repo: hosts.cloneB.path, name: nil, openspecDir: nil)
+        _ = try a.reconcileExclusively(project, options: ReconcileOptions(), mode: .wait)
+        let spec = try a.resolveSpec("add-login")
+        let path = "openspec/changes/add-login/proposal.md"
+        let same = try hosts.cloneA.readText(path)
+
+        stall.onStall = {
+            try hosts.expireLease(project.id)
+            _ = try b.role(in: project)
+        }
+        let outcome = try a.edit(spec: spec, file: "proposal.md", content: Array(same.utf8))
+        guard case let .pending(reason) = outcome else { Issue.record("not left waiting: \(outcome)"); return }
+        #expect(stall.stalls == 1)
+        #expect(reason.contains("host host-b took the project over") && !reason.contains("commit"), "\(reason)")
+        #expect(try hosts.store.pendingWrites(specId: spec.id, path: "proposal.md").first?.status == .pending)
+        let flushed = try b.flushPendingWrites(project: try #require(try hosts.store.project(id: project.id)))
+        #expect(flushed.count == 1 && flushed.first.map { if case .unchanged = $0 { true } else { false } } == true, "\(flushed)")
+    }
+
+    @Test("an owner that stalls past its lease in the middle of a rollback does not count it done")
+    func staleRollbackIsFenced() throws {
+        let hosts = try Hosts()
+        let stall = StallingWriteFileSystem()
+        let a = SyncEngine(store: hosts.store, lockBase: hosts.folder.file("locks-host-a"), writeFileSystem: stall, host: "host-a")
+        let b = hosts.engine("host-b")
+        let project = try a.register(repo: hosts.cloneA.path, name: nil, openspecDir: nil)
+        _ = try b.register(repo: hosts.cloneB.path, name: nil, openspecDir: nil)
+        try hosts.cloneA.write("openspec/changes/add-login/proposal.md", "# Change: Add login\n\n## Why\nUsers, later.\n")
+        _ = try hosts.cloneA.commitAll("later")
+        _ = try a.reconcileExclusively(project, options: ReconcileOptions(), mode: .wait)
+        let spec = try a.resolveSpec("add-login")
+
+        stall.onStall = {
+            try hosts.expireLease(project.id)
+            _ = try b.role(in: project)
+        }
+        do {
+            _ = try a.rollback(spec: spec, to: "HEAD~1")
+            Issue.record("the stale owner's rollback counted as done")
+        } catch let SyncError.notOwner(_, role) {
+            guard case .standby(owner: "host-b", _) = role else { Issue.record("\(role)"); return }
+        }
+        #expect(stall.stalls == 1)
+        let rows = try hosts.store.history(projectId: project.id, limit: 20)
+        #expect(!rows.contains { $0.action == WriteAction.rollback.rawValue }, "a rollback row names a commit the project does not have")
+        #expect(rows.first?.action == WriteAction.failed.rawValue)
+        #expect(rows.first?.errorMessage?.contains("host host-b took the project over while this host rolled back") == true,
+                "\(rows.first?.errorMessage ?? "")")
+    }
+
     @Test("a project registered before hosts were recorded is adopted by the host with its clone, under its origin's key")
     func legacyProjectsAreAdopted() throws {
         let hosts = try Hosts()
@@ -194,4 +296,39 @@ struct OwnershipTests {
         _ = try bare.git("remote", "add", "origin", "git@example.com:acme/app.git")
         #expect(ProjectKey.make(repo: bare.path, folder: "docs/openspec", name: "app", host: "h") == "example.com/acme/app#docs/openspec")
     }
+}
+
+/// The real file system, but a write stalls once, as it swaps a file in or
+/// as it reads one whose path ends with `stallAt`'s suffix: `onStall` runs
+/// there, standing for what other hosts do while this one is frozen.
+final class StallingWriteFileSystem: WriteFileSystem, @unchecked Sendable {
+    enum Moment { case swap, read(suffix: String) }
+    private let real = PosixWriteFileSystem()
+    let stallAt: Moment
+    var onStall: (() throws -> Void)?
+    private(set) var stalls = 0
+
+    init(stallAt: Moment = .swap) { self.stallAt = stallAt }
+
+    private func stall() throws {
+        guard let body = onStall else { return }
+        onStall = nil
+        stalls += 1
+        try body()
+    }
+
+    func kind(of path: String) -> EntryKind? { real.kind(of: path) }
+    func readIfPresent(_ path: String) throws -> [UInt8]? {
+        if case let .read(suffix) = stallAt, path.hasSuffix(suffix) { try stall() }
+        return try real.readIfPresent(path)
+    }
+    func permissions(of path: String) -> mode_t? { real.permissions(of: path) }
+    func createDirectory(_ path: String) throws { try real.createDirectory(path) }
+    func writeNewFile(_ path: String, bytes: [UInt8], mode: mode_t) throws { try real.writeNewFile(path, bytes: bytes, mode: mode) }
+    func rename(_ from: String, to: String) throws {
+        try real.rename(from, to: to)
+        if case .swap = stallAt, from.hasSuffix(".tmp") { try stall() }
+    }
+    func remove(_ path: String) throws { try real.remove(path) }
+    func syncDirectory(_ path: String) throws { try real.syncDirectory(path) }
 }

@@ -35,8 +35,8 @@ public struct Reconciler: Sendable {
                 }
                 // Under the write lock, which a take-over needs too: an owner
                 // that stalled past its lease cannot write over the new one.
-                if let host, let owner = try writer.projectOwner(projectId: projectId), owner.ownerHost != host {
-                    throw SyncError.notOwner(project: project.name, role: .standby(owner: owner.ownerHost, leaseExpiresAt: owner.leaseExpiresAt))
+                if let host, let owner = try writer.ownerOtherThan(host, projectId: projectId) {
+                    throw owner.refusal(project: project.name)
                 }
                 var run = ReconcileRun(reconciler: self, writer: writer, project: project, options: options,
                                        started: started, runId: runId, startMark: start?.row, progress: progress)

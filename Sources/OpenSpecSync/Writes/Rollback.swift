@@ -111,10 +111,19 @@ extension SyncEngine {
             try? log(run, .failed, success: false, error: "\(refused)")
             throw refused
         }
-        try store.write { w in
+        let newOwner = try store.write { w -> ProjectOwnerRecord? in
+            // Fenced: an owner that stalled past its lease does not count its rollback done (OwnerFence.swift).
+            if let owner = try w.ownerOtherThan(host, projectId: run.project.id) { return owner }
             try w.insertHistory(.write(projectId: run.project.id, specId: run.spec.id, runId: run.runId, trigger: run.trigger,
                                        action: .rollback, success: true, files: run.files, from: head?.hex, to: commit.hex))
             try w.setSpecSyncError(specId: run.spec.id, nil)
+            return nil
+        }
+        if let newOwner {
+            let who = newOwner.ownerHost.map { "host \($0) took the project over" } ?? "this host let the project go"
+            try? log(run, .failed, success: false,
+                     error: "\(who) while this host rolled back; only this host's clone has the rollback, as commit \(commit.hex.prefix(10))")
+            throw newOwner.refusal(project: run.project.name)
         }
         _ = try? reconciler.reconcile(projectId: run.project.id, options: committedOnly(run.trigger))
         return RollbackResult(outcome: .written, target: run.target.hex, commit: commit.hex,

@@ -90,8 +90,8 @@ extension SyncEngine {
         guard !plan.applying.isEmpty else { return step }
         guard let content = plan.content else {
             // Every edit that applied left the file as it is: nothing to write or commit.
-            try markUnchanged(plan.applying.map(\.write), specId: file.spec.id, trigger: trigger)
-            step.outcomes += plan.applying.map { ($0.write.id, .unchanged) }
+            let delay = try markUnchanged(plan.applying.map(\.write), specId: file.spec.id, trigger: trigger)
+            step.outcomes += plan.applying.map { ($0.write.id, delay.map { .pending(reason: $0.description) } ?? .unchanged) }
             return step
         }
         let mode = writeFileSystem.permissions(of: file.absolute) ?? 0o644

@@ -17,12 +17,16 @@ enum WriteDelay: CustomStringConvertible {
     case cannotWrite(path: String, error: any Error, restore: FileReplacement.Restore?)
     /// The commit failed; the file was put back as `restore` says.
     case cannotCommit(path: String, error: any Error, restore: FileReplacement.Restore?)
+    /// Another host took the project over while this one wrote (an owner
+    /// stalled past its lease), or this one let it go (nil): the edit waits
+    /// for the project's owner.
+    case takenOver(owner: String?, commit: String?)
 
     /// A wait that lasts as long as git's own operation: it never counts
     /// toward `SyncCommit.maxFailedAttempts`.
     var isTransient: Bool {
         switch self {
-        case .repositoryBusy, .indexLocked: return true
+        case .repositoryBusy, .indexLocked, .takenOver: return true
         default: return false
         }
     }
@@ -44,6 +48,9 @@ enum WriteDelay: CustomStringConvertible {
             return "cannot write \(path): \((error as? FileSystemError)?.reason ?? "\(error)")" + (restore?.words ?? "")
         case let .cannotCommit(path, error, restore):
             return "cannot commit \(path) (\(error))" + (restore?.words ?? "")
+        case let .takenOver(owner, commit):
+            let who = owner.map { "host \($0) took the project over" } ?? "this host let the project go"
+            return "\(who) while this host wrote the edit" + (commit.map { " (this host's clone has it as commit \($0.prefix(10)))" } ?? "")
         }
     }
 
@@ -55,6 +62,8 @@ enum WriteDelay: CustomStringConvertible {
             return Self.cannotWrite(path: path, error: error, restore: nil).cause + Self.retry + (restore?.words ?? "")
         case let .cannotCommit(path, error, restore):
             return Self.cannotCommit(path: path, error: error, restore: nil).cause + Self.retry + (restore?.words ?? "")
+        case let .takenOver(owner, _):
+            return cause + "; the edit waits for " + (owner.map { "host \($0)" } ?? "the project's next owner") + " to write it in its own clone"
         default:
             return cause + Self.retry
         }

@@ -160,7 +160,9 @@ extension SyncEngine {
             return outcomes
         }
         Trace.mark("committed")
-        try recordWritten(files, head: head, commit: commit, trigger: trigger)
+        if let delay = try recordWritten(files, head: head, commit: commit, trigger: trigger) {
+            return files.flatMap(\.writes).map { ($0.id, WriteOutcome.pending(reason: delay.description)) }
+        }
         Trace.mark("write done, outcome logged")
         return files.flatMap { file in
             file.plan.applying.map { ($0.write.id, $0.step == .applied ? WriteOutcome.written(commit: commit.hex) : .unchanged) }

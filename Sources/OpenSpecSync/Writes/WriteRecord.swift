@@ -21,9 +21,19 @@ extension SyncEngine {
         }
     }
 
-    /// The edits of one commit, in every file it holds: each is written (or unchanged), with its history row.
-    func recordWritten(_ files: [ReadyFile], head: ObjectID?, commit: ObjectID, trigger: String) throws {
-        try store.write { w in
+    /// The edits of one commit, in every file it holds: each is written (or
+    /// unchanged), with its history row. Under the database's write lock,
+    /// which a take-over needs too: when another host took the project over
+    /// while this one wrote (an owner stalled past its lease), nothing is
+    /// marked done; the edits wait, due at once, for the new owner to write
+    /// in its clone, and the delay saying so is returned.
+    func recordWritten(_ files: [ReadyFile], head: ObjectID?, commit: ObjectID, trigger: String) throws -> WriteDelay? {
+        try store.write { w -> WriteDelay? in
+            if let project = files.first?.target.project, let owner = try w.ownerOtherThan(host, projectId: project.id) {
+                let delay = WriteDelay.takenOver(owner: owner.ownerHost, commit: commit.hex)
+                try leave(files.flatMap(\.writes), waiting: delay, trigger: trigger, in: w)
+                return delay
+            }
             for file in files {
                 let target = file.target
                 for (write, step) in file.plan.applying {
@@ -37,6 +47,7 @@ extension SyncEngine {
                 }
                 try w.setSpecSyncError(specId: target.spec.id, nil)
             }
+            return nil
         }
     }
 
@@ -45,15 +56,35 @@ extension SyncEngine {
         "write-\(write.id)-\(write.attempts + 1)"
     }
 
-    /// Edits that applied and changed nothing: done, with no commit.
-    func markUnchanged(_ writes: [PendingWriteRecord], specId: String, trigger: String) throws {
-        try store.write { w in
+    /// Edits of a project another host took over while this one wrote them:
+    /// they wait, due at once, for that host to write them in its clone.
+    private func leave(_ writes: [PendingWriteRecord], waiting delay: WriteDelay, trigger: String,
+                       in w: any StoreTransaction) throws {
+        for write in writes {
+            try w.deferWrite(id: write.id, attempts: write.attempts + 1, failures: write.failures,
+                             nextAttemptAt: Date(), error: delay.description)
+            try w.insertHistory(.write(projectId: write.projectId, specId: write.specId, runId: Self.attemptRunId(write),
+                                       trigger: trigger, action: .pending, success: false, error: delay.description))
+        }
+    }
+
+    /// Edits that applied and changed nothing: done, with no commit (fenced
+    /// as `recordWritten` is: the file is as the edits want it in this
+    /// host's clone, which may no longer be the project's).
+    func markUnchanged(_ writes: [PendingWriteRecord], specId: String, trigger: String) throws -> WriteDelay? {
+        try store.write { w -> WriteDelay? in
+            if let projectId = writes.first?.projectId, let owner = try w.ownerOtherThan(host, projectId: projectId) {
+                let delay = WriteDelay.takenOver(owner: owner.ownerHost, commit: nil)
+                try leave(writes, waiting: delay, trigger: trigger, in: w)
+                return delay
+            }
             for write in writes {
                 try w.setWriteStatus(id: write.id, .unchanged, error: nil)
                 try w.insertHistory(.write(projectId: write.projectId, specId: specId, runId: Self.attemptRunId(write),
                                            trigger: trigger, action: .unchanged, success: true))
             }
             try w.setSpecSyncError(specId: specId, nil)
+            return nil
         }
     }
 
