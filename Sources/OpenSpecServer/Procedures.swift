@@ -59,6 +59,36 @@ struct Procedures: Sendable {
         return try await workers.write { try body(engine) }
     }
 
+    /// An edit: `start` on a write thread, and its reply made there when it
+    /// finished. One queued for the host that owns its project is waited for
+    /// here instead, a look at a time on a reader thread, so edits waiting
+    /// for an owner that is down never hold the write threads the others need.
+    /// `start` hands `reply` what else it needs (`context`).
+    func edit<Context: Sendable>(_ start: @escaping @Sendable (SyncEngine) throws -> (EditStart?, Context),
+                                 reply: @escaping @Sendable (WriteOutcome?, Context, SyncEngine) throws -> Data) async throws -> Data {
+        let engine = engine
+        let begun = try await workers.write { () throws -> EditBegun<Context> in
+            let (started, context) = try start(engine)
+            switch started {
+            case let .queued(edit)?: return .queued(edit, context)
+            case let .finished(outcome)?: return .done(try reply(outcome, context, engine))
+            case nil: return .done(try reply(nil, context, engine))
+            }
+        }
+        switch begun {
+        case let .done(data):
+            return data
+        case let .queued(edit, context):
+            var pauses = QueuedEditPauses()
+            while true {
+                if let outcome = try await workers.read({ try engine.outcome(of: edit) }) {
+                    return try await workers.read { try reply(outcome, context, engine) }
+                }
+                try await Task.sleep(for: .seconds(pauses.next(before: edit.deadline)))
+            }
+        }
+    }
+
     // MARK: projects
 
     private func listProjects(_ raw: JSONValue?) async throws -> Data {
@@ -152,19 +182,16 @@ struct Procedures: Sendable {
         }
         let conflictId = try input.integer("conflictId", in: 1...Int64.max)
         let projectKey = try input.identifier("projectId")
-        return try await write { engine in
+        return try await edit({ engine in
             let spec = try engine.resolveSpec(specKey, inProjectNamed: projectKey)
-            let chosen: ConflictView
+            let conflict: ConflictView
             do {
-                chosen = try engine.openConflict(of: spec, id: conflictId)
+                conflict = try engine.openConflict(of: spec, id: conflictId)
             } catch SyncError.severalConflicts(_, let ids) {
                 throw TRPCError(.badRequest, "sync.resolveConflict: \(spec.changeId) has \(ids.count) open conflicts (\(ids.map { "#\($0)" }.joined(separator: ", "))); name one with conflictId")
             }
-            guard let outcome = try engine.resolveConflict(chosen.id, resolution: resolution) else {
-                return try encode(WriteReport(outcome: "resolved", conflictId: chosen.id))
-            }
-            return try encode(try reply(outcome, engine: engine, resolved: chosen.id))
-        }
+            return (try engine.startResolvingConflict(conflict.id, resolution: resolution), conflict.id)
+        }, reply: { outcome, id, engine in try encode(try reply(outcome, engine: engine, resolved: id)) })
     }
 
     private func getSyncHistory(_ raw: JSONValue?) async throws -> Data {
@@ -239,12 +266,10 @@ struct Procedures: Sendable {
             throw TRPCError(.badRequest, "specs.update: baseVersion must be the file's version from specs.get (a 40-character hex id), or null for a new file")
         }
         let projectKey = try input.identifier("projectId")
-        return try await write { engine in
+        return try await edit({ engine in
             let spec = try engine.resolveSpec(specKey, inProjectNamed: projectKey)
-            let outcome = try engine.edit(spec: spec, file: file, content: Array(content.utf8),
-                                          expecting: ExpectedVersion(blobId: base))
-            return try encode(try reply(outcome, engine: engine))
-        }
+            return (try engine.startEdit(spec: spec, file: file, content: Array(content.utf8), expecting: ExpectedVersion(blobId: base)), ())
+        }, reply: { outcome, _, engine in try encode(try reply(outcome, engine: engine)) })
     }
 
     private func toggleTask(_ raw: JSONValue?) async throws -> Data {
@@ -255,10 +280,10 @@ struct Procedures: Sendable {
         }
         let done = try input.requiredBool("done")
         let projectKey = try input.identifier("projectId")
-        return try await write { engine in
+        return try await edit({ engine in
             let spec = try engine.resolveSpec(specKey, inProjectNamed: projectKey)
-            return try encode(try reply(try engine.toggleTask(spec: spec, task: task, done: done), engine: engine))
-        }
+            return (try engine.startToggleTask(spec: spec, task: task, done: done), ())
+        }, reply: { outcome, _, engine in try encode(try reply(outcome, engine: engine)) })
     }
 
     private func specLog(_ raw: JSONValue?) async throws -> Data {
@@ -314,15 +339,18 @@ struct Procedures: Sendable {
 
     /// What became of an edit: written and pending are results; a conflict is
     /// a CONFLICT error that names the kept edit.
-    private func reply(_ outcome: WriteOutcome, engine: SyncEngine, resolved: Int64? = nil) throws -> WriteReport {
+    /// The reply to an edit's outcome; none: conflict `resolved` was closed, keeping the file.
+    private func reply(_ outcome: WriteOutcome?, engine: SyncEngine, resolved: Int64? = nil) throws -> WriteReport {
         switch outcome {
-        case let .written(commit):
+        case nil:
+            return WriteReport(outcome: "resolved", conflictId: resolved)
+        case let .written(commit)?:
             return WriteReport(outcome: "written", commit: commit, conflictId: resolved)
-        case .unchanged:
+        case .unchanged?:
             return WriteReport(outcome: "unchanged", conflictId: resolved)
-        case let .pending(reason):
+        case let .pending(reason)?:
             return WriteReport(outcome: "pending", reason: mapper.scrub(reason), conflictId: resolved)
-        case let .conflict(id):
+        case let .conflict(id)?:
             let reason = try engine.store.conflict(id: id)?.reason.map { mapper.scrub($0) }
                 ?? "the file changed on disk since the last sync"
             throw TRPCError(.conflict, "\(reason), so the file was kept; your edit is saved as conflict #\(id): conflicts.list shows it, and sync.resolveConflict with resolution \"reapply\" writes it over the file",
@@ -341,4 +369,11 @@ func encode<T: Encodable>(_ value: T) throws -> Data {
     encoder.dateEncodingStrategy = .iso8601
     encoder.outputFormatting = [.withoutEscapingSlashes]
     return try encoder.encode(value)
+}
+
+/// How an edit's first step on a write thread ended: its reply made, or
+/// queued for the host that owns its project.
+private enum EditBegun<Context: Sendable>: Sendable {
+    case done(Data)
+    case queued(QueuedEdit, Context)
 }

@@ -70,6 +70,13 @@ extension SyncEngine {
     @discardableResult
     public func resolveConflict(_ id: Int64, resolution: ConflictResolution,
                                 trigger: String = SyncTrigger.userEdit.rawValue) throws -> WriteOutcome? {
+        try startResolvingConflict(id, resolution: resolution, trigger: trigger).map(waitingHere)
+    }
+
+    /// `resolveConflict`, with a re-applied edit of a project another host
+    /// owns returned queued, as `startEdit` does.
+    public func startResolvingConflict(_ id: Int64, resolution: ConflictResolution,
+                                       trigger: String = SyncTrigger.userEdit.rawValue) throws -> EditStart? {
         guard let conflict = try store.conflict(id: id), conflict.resolvedAt == nil else {
             throw SyncError.unknownConflict(id: id, change: nil)
         }
@@ -90,6 +97,6 @@ extension SyncEngine {
             throw SyncError.unknownConflict(id: id, change: nil)
         }
         guard let spec else { return nil }
-        return try edit(spec: spec, file: conflict.path, content: [UInt8](conflict.dbContent), trigger: trigger)
+        return try startEdit(spec: spec, file: conflict.path, content: [UInt8](conflict.dbContent), trigger: trigger)
     }
 }

@@ -46,6 +46,14 @@ extension SyncEngine {
     public func edit(spec: SpecSummary, file: String, content: [UInt8],
                      trigger: String = SyncTrigger.userEdit.rawValue,
                      expecting expected: ExpectedVersion? = nil) throws -> WriteOutcome {
+        try waitingHere(startEdit(spec: spec, file: file, content: content, trigger: trigger, expecting: expected))
+    }
+
+    /// `edit`, but an edit of a project another host owns is returned
+    /// queued, for the caller to wait for (`outcome(of:)`) as it likes.
+    public func startEdit(spec: SpecSummary, file: String, content: [UInt8],
+                          trigger: String = SyncTrigger.userEdit.rawValue,
+                          expecting expected: ExpectedVersion? = nil) throws -> EditStart {
         // Nothing is queued for a path that could never be written.
         try WritePath.validate(file)
         let limit = maxFileBytes
@@ -67,8 +75,8 @@ extension SyncEngine {
                                             content: Data(content), baseBlobId: expected?.blobId ?? base, at: Date())
         }
         Trace.mark("edit stored")
-        guard owned else { return try ownerOutcome(of: writeId, project: project) }
-        return try written(writeId, file: WriteFileKey(specId: spec.id, path: file), project: project, trigger: trigger)
+        guard owned else { return queued(writeId, project: project) }
+        return .finished(try written(writeId, file: WriteFileKey(specId: spec.id, path: file), project: project, trigger: trigger))
     }
 
     /// Ticks (`done`) or unticks one task of the change's task files (the
@@ -81,6 +89,12 @@ extension SyncEngine {
     /// holds it is written and committed.
     public func toggleTask(spec: SpecSummary, task: String, done: Bool,
                            trigger: String = SyncTrigger.userEdit.rawValue) throws -> WriteOutcome {
+        try waitingHere(startToggleTask(spec: spec, task: task, done: done, trigger: trigger))
+    }
+
+    /// `toggleTask`, with a queued edit returned as `startEdit` does.
+    public func startToggleTask(spec: SpecSummary, task: String, done: Bool,
+                                trigger: String = SyncTrigger.userEdit.rawValue) throws -> EditStart {
         let taskFiles = try self.taskFiles(of: spec)
         let (project, owned) = try writableProject(spec: spec, file: taskFiles[0])
         // The files are read only where they are: on the owner's clone.
@@ -110,8 +124,8 @@ extension SyncEngine {
             return (id, found.file)
         }
         Trace.mark("edit stored")
-        guard owned else { return try ownerOutcome(of: writeId, project: project) }
-        return try written(writeId, file: WriteFileKey(specId: spec.id, path: file), project: project, trigger: trigger)
+        guard owned else { return queued(writeId, project: project) }
+        return .finished(try written(writeId, file: WriteFileKey(specId: spec.id, path: file), project: project, trigger: trigger))
     }
 
     /// The project of `spec`, once the change is known to exist, and whether
