@@ -262,6 +262,36 @@ struct OwnershipTests {
                 "\(rows.first?.errorMessage ?? "")")
     }
 
+    @Test("an owner whose clone is gone lets the project go to a host with a clone; with no other clone it keeps it")
+    func ownerWithoutItsCloneLetsGo() throws {
+        let hosts = try Hosts()
+        let a = hosts.engine("host-a"), b = hosts.engine("host-b")
+        let project = try a.register(repo: hosts.cloneA.path, name: nil, openspecDir: nil)
+        _ = try a.reconcileExclusively(project, options: ReconcileOptions(), mode: .wait)
+        #expect(try a.heartbeat(lease: 30).held == [project.id])
+
+        // Alone, the clone's loss changes nothing: host-a's runs say what is missing.
+        let moved = hosts.cloneA.path + "-moved"
+        try FileManager.default.moveItem(atPath: hosts.cloneA.path, toPath: moved)
+        #expect(try a.role(in: project) == .owner)
+        #expect(throws: (any Error).self) { _ = try a.reconcileExclusively(project, options: ReconcileOptions(), mode: .wait) }
+        try FileManager.default.moveItem(atPath: moved, toPath: hosts.cloneA.path)
+
+        // With host-b's clone registered, host-a lets go even while its heartbeat keeps the lease running.
+        _ = try b.register(repo: hosts.cloneB.path, name: nil, openspecDir: nil)
+        #expect(try a.role(in: project) == .owner)
+        try FileManager.default.removeItem(atPath: hosts.cloneA.path)
+        guard case .standby(owner: nil, _) = try a.role(in: project) else { Issue.record("host-a kept the project"); return }
+        #expect(try a.heartbeat(lease: 30).held.isEmpty, "the heartbeat renewed a project whose clone is gone")
+        #expect(try a.role(in: project) != .owner, "host-a took the project back without its clone")
+        #expect(try b.role(in: project) == .owner)
+        #expect(try hosts.store.project(id: project.id)?.repoPath == hosts.cloneB.path)
+        guard case .ran = try b.reconcileExclusively(project, options: ReconcileOptions(), mode: .wait) else {
+            Issue.record("host-b did not run"); return
+        }
+        #expect(try hosts.store.specSummaries(projectId: project.id).map(\.changeId) == ["add-login"])
+    }
+
     @Test("a project registered before hosts were recorded is adopted by the host with its clone, under its origin's key")
     func legacyProjectsAreAdopted() throws {
         let hosts = try Hosts()

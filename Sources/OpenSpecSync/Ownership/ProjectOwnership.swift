@@ -19,10 +19,24 @@ extension SyncEngine {
     /// (nil: it took nothing; "" when the project had no owner named).
     func claim(_ project: ProjectRecord, lease: TimeInterval) throws -> (role: ProjectRole, takenFrom: String?) {
         if let owner = try store.projectOwner(projectId: project.id), owner.ownerHost == host,
-           let expires = owner.leaseExpiresAt, expires.timeIntervalSinceNow > 0 {
+           let expires = owner.leaseExpiresAt, expires.timeIntervalSinceNow > 0,
+           fileSystem.kind(of: project.repoPath + "/.git") != nil {
             return (.owner, nil)
         }
-        return try store.ownershipWrite { w in try settleRole(project, lease: lease, in: w) }
+        let letGo = try mustLetGo(project)
+        return try store.ownershipWrite { w in try settleRole(project, lease: lease, lettingGo: letGo, in: w) }
+    }
+
+    /// Whether this host's clone of `project` is gone from disk while another
+    /// host has a clone: this host then lets the project go (and does not
+    /// take it), so that host takes it over. A project with no other clone
+    /// stays with this host, whose runs then say what is missing.
+    private func mustLetGo(_ project: ProjectRecord) throws -> Bool {
+        let clones = try store.projectHosts(projectId: project.id)
+        guard let mine = clones.first(where: { $0.host == host }), clones.contains(where: { $0.host != host }) else {
+            return false
+        }
+        return fileSystem.kind(of: mine.repoPath + "/.git") == nil
     }
 
     /// `claim`, and the project as this host must use it: re-read after a
@@ -43,7 +57,7 @@ extension SyncEngine {
         return current
     }
 
-    private func settleRole(_ project: ProjectRecord, lease: TimeInterval,
+    private func settleRole(_ project: ProjectRecord, lease: TimeInterval, lettingGo: Bool,
                             in w: any StoreTransaction) throws -> (role: ProjectRole, takenFrom: String?) {
         let now = try w.databaseNow()
         guard var owner = try w.projectOwner(projectId: project.id) else { return (try adopt(project, at: now, lease: lease, in: w), nil) }
@@ -51,6 +65,15 @@ extension SyncEngine {
         clone.seenAt = now
         try w.saveProjectHost(clone)
         let previous = owner.ownerHost
+        if lettingGo {
+            if previous == host {
+                // No name kept: this host's heartbeat renews only what it owns.
+                owner.ownerHost = nil
+                owner.leaseExpiresAt = now
+                try w.saveProjectOwner(owner)
+            }
+            return (.standby(owner: owner.ownerHost, leaseExpiresAt: owner.leaseExpiresAt), nil)
+        }
         guard previous == host || owner.isFree(at: now) else {
             return (.standby(owner: previous, leaseExpiresAt: owner.leaseExpiresAt), nil)
         }
