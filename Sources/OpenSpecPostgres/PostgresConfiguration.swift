@@ -6,7 +6,11 @@ import PostgresNIO
 enum PostgresConfiguration {
     static let defaultConnectSeconds = 10
 
-    static func make(_ url: DatabaseURL) throws -> PostgresConnection.Configuration {
+    /// `idleInTransaction`: how long the server lets this connection sit in
+    /// an open transaction between statements before it ends the session
+    /// (`idle_in_transaction_session_timeout`), so that a host frozen in the
+    /// middle of a write gives the write lock back to the others.
+    static func make(_ url: DatabaseURL, idleInTransaction: TimeInterval? = nil) throws -> PostgresConnection.Configuration {
         let user = url.user ?? currentUserName()
         var configuration: PostgresConnection.Configuration
         switch url.endpoint {
@@ -19,7 +23,11 @@ enum PostgresConfiguration {
                                   database: url.database ?? user)
         }
         configuration.options.connectTimeout = .seconds(Int64(url.connectTimeout ?? defaultConnectSeconds))
-        if let name = url.applicationName { configuration.options.additionalStartupParameters = [("application_name", name)] }
+        if let name = url.applicationName { configuration.options.additionalStartupParameters.append(("application_name", name)) }
+        if let idleInTransaction {
+            let milliseconds = String(max(1, Int(idleInTransaction * 1000)))
+            configuration.options.additionalStartupParameters.append(("idle_in_transaction_session_timeout", milliseconds))
+        }
         return configuration
     }
 

@@ -25,7 +25,8 @@ final class PostgresLink: @unchecked Sendable {
 
     /// Opens a connection to `url` on one of `group`'s event loops.
     static func open(_ url: DatabaseURL, group: any EventLoopGroup, timeout: TimeInterval) throws -> PostgresLink {
-        let configuration = try PostgresConfiguration.make(url)
+        // A transaction left idle for longer than a statement may take is a host that froze.
+        let configuration = try PostgresConfiguration.make(url, idleInTransaction: timeout)
         let future = PostgresConnection.connect(on: group.next(), configuration: configuration, id: 1, logger: quietLogger)
         let database = url.redacted
         do {

@@ -53,6 +53,31 @@ struct PostgresStoreTests {
         #expect(try second.changeCounter() > before)
     }
 
+    @Test("a host frozen in the middle of a write transaction loses its session, and the others' writes go on")
+    func frozenWriterLetsGo() throws {
+        let url = try PostgresTestServer.newDatabaseURL()
+        let frozen = try PostgresStore(url: DatabaseURL(url), timeout: 2)
+        let other = try open(url)
+        let project = try other.registerProject(name: "app", repoPath: "/r/app", openspecPath: "openspec")
+        let started = Date()
+        // The other host's write waits for the write lock, then gets it once the server ends the frozen session.
+        let waiting = LaterWork { try other.write { w in try w.recordProjectError(projectId: project.id, error: "other") } }
+        #expect(throws: (any Error).self, "the frozen transaction committed after its session was ended") {
+            try frozen.write { w in
+                try w.recordProjectError(projectId: project.id, error: "frozen")
+                waiting.start()
+                Thread.sleep(forTimeInterval: 5)  // frozen: no statement for longer than the timeout
+            }
+        }
+        let result = try #require(waiting.result(within: 10), "the other host's write never went through")
+        try result.get()
+        #expect(waiting.finishedAt.timeIntervalSince(started) < 4.5, "the other host waited for the frozen one to wake")
+        #expect(try other.project(id: project.id)?.lastError == "other")
+        // The frozen host's store goes on working on a new connection.
+        try frozen.write { w in try w.recordProjectError(projectId: project.id, error: "awake") }
+        #expect(try other.project(id: project.id)?.lastError == "awake")
+    }
+
     @Test("stores opened together on a new database migrate it once, and all open")
     func migrateTogether() throws {
         let url = try PostgresTestServer.newDatabaseURL()
@@ -74,4 +99,27 @@ struct PostgresStoreTests {
 /// One thread's result, written before the semaphore it waits on is signalled.
 private final class ResultBox<T>: @unchecked Sendable {
     var result: Result<T, any Error>?
+}
+
+/// Work started on another thread when asked, and waited for afterwards.
+private final class LaterWork<T: Sendable>: @unchecked Sendable {
+    private let body: @Sendable () throws -> T
+    private let done = DispatchSemaphore(value: 0)
+    private var outcome: Result<T, any Error>?
+    private(set) var finishedAt = Date.distantFuture
+
+    init(_ body: @escaping @Sendable () throws -> T) { self.body = body }
+
+    func start() {
+        Thread.detachNewThread { [self] in
+            outcome = Result { try body() }
+            finishedAt = Date()
+            done.signal()
+        }
+    }
+
+    /// Its result, nil when it has not returned within `seconds`.
+    func result(within seconds: Double) -> Result<T, any Error>? {
+        done.wait(timeout: .now() + seconds) == .success ? outcome : nil
+    }
 }
