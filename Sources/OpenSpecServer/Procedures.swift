@@ -338,8 +338,8 @@ struct Procedures: Sendable {
     // MARK: Helpers
 
     /// What became of an edit: written and pending are results; a conflict is
-    /// a CONFLICT error that names the kept edit.
-    /// The reply to an edit's outcome; none: conflict `resolved` was closed, keeping the file.
+    /// a CONFLICT error that names the kept edit; none, conflict `resolved`
+    /// was closed keeping the file.
     private func reply(_ outcome: WriteOutcome?, engine: SyncEngine, resolved: Int64? = nil) throws -> WriteReport {
         switch outcome {
         case nil:
