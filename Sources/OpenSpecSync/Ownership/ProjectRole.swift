@@ -15,8 +15,10 @@ public enum ProjectRole: Sendable, Equatable {
     public var ownerPhrase: String {
         switch self {
         case .owner: "owned by this host"
-        case let .standby(owner, _): "owned by host \(owner ?? "(none)") (this host is a standby)"
-        case let .elsewhere(owner): "owned by host \(owner ?? "(none)") (this host has no clone of it)"
+        case let .standby(owner?, _): "owned by host \(owner) (this host is a standby)"
+        case .standby(nil, _): "owned by no host just now (this host is a standby; a host with its clone takes it at its next scan)"
+        case let .elsewhere(owner?): "owned by host \(owner) (this host has no clone of it)"
+        case .elsewhere(nil): "owned by no host yet (this host has no clone of it)"
         }
     }
 }

@@ -135,8 +135,8 @@ extension SyncEngine {
             switch Result(catching: { try ownership(of: project, lease: options.interval) }) {
             case let .success((.owner, current, takenFrom)):
                 if let takenFrom {
-                    round.warnings.append("\(project.name): taken over from host \(takenFrom.isEmpty ? "(none)" : takenFrom), "
-                                          + "whose lease ran out; comparing this host's clone with the database")
+                    let how = takenFrom.isEmpty ? "taken over (no host held it)" : "taken over from host \(takenFrom), whose lease ran out"
+                    round.warnings.append("\(project.name): \(how); comparing this host's clone with the database")
                 }
                 projects.append(current)
             case .success((.standby, _, _)): round.standby += 1
