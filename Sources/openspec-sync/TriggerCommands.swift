@@ -137,7 +137,7 @@ struct Hook: ParsableCommand {
             case .marked, .upToDate, .synced:
                 Trace.mark("done")
             case let .standingBy(role):
-                print("\(name): \(project.name) is \(role.ownerPhrase); its owner syncs it")
+                print("\(name): \(project.name) is \(role.ownerPhrase); its owner syncs its own clone, so this commit reaches the database once it is there (push it, and pull it into that clone)")
             case let .background(reason):
                 print("\(name): \(reason); the sync continues in the background")
                 try continueInBackground(project: project, name: name, database: settings.database)
