@@ -155,10 +155,10 @@ struct Procedures: Sendable {
                 // Every project: those this host owns; one named: its owner must be this host.
                 if spec == nil, scope == nil, !(try engine.role(in: project).isOwner) { continue }
                 // Edits waiting to be written go first, as `openspec-sync reconcile` does.
-                let outcomes = (try? engine.flushPendingWrites(project: project, trigger: SyncTrigger.manual.rawValue)) ?? []
+                let outcomes = (try? engine.flushPendingWrites(project: project, trigger: .manual)) ?? []
                 for case let .pending(reason) in outcomes { waiting.append(mapper.scrub(reason)) }
                 // A named change is read and compared whatever the stat cache says.
-                let options = ReconcileOptions(full: full, trigger: SyncTrigger.manual.rawValue,
+                let options = ReconcileOptions(full: full, trigger: .manual,
                                                maxFileBytes: engine.maxFileBytes,
                                                recheck: spec.map { [$0.path] } ?? [])
                 if case let .ran(runs) = try engine.reconcileExclusively(project, options: options, mode: .wait) {

@@ -84,8 +84,8 @@ struct Reconcile: ParsableCommand {
     @Option(help: "The repository (default: the one around the current directory).") var repo: String?
     @Flag(help: "Reconcile every registered project.") var all = false
     @Flag(help: "Compare every file, not only what git says changed, and list every folder again.") var full = false
-    @Option(help: "What set this run off, for the history (manual, periodic, file_watcher, user_edit, or a git hook name).")
-    var trigger: String = SyncTrigger.manual.rawValue
+    @Option(help: "What set this run off, for the history.")
+    var trigger: SyncTrigger = .manual
     @Flag(help: "Print the summary as JSON.") var json = false
     @Flag(help: "If another sync of the project is running, leave it to run once more for us and return at once.")
     var coalesce = false
@@ -105,11 +105,12 @@ struct Reconcile: ParsableCommand {
         guard argv.count >= 2, argv[1] == "reconcile",
             let arguments = PlainArguments(argv[2...], values: ["--db", "--database-url", "--repo", "--trigger"],
                                            flags: ["--all", "--full", "--json", "--coalesce"]),
-            !(arguments.flags.contains("--all") && arguments.values["--repo"] != nil)  // ArgumentParser says why
+            !(arguments.flags.contains("--all") && arguments.values["--repo"] != nil),  // ArgumentParser says why
+            let trigger = arguments.values["--trigger"].map({ SyncTrigger(rawValue: $0) }) ?? .manual  // an unknown word: ArgumentParser says why
         else { return false }
         let (values, flags) = (arguments.values, arguments.flags)
         let run = ReconcileRun(db: values["--db"], databaseURL: values["--database-url"], repo: values["--repo"], all: flags.contains("--all"),
-                               full: flags.contains("--full"), trigger: values["--trigger"] ?? SyncTrigger.manual.rawValue,
+                               full: flags.contains("--full"), trigger: trigger,
                                json: flags.contains("--json"), coalesce: flags.contains("--coalesce"))
         runPlain(run.execute)
         return true
@@ -123,7 +124,7 @@ struct ReconcileRun {
     var repo: String?
     var all: Bool
     var full: Bool
-    var trigger: String
+    var trigger: SyncTrigger
     var json: Bool
     var coalesce: Bool
 

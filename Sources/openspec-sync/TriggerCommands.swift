@@ -123,6 +123,10 @@ struct Hook: ParsableCommand {
 
     static func perform(name: String, db: String?, databaseURL: String?, repo: String?, log: String?, gitArguments: [String]) {
         defer { if let log { HookInstaller.rotateLog(at: log) } }
+        guard let hook = SyncTrigger(rawValue: name), SyncTrigger.gitHooks.contains(hook) else {
+            printError("\(name): not a hook openspec-sync follows (\(SyncTrigger.gitHooks.map(\.rawValue).joined(separator: ", ")))")
+            return
+        }
         do {
             let settings = try GlobalOptions.settings(db: db, databaseURL: databaseURL)
             let engine = try GlobalOptions.engine(settings)
@@ -132,7 +136,7 @@ struct Hook: ParsableCommand {
                 return
             }
             Trace.mark("project found")
-            switch try engine.runHook(name, project: project, arguments: gitArguments, foregroundLimit: foregroundLimit,
+            switch try engine.runHook(hook, project: project, arguments: gitArguments, foregroundLimit: foregroundLimit,
                                       maxFileBytes: settings.maxFileBytes) {
             case .marked, .upToDate, .synced:
                 Trace.mark("done")

@@ -202,6 +202,12 @@ struct CLITests {
         let both = try cli.run(["reconcile", "--all", "--repo", repo.path])
         #expect(both.status == 64)
         #expect(both.stderr.contains("--all and --repo exclude each other"), "\(both.stderr)")
+        for arguments in [["reconcile", "--repo", repo.path, "--trigger", "cron"], ["reconcile", "--trigger=cron"]] {
+            let unknownTrigger = try cli.run(arguments)
+            #expect(unknownTrigger.status == 64, "\(arguments)")
+            #expect(unknownTrigger.stderr.contains("'cron' is invalid for '--trigger") && unknownTrigger.stderr.contains("post-merge"),
+                    "\(arguments): \(unknownTrigger.stderr)")
+        }
         let unknownOption = try cli.run(["reconcile", "--fast"])
         #expect(unknownOption.status == 64)
         #expect(unknownOption.stderr.contains("--fast"), "\(unknownOption.stderr)")

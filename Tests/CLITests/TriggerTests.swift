@@ -117,6 +117,18 @@ struct TriggerTests {
         #expect(try list(cli, repo)["changes/change-1"]?["completedTasks"] as? Int == 1, "and the commit was synced")
     }
 
+    @Test("a hook name openspec-sync does not follow is named, runs nothing and lets git go on (exit 0)")
+    func unknownHookName() throws {
+        let cli = try CLI()
+        let repo = try hookedRepo(cli, changes: 2)
+        let before = try runCount(cli)
+        let result = try cli.run(["hook", "pre-commit", "--repo", repo.path, "--db", cli.dbPath])
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("pre-commit: not a hook openspec-sync follows (post-commit, post-merge, post-checkout, post-rewrite)"),
+                "\(result.stderr)")
+        #expect(try runCount(cli) == before)
+    }
+
     @Test("20 hook calls at once give at most 2 reconciles and a correct final state")
     func concurrentHookStorm() throws {
         let cli = try CLI()

@@ -24,7 +24,7 @@ final class Harness: @unchecked Sendable {
     }
 
     @discardableResult
-    func reconcile(full: Bool = false, maxFileBytes: Int = 8 << 20, trigger: String = "manual") throws -> ReconcileSummary {
+    func reconcile(full: Bool = false, maxFileBytes: Int = 8 << 20, trigger: SyncTrigger = .manual) throws -> ReconcileSummary {
         try engine.reconcile(project, options: ReconcileOptions(full: full, trigger: trigger, maxFileBytes: maxFileBytes))
     }
 

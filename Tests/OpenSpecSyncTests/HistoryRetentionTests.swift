@@ -21,11 +21,11 @@ struct HistoryRetentionTests {
         try h.writeChange("changes/add-x")
         try h.repo.commitAll("x")
         try h.reconcile()
-        try h.reconcile(trigger: "periodic")
+        try h.reconcile(trigger: .periodic)
         let rows = try rowCount(h)
         let size = try fileSize(h)
         for round in 1...2_880 {
-            try h.reconcile(trigger: "periodic")
+            try h.reconcile(trigger: .periodic)
             if round % 480 == 0 { #expect(try rowCount(h) == rows, "after \(round) rounds") }
         }
         #expect(try rowCount(h) == rows)
@@ -38,9 +38,9 @@ struct HistoryRetentionTests {
         try h.writeChange("changes/add-x")
         try h.repo.commitAll("x")
         try h.reconcile()
-        let firstIdle = try h.reconcile(trigger: "periodic")
+        let firstIdle = try h.reconcile(trigger: .periodic)
         let lastEvent = try h.engine.lastEventId()
-        for _ in 0..<4 { try h.reconcile(trigger: "periodic") }
+        for _ in 0..<4 { try h.reconcile(trigger: .periodic) }
         var history = try h.history()
         #expect(history.map(\.action) == ["unchanged", "run", "created"])
         let idle = history[0]
@@ -53,9 +53,9 @@ struct HistoryRetentionTests {
 
         try h.repo.write("openspec/changes/add-x/design.md", "# Design\n")
         try h.repo.commitAll("design")
-        try h.reconcile(trigger: "periodic")
-        try h.reconcile(trigger: "periodic")
-        try h.reconcile(trigger: "periodic")
+        try h.reconcile(trigger: .periodic)
+        try h.reconcile(trigger: .periodic)
+        try h.reconcile(trigger: .periodic)
         history = try h.history()
         #expect(history.map(\.action) == ["unchanged", "run", "updated", "unchanged", "run", "created"])
         #expect(history.map(\.runs) == [2, 1, 1, 5, 1, 1])
@@ -69,7 +69,7 @@ struct HistoryRetentionTests {
         let h = try Harness()
         try h.reconcile()
         try FileManager.default.removeItem(atPath: h.repo.path + "/.git")
-        for _ in 0..<3 { #expect(throws: (any Error).self) { try h.reconcile(trigger: "periodic") } }
+        for _ in 0..<3 { #expect(throws: (any Error).self) { try h.reconcile(trigger: .periodic) } }
         let history = try h.history()
         #expect(history.first?.action == "failed" && history.first?.runs == 3)
         #expect(history.filter { $0.action == "failed" }.count == 1)

@@ -79,7 +79,7 @@ struct ReconcilerTests {
         try h.repo.write("openspec/changes/change-5/proposal.md", "# Change: Renamed five\n\n## Why\nNew text.\n")
         let head = try h.repo.commitAll("touch two")
 
-        let summary = try h.reconcile(trigger: "post-commit")
+        let summary = try h.reconcile(trigger: .postCommit)
         #expect(summary.mode == .incremental)
         #expect(summary.changes.map(\.path) == ["changes/change-2", "changes/change-5"])
         #expect(summary.changes.map(\.files) == [["changes/change-2/tasks.md"], ["changes/change-5/proposal.md"]])
@@ -438,7 +438,7 @@ struct ReconcilerTests {
         try h.reconcile()
         #expect(try h.spec("changes/on-feature")?.status == .active)
         try h.repo.git("checkout", "-q", "main")
-        let summary = try h.reconcile(trigger: "post-checkout")
+        let summary = try h.reconcile(trigger: .postCheckout)
         #expect(summary.removed == 1)
         #expect(try h.spec("changes/on-feature")?.status == .removed)
     }

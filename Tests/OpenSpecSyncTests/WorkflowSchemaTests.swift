@@ -175,7 +175,7 @@ struct WorkflowSchemaTests {
         try h.reconcile()
         try h.repo.write("openspec/config.yaml", "schema: loop\n")
         try h.repo.commitAll("switch the project to loop")
-        var hook = ReconcileOptions(trigger: "post-commit")
+        var hook = ReconcileOptions(trigger: .postCommit)
         hook.committedOnly = true
         hook.workLimit = 1000
         #expect(throws: SyncError.self) { try h.engine.reconcile(h.project, options: hook) }

@@ -5,7 +5,7 @@ public struct ReconcileOptions: Sendable {
     /// Compare everything instead of following git's diff.
     public var full: Bool
     /// What set the run off: a `SyncTrigger` value or a hook name.
-    public var trigger: String
+    public var trigger: SyncTrigger
     /// Files larger than this are recorded with an error, not read.
     public var maxFileBytes: Int
     /// Change folders to read and compare whatever the stat cache says (the
@@ -19,7 +19,7 @@ public struct ReconcileOptions: Sendable {
     /// everything must be compared: a hook then hands the work to the background.
     public var workLimit: Int?
 
-    public init(full: Bool = false, trigger: String = SyncTrigger.manual.rawValue,
+    public init(full: Bool = false, trigger: SyncTrigger = .manual,
                 maxFileBytes: Int = 8 << 20, recheck: [String] = []) {
         self.full = full; self.trigger = trigger; self.maxFileBytes = maxFileBytes
         self.recheck = recheck

@@ -10,7 +10,7 @@ extension ReconcileRun {
         try writer.insertHistory(HistoryValues(
             projectId: project.id, specId: change.specId, runId: runId, direction: .filesystemToDatabase,
             syncedAt: now, success: change.error == nil, errorMessage: change.error, filesChanged: change.files,
-            triggeredBy: options.trigger, action: change.action.rawValue, fromCommit: fromCommit, toCommit: toCommit,
+            triggeredBy: options.trigger.rawValue, action: change.action.rawValue, fromCommit: fromCommit, toCommit: toCommit,
             durationMs: nil))
     }
 
@@ -53,7 +53,7 @@ extension ReconcileRun {
         try writer.insertRunSummary(HistoryValues(
             projectId: project.id, specId: nil, runId: runId, direction: .filesystemToDatabase, syncedAt: now,
             success: error == nil, errorMessage: error, filesChanged: Array(changedPaths.prefix(ReconcileSummary.listLimit)),
-            triggeredBy: options.trigger, action: action.rawValue, fromCommit: fromCommit, toCommit: toCommit,
+            triggeredBy: options.trigger.rawValue, action: action.rawValue, fromCommit: fromCommit, toCommit: toCommit,
             durationMs: summary.durationMs), startMark: startMark)
         try writer.finishReconcile(projectId: project.id, commit: toCommit, pendingPaths: Array(pending),
                                    at: now, error: error)

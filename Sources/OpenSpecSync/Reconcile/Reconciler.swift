@@ -64,20 +64,20 @@ public struct Reconciler: Sendable {
     /// The row that marks the run's start, committed on its own before the
     /// run's transaction so subscribers in any process see the sync begin
     /// (the run's summary row, same runId, ends it); nil for an unknown project.
-    private func logStart(projectId: String, runId: String, trigger: String,
+    private func logStart(projectId: String, runId: String, trigger: SyncTrigger,
                           at started: Date) -> (row: Int64, firstImport: Bool)? {
         try? store.write { writer -> (row: Int64, firstImport: Bool)? in
             guard let project = try writer.project(id: projectId) else { return nil }
             let row = try writer.insertHistory(HistoryValues(
                 projectId: projectId, specId: nil, runId: runId, direction: .filesystemToDatabase, syncedAt: started,
-                success: true, errorMessage: nil, filesChanged: [], triggeredBy: trigger,
+                success: true, errorMessage: nil, filesChanged: [], triggeredBy: trigger.rawValue,
                 action: HistoryAction.started.rawValue, fromCommit: nil, toCommit: nil, durationMs: nil))
             return (row, !project.reconciledOnce)
         }
     }
 
     /// Leaves a trace of a run that could not happen at all.
-    private func logFailure(_ error: Error, projectId: String, runId: String, trigger: String, started: Date,
+    private func logFailure(_ error: Error, projectId: String, runId: String, trigger: SyncTrigger, started: Date,
                             startMark: Int64?) {
         try? store.write { writer in
             try writer.recordProjectError(projectId: projectId, error: "\(error)")
@@ -85,7 +85,7 @@ public struct Reconciler: Sendable {
                 try writer.insertRunSummary(HistoryValues(
                     projectId: projectId, specId: nil, runId: runId,
                     direction: .filesystemToDatabase, syncedAt: Date(), success: false,
-                    errorMessage: "\(error)", filesChanged: [], triggeredBy: trigger,
+                    errorMessage: "\(error)", filesChanged: [], triggeredBy: trigger.rawValue,
                     action: HistoryAction.failed.rawValue, fromCommit: nil, toCommit: nil,
                     durationMs: Int(Date().timeIntervalSince(started) * 1000)), startMark: startMark)
             }

@@ -162,7 +162,7 @@ extension SyncEngine {
                     }
                     let stale = try store.staleSpecs(projectId: project.id, before: started.addingTimeInterval(-options.interval),
                                                      limit: options.batch).map(\.path)
-                    let reconcileOptions = ReconcileOptions(trigger: SyncTrigger.periodic.rawValue,
+                    let reconcileOptions = ReconcileOptions(trigger: .periodic,
                                                             maxFileBytes: options.maxFileBytes, recheck: stale)
                     switch try reconcileOwned(project, options: reconcileOptions, mode: .coalesce) {
                     case let .ran(summaries):

@@ -92,7 +92,7 @@ public final class SyncDaemon: Service, @unchecked Sendable {
         _ = workers.startWrite { [engine, logger] in
             do {
                 guard let project = try engine.store.project(id: projectId) else { return }
-                let outcomes = try engine.flushPendingWrites(project: project, trigger: SyncTrigger.userEdit.rawValue)
+                let outcomes = try engine.flushPendingWrites(project: project, trigger: .userEdit)
                 if !outcomes.isEmpty { logger.info("openspec-sync: \(project.name): \(outcomes.count) queued edit(s) carried out") }
             } catch {
                 logger.error("openspec-sync: queued edits of project \(projectId): \(error)")
@@ -134,7 +134,7 @@ public final class SyncDaemon: Service, @unchecked Sendable {
     private func watchedChange(_ root: String) {
         workers.startWrite { [self] in
             guard let project = openspecRoots()[root] else { return }
-            let options = ReconcileOptions(trigger: SyncTrigger.fileWatcher.rawValue, maxFileBytes: self.options.maxFileBytes)
+            let options = ReconcileOptions(trigger: .fileWatcher, maxFileBytes: self.options.maxFileBytes)
             do {
                 if case let .ran(summaries) = try engine.reconcileExclusively(project, options: options, mode: .coalesce) {
                     let changed = summaries.reduce(0) { $0 + $1.changedCount }

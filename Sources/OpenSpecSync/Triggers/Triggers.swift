@@ -72,7 +72,7 @@ extension SyncEngine {
         }
     }
 
-    public func runHook(_ name: String, project found: ProjectRecord, arguments: [String] = [], foregroundLimit: Int = 500,
+    public func runHook(_ hook: SyncTrigger, project found: ProjectRecord, arguments: [String] = [], foregroundLimit: Int = 500,
                         maxFileBytes: Int) throws -> HookOutcome {
         let (role, project, _) = try ownership(of: found)
         guard role.isOwner else { return .standingBy(role) }
@@ -85,7 +85,7 @@ extension SyncEngine {
             opened = repository
             return repository
         }
-        if try Self.isRebasing(project, repo: repo) && SyncTrigger(rawValue: name) != .postRewrite {
+        if try Self.isRebasing(project, repo: repo) && hook != .postRewrite {
             lock(for: project).markDirty()
             return .marked
         }
@@ -93,13 +93,13 @@ extension SyncEngine {
         // storm that a sync already covered cost nothing. (`checkout -- path`,
         // post-checkout's flag 0, changes files without moving HEAD.)
         Trace.mark("hook: state read")
-        let fileCheckout = SyncTrigger(rawValue: name) == .postCheckout && arguments.count >= 3 && arguments[2] == "0"
+        let fileCheckout = hook == .postCheckout && arguments.count >= 3 && arguments[2] == "0"
         if !fileCheckout, let current = try store.project(id: project.id),
            try Self.isSyncedAtHead(current, head: { try Repository.peekHead(workdir: project.repoPath) ?? repo().headCommit() }) {
             return .upToDate
         }
         Trace.mark("hook: head compared")
-        var options = ReconcileOptions(trigger: name, maxFileBytes: maxFileBytes)
+        var options = ReconcileOptions(trigger: hook, maxFileBytes: maxFileBytes)
         options.committedOnly = !fileCheckout
         options.workLimit = foregroundLimit
         do {

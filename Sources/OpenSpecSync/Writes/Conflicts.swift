@@ -69,14 +69,14 @@ extension SyncEngine {
     /// returns what became of it.
     @discardableResult
     public func resolveConflict(_ id: Int64, resolution: ConflictResolution,
-                                trigger: String = SyncTrigger.userEdit.rawValue) throws -> WriteOutcome? {
+                                trigger: SyncTrigger = .userEdit) throws -> WriteOutcome? {
         try startResolvingConflict(id, resolution: resolution, trigger: trigger).map(waitingHere)
     }
 
     /// `resolveConflict`, with a re-applied edit of a project another host
     /// owns returned queued, as `startEdit` does.
     public func startResolvingConflict(_ id: Int64, resolution: ConflictResolution,
-                                       trigger: String = SyncTrigger.userEdit.rawValue) throws -> EditStart? {
+                                       trigger: SyncTrigger = .userEdit) throws -> EditStart? {
         guard let conflict = try store.conflict(id: id), conflict.resolvedAt == nil else {
             throw SyncError.unknownConflict(id: id, change: nil)
         }

@@ -40,7 +40,7 @@ struct RollbackRun {
     /// The change folder, relative to the repository.
     var folder: String
     var target: ObjectID
-    var trigger: String
+    var trigger: SyncTrigger
     var runId = UUID().uuidString.lowercased()
     /// The files the history rows name (relative to the OpenSpec folder).
     var files: [String] = []
@@ -59,7 +59,7 @@ extension SyncEngine {
     /// An archived change's target may predate the archive, when it lived at
     /// `changes/<id>`. The repository mid-merge or locked refuses, changing nothing.
     public func rollback(spec: SpecSummary, to revision: String,
-                         trigger: String = SyncTrigger.userEdit.rawValue) throws -> RollbackResult {
+                         trigger: SyncTrigger = .userEdit) throws -> RollbackResult {
         guard let found = try store.project(id: spec.projectId) else { throw SyncError.unknownProject(spec.projectId) }
         guard let current = try store.spec(id: spec.id), current.status != .removed else {
             throw SyncError.changeGone(spec.path)
@@ -178,7 +178,7 @@ extension SyncEngine {
     }
 
     /// Options of a reconcile that reads only what was committed.
-    private func committedOnly(_ trigger: String) -> ReconcileOptions {
+    private func committedOnly(_ trigger: SyncTrigger) -> ReconcileOptions {
         var options = ReconcileOptions(trigger: trigger, maxFileBytes: maxFileBytes)
         options.committedOnly = true
         return options
@@ -187,7 +187,7 @@ extension SyncEngine {
     /// The files won: nothing is written; each file the target has is kept as a
     /// conflict holding the target's content, and the database takes the files.
     private func keepRollbackAsConflict(_ steps: [RollbackStep], spec: SpecRecord, project: ProjectRecord,
-                                        target: ObjectID, synced: [String: String], trigger: String,
+                                        target: ObjectID, synced: [String: String], trigger: SyncTrigger,
                                         runId: String) throws -> RollbackResult {
         let paths = steps.map(\.path)
         let message = "conflict: rolling back to \(target.hex.prefix(12)) would overwrite "

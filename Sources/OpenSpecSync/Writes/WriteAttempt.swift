@@ -54,7 +54,7 @@ extension SyncEngine {
     /// conflicts). Conflicts are recorded without the reconcile that follows
     /// them: the group runs it once its files are committed.
     func prepareFile(_ key: WriteFileKey, writes: [PendingWriteRecord], project: ProjectRecord, repo: Repository,
-                     trigger: String) throws -> FileStep {
+                     trigger: SyncTrigger) throws -> FileStep {
         guard !writes.isEmpty else { return FileStep() }
         guard let spec = try store.specPlace(id: key.specId), spec.status != .removed else {
             return FileStep(outcomes: try keepAsConflicts(writes, project: project, file: nil, fsBlobId: nil, trigger: trigger,
@@ -80,7 +80,7 @@ extension SyncEngine {
 
     /// Keeps the edits that cannot apply as conflicts, records those that
     /// leave the file as it is, and readies the file for the others.
-    private func settle(_ plan: WritePlan, file: WriteTarget, trigger: String) throws -> FileStep {
+    private func settle(_ plan: WritePlan, file: WriteTarget, trigger: SyncTrigger) throws -> FileStep {
         var step = FileStep()
         for (write, reason) in plan.conflicting {
             let id = try keepAsConflict(write, project: file.project, file: plan.old, fsBlobId: plan.oldBlob,
@@ -105,7 +105,7 @@ extension SyncEngine {
     /// place (or already in place from an attempt stopped before its
     /// commit); otherwise the edits' outcomes: conflicts when the file changed
     /// while it was being written, waiting when the disk failed (the file is put back).
-    func replace(_ ready: inout ReadyFile, gitDir: String, trigger: String) throws -> EditOutcomes? {
+    func replace(_ ready: inout ReadyFile, gitDir: String, trigger: SyncTrigger) throws -> EditOutcomes? {
         guard !ready.plan.alreadyInPlace else { return nil }
         let file = ready.target
         let writes = ready.writes

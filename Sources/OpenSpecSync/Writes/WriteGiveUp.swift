@@ -9,7 +9,7 @@ extension SyncEngine {
     /// conflict; then the database takes the file that won, unless the
     /// caller does that itself (`reconcile` false: a group with other files still to commit).
     func keepAsConflicts(_ writes: [PendingWriteRecord], project: ProjectRecord, file: [UInt8]?,
-                         fsBlobId: String?, trigger: String, reason: ConflictReason,
+                         fsBlobId: String?, trigger: SyncTrigger, reason: ConflictReason,
                          reconcile: Bool = true) throws -> EditOutcomes {
         defer { if reconcile { reconcileAfterConflict(project, trigger: trigger) } }
         return try writes.map { write in
@@ -21,7 +21,7 @@ extension SyncEngine {
     /// The edit is given up and kept whole as a conflict, with its content and
     /// the reason; the caller lets the database take the file afterwards.
     func keepAsConflict(_ write: PendingWriteRecord, project: ProjectRecord, file: [UInt8]?,
-                        fsBlobId: String?, trigger: String, reason: ConflictReason) throws -> Int64 {
+                        fsBlobId: String?, trigger: SyncTrigger, reason: ConflictReason) throws -> Int64 {
         let message = "conflict: \(reason); the file was kept and the database edit saved (`openspec-sync conflicts`)"
         let kept = try keptContent(of: write, file: file)
         return try store.write { w in
@@ -50,7 +50,7 @@ extension SyncEngine {
     }
 
     /// The database takes the file that won.
-    func reconcileAfterConflict(_ project: ProjectRecord, trigger: String) {
+    func reconcileAfterConflict(_ project: ProjectRecord, trigger: SyncTrigger) {
         _ = try? reconciler.reconcile(projectId: project.id, options: ReconcileOptions(trigger: trigger, maxFileBytes: maxFileBytes))
     }
 }

@@ -13,7 +13,7 @@ extension SyncEngine {
     /// Under the project lock: the outcome of write `id` (of file `own`),
     /// carried by an earlier holder's commit or by an attempt made now at it
     /// and at every other due waiting edit of the project.
-    func groupOutcome(of id: Int64, file own: WriteFileKey, project: ProjectRecord, trigger: String) throws -> WriteOutcome {
+    func groupOutcome(of id: Int64, file own: WriteFileKey, project: ProjectRecord, trigger: SyncTrigger) throws -> WriteOutcome {
         if let carried = writeOutcomes.outcome(of: id) { return carried }
         guard let write = try store.pendingWrite(id: id) else { throw StoreError.notFound("pending write \(id)") }
         // Carried by another process's commit.
@@ -51,7 +51,7 @@ extension SyncEngine {
     /// outcome, by write id; callers of this process waiting for one of them
     /// find it on the board. Called under the project lock.
     func attemptProject(_ project: ProjectRecord, including own: WriteFileKey?, due now: Date = Date(),
-                        trigger: String) throws -> EditOutcomes {
+                        trigger: SyncTrigger) throws -> EditOutcomes {
         var files = own.map { [$0] } ?? []
         for write in try store.duePendingWrites(projectId: project.id, now: now) {
             let key = WriteFileKey(specId: write.specId, path: write.path)
@@ -66,7 +66,7 @@ extension SyncEngine {
     /// Steps 1 and 2 for each file, one commit for all that were replaced,
     /// their record, then one reconcile (of the commit alone, or whole when
     /// an edit was kept as a conflict).
-    private func attemptFiles(_ files: [WriteFileKey], project: ProjectRecord, trigger: String) throws -> EditOutcomes {
+    private func attemptFiles(_ files: [WriteFileKey], project: ProjectRecord, trigger: SyncTrigger) throws -> EditOutcomes {
         let repo: Repository
         do { repo = try repositories.repository(for: project) } catch {
             var outcomes: EditOutcomes = []
@@ -95,7 +95,7 @@ extension SyncEngine {
 
     /// Steps 1 and 2 for each file, then one commit for all that were replaced and their record.
     private func writeAndCommit(_ files: [WriteFileKey], project: ProjectRecord, repo: Repository,
-                                trigger: String) throws -> EditOutcomes {
+                                trigger: SyncTrigger) throws -> EditOutcomes {
         // A write killed after its commit left the index at the pre-commit state: finish it first.
         repairIndexAfterOwnCommit(in: repo)
         var queued: [(key: WriteFileKey, writes: [PendingWriteRecord])] = []
@@ -129,7 +129,7 @@ extension SyncEngine {
 
     /// Step 1 for one file; a file whose trouble is an error of its own waits, and does not hold back the others.
     private func fileStep(_ key: WriteFileKey, writes: [PendingWriteRecord], project: ProjectRecord, repo: Repository,
-                          trigger: String) throws -> FileStep {
+                          trigger: SyncTrigger) throws -> FileStep {
         do {
             return try prepareFile(key, writes: writes, project: project, repo: repo, trigger: trigger)
         } catch let error as SyncError {
@@ -140,7 +140,7 @@ extension SyncEngine {
     /// Steps 3 and 4 for the replaced files: one commit of them all, then
     /// each edit's outcome recorded. A failed commit puts every file back and the edits wait.
     private func commitGroup(_ files: inout [ReadyFile], project: ProjectRecord, in repo: Repository,
-                             trigger: String) throws -> EditOutcomes {
+                             trigger: SyncTrigger) throws -> EditOutcomes {
         guard !files.isEmpty else { return [] }
         let head: ObjectID?
         let commit: ObjectID

@@ -10,7 +10,7 @@ extension SyncEngine {
     /// file, all in one transaction), seen by subscribers in any process as
     /// the write begins; the row each attempt ends with carries the same run id.
     func recordStart(of files: [(key: WriteFileKey, writes: [PendingWriteRecord])], project: ProjectRecord,
-                     trigger: String) throws {
+                     trigger: SyncTrigger) throws {
         try store.write { w in
             for (key, writes) in files {
                 for write in writes {
@@ -27,7 +27,7 @@ extension SyncEngine {
     /// while this one wrote (an owner stalled past its lease), nothing is
     /// marked done; the edits wait, due at once, for the new owner to write
     /// in its clone, and the delay saying so is returned.
-    func recordWritten(_ files: [ReadyFile], head: ObjectID?, commit: ObjectID, trigger: String) throws -> WriteDelay? {
+    func recordWritten(_ files: [ReadyFile], head: ObjectID?, commit: ObjectID, trigger: SyncTrigger) throws -> WriteDelay? {
         try store.write { w -> WriteDelay? in
             if let project = files.first?.target.project, let owner = try w.ownerOtherThan(host, projectId: project.id) {
                 let delay = WriteDelay.takenOver(owner: owner.ownerHost, commit: commit.hex)
@@ -58,7 +58,7 @@ extension SyncEngine {
 
     /// Edits of a project another host took over while this one wrote them:
     /// they wait, due at once, for that host to write them in its clone.
-    private func leave(_ writes: [PendingWriteRecord], waiting delay: WriteDelay, trigger: String,
+    private func leave(_ writes: [PendingWriteRecord], waiting delay: WriteDelay, trigger: SyncTrigger,
                        in w: any StoreTransaction) throws {
         for write in writes {
             try w.deferWrite(id: write.id, attempts: write.attempts + 1, failures: write.failures,
@@ -71,7 +71,7 @@ extension SyncEngine {
     /// Edits that applied and changed nothing: done, with no commit (fenced
     /// as `recordWritten` is: the file is as the edits want it in this
     /// host's clone, which may no longer be the project's).
-    func markUnchanged(_ writes: [PendingWriteRecord], specId: String, trigger: String) throws -> WriteDelay? {
+    func markUnchanged(_ writes: [PendingWriteRecord], specId: String, trigger: SyncTrigger) throws -> WriteDelay? {
         try store.write { w -> WriteDelay? in
             if let projectId = writes.first?.projectId, let owner = try w.ownerOtherThan(host, projectId: projectId) {
                 let delay = WriteDelay.takenOver(owner: owner.ownerHost, commit: nil)
@@ -93,7 +93,7 @@ extension SyncEngine {
     /// is not transient (a merge, index.lock are) counts toward
     /// `SyncCommit.maxFailedAttempts`; an edit that reaches it is kept as a
     /// conflict (`reconcile` as for `keepAsConflicts`).
-    func deferWrites(_ writes: [PendingWriteRecord], trigger: String, _ delay: WriteDelay,
+    func deferWrites(_ writes: [PendingWriteRecord], trigger: SyncTrigger, _ delay: WriteDelay,
                      reconcile: Bool = true) throws -> EditOutcomes {
         let reason = delay.description
         let failures = { (write: PendingWriteRecord) in write.failures + (delay.isTransient ? 0 : 1) }
@@ -141,11 +141,11 @@ enum WriteAction: String {
 
 extension HistoryValues {
     /// A history row of a database-to-file write (an edit, a retry, a rollback), stamped now.
-    static func write(projectId: String, specId: String, runId: String, trigger: String, action: WriteAction,
+    static func write(projectId: String, specId: String, runId: String, trigger: SyncTrigger, action: WriteAction,
                       success: Bool, error: String? = nil, files: [String] = [],
                       from: String? = nil, to: String? = nil) -> HistoryValues {
         HistoryValues(projectId: projectId, specId: specId, runId: runId, direction: .databaseToFilesystem,
                       syncedAt: Date(), success: success, errorMessage: error, filesChanged: files,
-                      triggeredBy: trigger, action: action.rawValue, fromCommit: from, toCommit: to, durationMs: nil)
+                      triggeredBy: trigger.rawValue, action: action.rawValue, fromCommit: from, toCommit: to, durationMs: nil)
     }
 }

@@ -9,7 +9,7 @@ extension SyncEngine {
     /// scan loop calls it every round. All waiting edits of a file with a
     /// due one go together, in queue order.
     public func flushPendingWrites(project: ProjectRecord, now: Date = Date(),
-                                   trigger: String = SyncTrigger.periodic.rawValue) throws -> [WriteOutcome] {
+                                   trigger: SyncTrigger = .periodic) throws -> [WriteOutcome] {
         guard try !store.duePendingWrites(projectId: project.id, now: now).isEmpty else { return [] }
         // Another host's edits to write: its owner writes them.
         let (role, project, _) = try ownership(of: project)
@@ -23,7 +23,7 @@ extension SyncEngine {
     func underLock<T>(_ project: ProjectRecord, _ body: () throws -> T) throws -> T {
         try lock(for: project).exclusively(body, whenDirty: {
             // Triggers that came during the write: the run they asked for.
-            _ = try reconciler.reconcile(projectId: project.id, options: ReconcileOptions(trigger: SyncTrigger.manual.rawValue, maxFileBytes: maxFileBytes))
+            _ = try reconciler.reconcile(projectId: project.id, options: ReconcileOptions(trigger: .manual, maxFileBytes: maxFileBytes))
         })
     }
 }

@@ -44,7 +44,7 @@ extension SyncEngine {
     /// is made on top of them (their result is its base) unless `expected`
     /// names the file as last synced.
     public func edit(spec: SpecSummary, file: String, content: [UInt8],
-                     trigger: String = SyncTrigger.userEdit.rawValue,
+                     trigger: SyncTrigger = .userEdit,
                      expecting expected: ExpectedVersion? = nil) throws -> WriteOutcome {
         try waitingHere(startEdit(spec: spec, file: file, content: content, trigger: trigger, expecting: expected))
     }
@@ -52,7 +52,7 @@ extension SyncEngine {
     /// `edit`, but an edit of a project another host owns is returned
     /// queued, for the caller to wait for (`outcome(of:)`) as it likes.
     public func startEdit(spec: SpecSummary, file: String, content: [UInt8],
-                          trigger: String = SyncTrigger.userEdit.rawValue,
+                          trigger: SyncTrigger = .userEdit,
                           expecting expected: ExpectedVersion? = nil) throws -> EditStart {
         // Nothing is queued for a path that could never be written.
         try WritePath.validate(file)
@@ -88,13 +88,13 @@ extension SyncEngine {
     /// checkbox counted through the files in that order; only the file that
     /// holds it is written and committed.
     public func toggleTask(spec: SpecSummary, task: String, done: Bool,
-                           trigger: String = SyncTrigger.userEdit.rawValue) throws -> WriteOutcome {
+                           trigger: SyncTrigger = .userEdit) throws -> WriteOutcome {
         try waitingHere(startToggleTask(spec: spec, task: task, done: done, trigger: trigger))
     }
 
     /// `toggleTask`, with a queued edit returned as `startEdit` does.
     public func startToggleTask(spec: SpecSummary, task: String, done: Bool,
-                                trigger: String = SyncTrigger.userEdit.rawValue) throws -> EditStart {
+                                trigger: SyncTrigger = .userEdit) throws -> EditStart {
         let taskFiles = try self.taskFiles(of: spec)
         let (project, owned) = try writableProject(spec: spec, file: taskFiles[0])
         // The files are read only where they are: on the owner's clone.
@@ -147,7 +147,7 @@ extension SyncEngine {
     /// Waits for the project lock, then the outcome of stored write `id`:
     /// carried by the commit of whoever held the lock meanwhile, or made now
     /// with every other due edit of the project (`WriteGroup.swift`).
-    private func written(_ id: Int64, file: WriteFileKey, project: ProjectRecord, trigger: String) throws -> WriteOutcome {
+    private func written(_ id: Int64, file: WriteFileKey, project: ProjectRecord, trigger: SyncTrigger) throws -> WriteOutcome {
         writeOutcomes.expect(id)
         defer { writeOutcomes.forget(id) }
         return try underLock(project) { try groupOutcome(of: id, file: file, project: project, trigger: trigger) }
