@@ -14,7 +14,7 @@ extension Repository {
     /// An empty `core.hooksPath` is refused: git 2.39 then looks for hooks at
     /// the file-system root, which is never what anyone meant.
     public func hooksDirectory(home: String?) throws -> String {
-        if let configured = try hooksPathSetting() {
+        if let configured = try configString("core.hooksPath") {
             guard !configured.isEmpty else {
                 throw GitError.refusal(
                     GIT_EINVALID, GIT_ERROR_CONFIG,
@@ -27,19 +27,6 @@ extension Repository {
         }
         let common = git_repository_commondir(pointer).map { String(cString: $0) } ?? gitDir
         return Self.lexicallyStandardized(common + "/hooks")
-    }
-
-    /// `core.hooksPath` from every configuration level libgit2 reads; nil when unset.
-    private func hooksPathSetting() throws -> String? {
-        var config: OpaquePointer?
-        try check(git_repository_config_snapshot(&config, pointer), "git_repository_config_snapshot")
-        defer { git_config_free(config) }
-        var value: UnsafePointer<CChar>?
-        let code = git_config_get_string(&value, config, "core.hooksPath")
-        if code == GIT_ENOTFOUND.rawValue { return nil }
-        try check(code, "git_config_get_string")
-        // The string belongs to the snapshot, so it is copied before the snapshot is freed.
-        return value.map { String(cString: $0) }
     }
 
     /// Expands a leading `~` or `~user` the way git's `expand_user_path` does.

@@ -12,7 +12,7 @@ extension PostgresStore {
     }
 
     public func projectOwner(projectId: String) throws -> ProjectOwnerRecord? {
-        try read { try $0.query("SELECT * FROM projectOwners WHERE projectId = ?", [.text(projectId)]).first?.owner() }
+        try read { try $0.projectOwner(projectId: projectId) }
     }
 
     public func projectHosts(projectId: String?) throws -> [ProjectHostRecord] {
@@ -24,7 +24,7 @@ extension PostgresStore {
     }
 
     public func projectHost(host: String, repoPath: String) throws -> ProjectHostRecord? {
-        try read { try $0.query("SELECT * FROM projectHosts WHERE host = ? AND repoPath = ?", [.text(host), .text(repoPath)]).first?.host() }
+        try read { try $0.projectHost(host: host, repoPath: repoPath) }
     }
 
     public func databaseNow() throws -> Date {
@@ -37,6 +37,15 @@ extension PostgresLink {
     func clock() throws -> Date {
         let rows = try query("SELECT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT AS ms")
         return Date(timeIntervalSince1970: Double(try rows.first?.int64("ms") ?? 0) / 1000)
+    }
+
+    /// The lookups the store and its transactions share.
+    func projectOwner(projectId: String) throws -> ProjectOwnerRecord? {
+        try query("SELECT * FROM projectOwners WHERE projectId = ?", [.text(projectId)]).first?.owner()
+    }
+
+    func projectHost(host: String, repoPath: String) throws -> ProjectHostRecord? {
+        try query("SELECT * FROM projectHosts WHERE host = ? AND repoPath = ?", [.text(host), .text(repoPath)]).first?.host()
     }
 }
 
@@ -65,7 +74,7 @@ extension PostgresTransaction {
     }
 
     public func projectHost(host: String, repoPath: String) throws -> ProjectHostRecord? {
-        try link.query("SELECT * FROM projectHosts WHERE host = ? AND repoPath = ?", [.text(host), .text(repoPath)]).first?.host()
+        try link.projectHost(host: host, repoPath: repoPath)
     }
 
     public func insertProject(name: String, repoPath: String, openspecPath: String, at now: Date) throws -> ProjectRecord {
@@ -87,11 +96,7 @@ extension PostgresTransaction {
         if try !link.query("SELECT id FROM projects WHERE name = ? AND id <> ?", [.text(name), .text(project.id)]).isEmpty {
             throw StoreError.projectNameTaken(name: name, repoPath: project.repoPath)
         }
-        var updated = project
-        let moved = project.openspecPath != openspecPath
-        updated.name = name
-        updated.openspecPath = openspecPath
-        if moved { updated.reconciledOnce = false; updated.lastReconciledCommit = nil }
+        let (updated, moved) = project.renamed(name, openspecPath: openspecPath)
         try link.execute("UPDATE projects SET name = ?, openspecPath = ?, reconciledOnce = ?, lastReconciledCommit = ? WHERE id = ?",
                          [.text(name), .text(openspecPath), .bool(updated.reconciledOnce), .text(updated.lastReconciledCommit),
                           .text(project.id)])
@@ -100,7 +105,7 @@ extension PostgresTransaction {
     }
 
     public func projectOwner(projectId: String) throws -> ProjectOwnerRecord? {
-        try link.query("SELECT * FROM projectOwners WHERE projectId = ?", [.text(projectId)]).first?.owner()
+        try link.projectOwner(projectId: projectId)
     }
 
     public func projectOwner(key: String) throws -> ProjectOwnerRecord? {

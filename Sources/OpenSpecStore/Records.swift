@@ -42,6 +42,20 @@ public struct ProjectRecord: Codable, Sendable, Equatable {
     }
 }
 
+extension ProjectRecord {
+    /// The project under `name` and OpenSpec folder `openspecPath`, and
+    /// whether the folder moved: a moved folder is synced anew (no commit
+    /// synced yet), and the store drops its stat cache.
+    public func renamed(_ name: String, openspecPath: String) -> (record: ProjectRecord, moved: Bool) {
+        var updated = self
+        let moved = self.openspecPath != openspecPath
+        updated.name = name
+        updated.openspecPath = openspecPath
+        if moved { updated.reconciledOnce = false; updated.lastReconciledCommit = nil }
+        return (updated, moved)
+    }
+}
+
 /// A change folder's row: identity, lifecycle and the parsed content.
 public struct SpecRecord: Codable, Sendable, Equatable {
     public var id: String

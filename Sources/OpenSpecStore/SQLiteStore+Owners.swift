@@ -19,9 +19,7 @@ extension SQLiteStore {
     }
 
     public func projectOwner(projectId: String) throws -> ProjectOwnerRecord? {
-        try pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM projectOwners WHERE projectId = ?", arguments: [projectId]).map(Self.owner)
-        }
+        try pool.read { db in try Self.projectOwner(db, projectId: projectId) }
     }
 
     public func projectHosts(projectId: String?) throws -> [ProjectHostRecord] {
@@ -33,13 +31,20 @@ extension SQLiteStore {
     }
 
     public func projectHost(host: String, repoPath: String) throws -> ProjectHostRecord? {
-        try pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM projectHosts WHERE host = ? AND repoPath = ?", arguments: [host, repoPath])
-                .map(Self.host)
-        }
+        try pool.read { db in try Self.projectHost(db, host: host, repoPath: repoPath) }
     }
 
     public func databaseNow() throws -> Date { Date() }
+
+    /// The lookups the store and its transactions share.
+    static func projectOwner(_ db: Database, projectId: String) throws -> ProjectOwnerRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM projectOwners WHERE projectId = ?", arguments: [projectId]).map(owner)
+    }
+
+    static func projectHost(_ db: Database, host: String, repoPath: String) throws -> ProjectHostRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM projectHosts WHERE host = ? AND repoPath = ?", arguments: [host, repoPath])
+            .map(Self.host)
+    }
 
     static func owner(_ row: Row) -> ProjectOwnerRecord {
         ProjectOwnerRecord(projectId: row["projectId"], projectKey: row["projectKey"], ownerHost: row["ownerHost"],

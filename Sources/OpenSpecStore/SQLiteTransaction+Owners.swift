@@ -12,8 +12,7 @@ extension SQLiteTransaction {
     }
 
     public func projectHost(host: String, repoPath: String) throws -> ProjectHostRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM projectHosts WHERE host = ? AND repoPath = ?", arguments: [host, repoPath])
-            .map(SQLiteStore.host)
+        try SQLiteStore.projectHost(db, host: host, repoPath: repoPath)
     }
 
     public func insertProject(name: String, repoPath: String, openspecPath: String, at now: Date) throws -> ProjectRecord {
@@ -33,18 +32,14 @@ extension SQLiteTransaction {
         if try ProjectRecord.filter(sql: "name = ? AND id <> ?", arguments: [name, project.id]).fetchCount(db) > 0 {
             throw StoreError.projectNameTaken(name: name, repoPath: project.repoPath)
         }
-        var updated = project
-        let moved = project.openspecPath != openspecPath
-        updated.name = name
-        updated.openspecPath = openspecPath
-        if moved { updated.reconciledOnce = false; updated.lastReconciledCommit = nil }
+        let (updated, moved) = project.renamed(name, openspecPath: openspecPath)
         try updated.update(db)
         if moved { try db.execute(sql: "DELETE FROM statCaches WHERE projectId = ?", arguments: [project.id]) }
         return updated
     }
 
     public func projectOwner(projectId: String) throws -> ProjectOwnerRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM projectOwners WHERE projectId = ?", arguments: [projectId]).map(SQLiteStore.owner)
+        try SQLiteStore.projectOwner(db, projectId: projectId)
     }
 
     public func projectOwner(key: String) throws -> ProjectOwnerRecord? {

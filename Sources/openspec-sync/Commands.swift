@@ -137,10 +137,16 @@ struct ReconcileRun {
             let projects = all ? try engine.store.projects() : [try engine.project(forRepo: repo)]
             Trace.mark("project found")
             var summaries: [ReconcileSummary] = []
-            for project in projects {
-                if all, case let role = try engine.role(in: project), !role.isOwner {
-                    if !json { print("\(project.name): \(role.ownerPhrase); skipped") }
-                    continue
+            for found in projects {
+                var project = found
+                if all {
+                    // As this host must use it: a take-over just now moved it to this host's clone.
+                    let (role, current, _) = try engine.ownership(of: found)
+                    guard role.isOwner else {
+                        if !json { print("\(found.name): \(role.ownerPhrase); skipped") }
+                        continue
+                    }
+                    project = current
                 }
                 // Edits waiting to be written (a merge or index.lock held them back) go first.
                 if !coalesce {

@@ -30,8 +30,19 @@ struct OwnershipTests {
             store = try makeStore?(folder) ?? SQLiteStore(path: folder.file("sync.sqlite"))
         }
 
-        func engine(_ host: String, ownerTimeout: TimeInterval = 10) -> SyncEngine {
-            SyncEngine(store: store, lockBase: folder.file("locks-\(host)"), host: host, ownerTimeout: ownerTimeout)
+        func engine(_ host: String, ownerTimeout: TimeInterval = 10,
+                    writeFileSystem: WriteFileSystem = PosixWriteFileSystem()) -> SyncEngine {
+            SyncEngine(store: store, lockBase: folder.file("locks-\(host)"), writeFileSystem: writeFileSystem,
+                       host: host, ownerTimeout: ownerTimeout)
+        }
+
+        /// What the other hosts do while the owner is frozen: its lease runs
+        /// out and `standby` takes the project (a `StallingWriteFileSystem`'s stall).
+        func takeOver(_ project: ProjectRecord, by standby: SyncEngine) -> () throws -> Void {
+            { [self] in
+                try expireLease(project.id)
+                _ = try standby.role(in: project)
+            }
         }
 
         /// Ends the owner's lease as if its time had run out.
@@ -172,7 +183,7 @@ struct OwnershipTests {
 
     private func staleWriteIsFenced(_ hosts: Hosts) throws {
         let stall = StallingWriteFileSystem()
-        let a = SyncEngine(store: hosts.store, lockBase: hosts.folder.file("locks-host-a"), writeFileSystem: stall, host: "host-a")
+        let a = hosts.engine("host-a", writeFileSystem: stall)
         let b = hosts.engine("host-b")
         let project = try a.register(repo: hosts.cloneA.path, name: nil, openspecDir: nil)
         _ = try b.register(repo: hosts.cloneB.path, name: nil, openspecDir: nil)
@@ -182,10 +193,7 @@ struct OwnershipTests {
         let edited = "# Change: Add login\n\n## Why\nUsers, edited.\n"
 
         // host-a stalls as it swaps the file in; meanwhile its lease runs out and host-b takes the project.
-        stall.onStall = {
-            try hosts.expireLease(project.id)
-            _ = try b.role(in: project)
-        }
+        stall.onStall = hosts.takeOver(project, by: b)
         let outcome = try a.edit(spec: spec, file: "proposal.md", content: Array(edited.utf8))
         guard case let .pending(reason) = outcome else { Issue.record("not left waiting: \(outcome)"); return }
         #expect(reason.contains("host host-b took the project over"), "\(reason)")
@@ -209,7 +217,7 @@ struct OwnershipTests {
     func staleUnchangedEditIsFenced() throws {
         let hosts = try Hosts()
         let stall = StallingWriteFileSystem(stallAt: .read(suffix: "/proposal.md"))
-        let a = SyncEngine(store: hosts.store, lockBase: hosts.folder.file("locks-host-a"), writeFileSystem: stall, host: "host-a")
+        let a = hosts.engine("host-a", writeFileSystem: stall)
         let b = hosts.engine("host-b")
         let project = try a.register(repo: hosts.cloneA.path, name: nil, openspecDir: nil)
         _ = try b.register(repo: hosts.cloneB.path, name: nil, openspecDir: nil)
@@ -218,10 +226,7 @@ struct OwnershipTests {
         let path = "openspec/changes/add-login/proposal.md"
         let same = try hosts.cloneA.readText(path)
 
-        stall.onStall = {
-            try hosts.expireLease(project.id)
-            _ = try b.role(in: project)
-        }
+        stall.onStall = hosts.takeOver(project, by: b)
         let outcome = try a.edit(spec: spec, file: "proposal.md", content: Array(same.utf8))
         guard case let .pending(reason) = outcome else { Issue.record("not left waiting: \(outcome)"); return }
         #expect(stall.stalls == 1)
@@ -235,7 +240,7 @@ struct OwnershipTests {
     func staleRollbackIsFenced() throws {
         let hosts = try Hosts()
         let stall = StallingWriteFileSystem()
-        let a = SyncEngine(store: hosts.store, lockBase: hosts.folder.file("locks-host-a"), writeFileSystem: stall, host: "host-a")
+        let a = hosts.engine("host-a", writeFileSystem: stall)
         let b = hosts.engine("host-b")
         let project = try a.register(repo: hosts.cloneA.path, name: nil, openspecDir: nil)
         _ = try b.register(repo: hosts.cloneB.path, name: nil, openspecDir: nil)
@@ -244,10 +249,7 @@ struct OwnershipTests {
         _ = try a.reconcileExclusively(project, options: ReconcileOptions(), mode: .wait)
         let spec = try a.resolveSpec("add-login")
 
-        stall.onStall = {
-            try hosts.expireLease(project.id)
-            _ = try b.role(in: project)
-        }
+        stall.onStall = hosts.takeOver(project, by: b)
         do {
             _ = try a.rollback(spec: spec, to: "HEAD~1")
             Issue.record("the stale owner's rollback counted as done")

@@ -18,9 +18,8 @@ extension SyncEngine {
     /// `role(in:)`, and the host this one took the project from just now
     /// (nil: it took nothing; "" when the project had no owner named).
     func claim(_ project: ProjectRecord, lease: TimeInterval) throws -> (role: ProjectRole, takenFrom: String?) {
-        if let owner = try store.projectOwner(projectId: project.id), owner.ownerHost == host,
-           let expires = owner.leaseExpiresAt, expires.timeIntervalSinceNow > 0,
-           fileSystem.kind(of: project.repoPath + "/.git") != nil {
+        if let owner = try store.projectOwner(projectId: project.id), owner.isHeld(by: host, at: Date()),
+           hasClone(at: project.repoPath) {
             return (.owner, nil)
         }
         let letGo = try mustLetGo(project)
@@ -36,12 +35,17 @@ extension SyncEngine {
         guard let mine = clones.first(where: { $0.host == host }), clones.contains(where: { $0.host != host }) else {
             return false
         }
-        return fileSystem.kind(of: mine.repoPath + "/.git") == nil
+        return !hasClone(at: mine.repoPath)
+    }
+
+    /// Whether a clone is on disk at `root` (its `.git`, a folder or a worktree's file).
+    private func hasClone(at root: String) -> Bool {
+        fileSystem.kind(of: root + "/.git") != nil
     }
 
     /// `claim`, and the project as this host must use it: re-read after a
     /// take-over, which moved it to this host's clone; as given otherwise.
-    func ownership(of project: ProjectRecord, lease: TimeInterval = Ownership.defaultLease) throws
+    public func ownership(of project: ProjectRecord, lease: TimeInterval = Ownership.defaultLease) throws
         -> (role: ProjectRole, project: ProjectRecord, takenFrom: String?) {
         let (role, takenFrom) = try claim(project, lease: lease)
         let current = takenFrom == nil ? project : try store.project(id: project.id) ?? project
@@ -94,7 +98,7 @@ extension SyncEngine {
     /// A project registered before hosts were recorded: the host where its
     /// clone is takes it, under the key its clone gives.
     private func adopt(_ project: ProjectRecord, at now: Date, lease: TimeInterval, in w: any StoreTransaction) throws -> ProjectRole {
-        guard fileSystem.kind(of: project.repoPath + "/.git") != nil else { return .elsewhere(owner: nil) }
+        guard hasClone(at: project.repoPath) else { return .elsewhere(owner: nil) }
         var key = ProjectKey.make(repo: project.repoPath, folder: project.openspecPath, name: nil, host: host)
         if try w.projectOwner(key: key) != nil {
             key = Self.pathKey(project.repoPath, project.openspecPath, host)
